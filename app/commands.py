@@ -1,0 +1,62 @@
+"""``flask abparts ...``: the portal's commands."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .extensions import db
+
+
+@click.group()
+def abparts():
+    """ABParts Admin commands."""
+
+
+@abparts.command("sync-roles")
+@with_appcontext
+def sync_roles_command():
+    """Create the roles declared in app/security/roles.py (Super Admin, Admin, User, Auditor)."""
+    from .security.setup import sync_roles
+
+    created = sync_roles()
+    click.echo(f"Roles in place ({', '.join(created) or 'none new'} created).")
+
+
+@abparts.command("seed-demo")
+@click.option("--scale", default=1.0, show_default=True,
+              help="Multiply the demo sizes; above 1 needs the caps lifted (LIMIT_* settings).")
+@click.option("--years", default=1, show_default=True, help="Years of ledger history to post.")
+@click.option("--seed", "random_seed", default=2026, show_default=True, help="Random seed (deterministic).")
+@with_appcontext
+def seed_demo_command(scale, years, random_seed):
+    """Build the deterministic demo data set (organizations, users, parts, a year of postings)."""
+    from .demo import seed_demo
+
+    seed_demo(scale=scale, years=years, random_seed=random_seed, echo=click.echo)
+
+
+@abparts.command("verify-ledger")
+@click.option("--repair", is_flag=True, help="Rewrite balances from the ledger and record the changes.")
+@with_appcontext
+def verify_ledger_command(repair):
+    """Recompute every balance from the ledger; exit 1 on any mismatch (unless repaired)."""
+    from .ledger_check import repair_balances, verify_balances
+
+    mismatches = verify_balances(db.session)
+    for row in mismatches:
+        click.echo(
+            f"MISMATCH warehouse={row.warehouse} part={row.part} balance={row.balance} "
+            f"ledger={row.ledger_sum}"
+        )
+    if not mismatches:
+        click.echo("Ledger and balances agree.")
+        return
+    if repair:
+        repair_balances(db.session, mismatches)
+        click.echo(f"Repaired {len(mismatches)} balance(s); recorded as a security event 'ledger_repair'.")
+        return
+    click.echo(f"{len(mismatches)} mismatch(es). Run with --repair to rewrite balances from the ledger.")
+    sys.exit(1)

@@ -1,0 +1,36 @@
+"""Engine settings per database: SQLite needs a write lock taken up front."""
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def configure_engine(engine: Engine, config) -> None:
+    """Make SQLite safe for concurrent requests; PostgreSQL needs nothing here.
+
+    SQLite ignores ``SELECT ... FOR UPDATE`` and upgrades a reading
+    transaction to a writing one only if no other writer came first ("database
+    is locked").  So every transaction starts with ``BEGIN IMMEDIATE`` (the
+    write lock up front) and waits up to ``SQLITE_BUSY_TIMEOUT`` seconds for
+    it; foreign keys are enforced; file databases use write-ahead logging.
+    """
+    if engine.dialect.name != "sqlite" or getattr(engine, "_abparts_configured", False):
+        return
+    timeout_ms = int(float(config.get("SQLITE_BUSY_TIMEOUT", 30)) * 1000)
+    in_memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={timeout_ms}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine._abparts_configured = True

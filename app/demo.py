@@ -1,0 +1,435 @@
+"""The demo data set: deterministic, realistic, at the seed's scale (issue 2).
+
+Defaults leave a tenth of each cap free: 90 customer organizations (with one
+supplier each), 180 users, 180 parts, 135 machines, 135 warehouses and a year
+of 6,750 ledger transactions.  Every movement is written as users write them
+(transactions, part usage records, stock adjustments, approvals, reversals)
+and posted by the same hooks, so stock levels agree with the ledger.
+
+Dates run up to the day of seeding; everything else depends only on the
+random seed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import random
+import time
+import uuid
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import generate_password_hash
+
+from . import models as m
+from .errors import LimitReached
+from .models.base import UUIDPrimaryKey
+from .extensions import db
+from .rules.ledger import reversal_of
+from .scoping import ADMIN, AUDITOR, SUPER_ADMIN, USER
+from .security.setup import sync_roles
+
+DEMO_PASSWORD = "abparts-demo"
+D = decimal.Decimal
+
+#: Base sizes at scale 1 (a tenth of each seed cap left free).
+SIZES = {"customers": 90, "users": 180, "parts": 180, "machines": 135, "warehouses": 135,
+         "transactions_per_year": 6750}
+#: The two customer organizations with named demo logins.
+NAMED_CUSTOMERS = [("Aegean Aquafarms", "aegean"), ("Nordic Net Services", "nordic")]
+
+_PLACES = ["Aegean", "Nordic", "Atlantic", "Baltic", "Celtic", "Fjord", "Highland", "Ionian", "Adriatic",
+           "Hebrides", "Shetland", "Faroe", "Tromso", "Bergen", "Cretan", "Cycladic", "Dalmatian", "Galway",
+           "Orkney", "Lofoten", "Algarve", "Biscay", "Skagerrak", "Kattegat", "Aland", "Vestfjord", "Malta",
+           "Sicilian", "Ligurian", "Tyrrhenian"]
+_KINDS = ["Aquafarms", "Net Services", "Salmon", "Seafood", "Marine", "Fish Farming", "Aquaculture",
+          "Mariculture", "Net Cleaning", "Ocean Farms"]
+_FIRST = ["Maria", "Nikos", "Eleni", "Jonas", "Ingrid", "Sofia", "Lars", "Anna", "Petros", "Kari", "Erik",
+          "Dimitra", "Sven", "Astrid", "Yannis", "Freya", "Olaf", "Katerina", "Mats", "Liv"]
+_LAST = ["Papadopoulos", "Hansen", "Nilsen", "Georgiou", "Berg", "Johansen", "Andersen", "Nikolaidis",
+         "Larsen", "Dahl", "Karlsson", "Vlachos", "Lund", "Eriksen", "Pappas", "Strand"]
+_CONSUMABLES = [("Nozzle", 14), ("Filter cartridge", 38), ("Brush head", 55), ("Seal kit", 42), ("O-ring set", 9),
+                ("Hose 10 m", 120), ("Bearing", 31), ("Pump impeller", 210), ("Gasket", 7), ("Drive belt", 48),
+                ("Pressure sensor", 160), ("Wheel", 65), ("Cable gland", 12), ("Fuse", 3), ("Coupling", 27)]
+_BULK = [("Hydraulic oil", "litres", 6), ("Grease", "kg", 11), ("Detergent", "litres", 4),
+         ("Antifouling rinse", "litres", 9), ("Anode alloy", "kg", 17)]
+_MODELS = ["AutoBoss V4.0", "AutoBoss V3.1", "AutoBoss V3.0", "AutoBoss Mini"]
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """``[(role, username, organization)]`` of the demo logins present in the database."""
+    names = ["superadmin", "auditor", "oraseas.admin"]
+    for _org, key in NAMED_CUSTOMERS:
+        names += [f"{key}.admin", f"{key}.user"]
+    users = db.session.execute(sa.select(m.PortalUser).where(m.PortalUser.username.in_(names))).scalars().all()
+    by_name = {u.username: u for u in users}
+    return [(", ".join(r.name for r in by_name[n].roles), n, by_name[n].organization.name)
+            for n in names if n in by_name]
+
+
+def _check_caps(sizes: dict) -> None:
+    cfg = current_app.config
+    for key, setting in [("customers", "LIMIT_CUSTOMER_ORGANIZATIONS"), ("users", "LIMIT_USERS"),
+                         ("parts", "LIMIT_PARTS"), ("machines", "LIMIT_MACHINES"),
+                         ("warehouses", "LIMIT_WAREHOUSES"), ("transactions_per_year", "LIMIT_TRANSACTIONS_PER_YEAR")]:
+        cap = cfg.get(setting)
+        # a year of history spans two calendar years; the busier one gets at most ~all of it
+        if cap is not None and sizes[key] > cap:
+            raise LimitReached(
+                f"The demo at this scale needs {sizes[key]} {key.replace('_', ' ')}, over {setting}={cap}. "
+                f"Lift the caps for large data sets, e.g. {setting}=none in the environment."
+            )
+
+
+def seed_demo(scale: float = 1.0, years: int = 1, random_seed: int = 2026, echo=print) -> dict:
+    """Build the demo data set in an empty database, in one database transaction.
+
+    :param scale: multiplies every size (above 1 needs the ``LIMIT_*`` caps lifted).
+    :param years: years of ledger history, ``transactions_per_year`` each.
+    :returns: counts of what was created.
+    :raises LimitReached: when the sizes exceed the configured caps.
+    :raises RuntimeError: when the database already holds organizations.
+    """
+    started = time.monotonic()
+    sizes = {k: max(1, round(v * scale)) for k, v in SIZES.items()}
+    sizes["customers"] = max(sizes["customers"], len(NAMED_CUSTOMERS))
+    _check_caps(sizes)
+    session = db.session
+    if session.execute(sa.select(sa.func.count()).select_from(m.Organization)).scalar_one():
+        raise RuntimeError("The database already has organizations; seed the demo into an empty database.")
+    sync_roles()
+    rng = random.Random(random_seed)
+    builder = _DemoBuilder(session, rng, sizes, echo)
+    builder.organizations()
+    builder.users()
+    builder.parts()
+    builder.warehouses_and_machines()
+    session.flush()
+    builder.ledger(years)
+    builder.orders()
+    session.commit()
+    counts = {
+        name: session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+        for name, model in [("organizations", m.Organization), ("users", m.PortalUser), ("parts", m.Part),
+                            ("machines", m.Machine), ("warehouses", m.Warehouse),
+                            ("transactions", m.Transaction), ("inventory rows", m.Inventory)]
+    }
+    echo("Demo data ready in {:.1f} s: {}".format(
+        time.monotonic() - started, ", ".join(f"{v} {k}" for k, v in counts.items())))
+    return counts
+
+
+class _DemoBuilder:
+    def __init__(self, session, rng, sizes, echo):
+        self.s, self.rng, self.sizes, self.echo = session, rng, sizes, echo
+        self.roles = {name: current_app.appbuilder.sm.find_role(name) for name in (SUPER_ADMIN, ADMIN, USER, AUDITOR)}
+        self.password = generate_password_hash(DEMO_PASSWORD)
+
+    def add(self, obj):
+        if isinstance(obj, UUIDPrimaryKey):
+            obj.id = obj.id or _uuid(self.rng)
+        self.s.add(obj)
+        return obj
+
+    # -- organizations -------------------------------------------------------
+    def organizations(self):
+        self.echo("Creating organizations ...")
+        self.oraseas = self.add(m.Organization(name="Oraseas EE", organization_type=m.OrganizationType.oraseas_ee,
+                                               address="Athens, Greece", contact_info="info@oraseas.example"))
+        self.bossaqua = self.add(m.Organization(name="BossAqua", organization_type=m.OrganizationType.bossaqua,
+                                                parent_organization=self.oraseas, address="Kristiansund, Norway",
+                                                contact_info="parts@bossaqua.example"))
+        names = [n for n, _ in NAMED_CUSTOMERS]
+        combos = [f"{p} {k}" for k in _KINDS for p in _PLACES]
+        self.rng.shuffle(combos)
+        for combo in combos:
+            if len(names) >= self.sizes["customers"]:
+                break
+            if combo not in names:
+                names.append(combo)
+        n = 0
+        while len(names) < self.sizes["customers"]:
+            n += 1
+            names.append(f"Customer {n:04d}")
+        self.customers = []
+        for name in names:
+            org = self.add(m.Organization(name=name, organization_type=m.OrganizationType.customer,
+                                          address=f"{name.split()[0]} harbour", contact_info=f"ops@{_slug(name)}.example"))
+            self.add(m.Organization(name=f"{name} Supplies", organization_type=m.OrganizationType.supplier,
+                                    parent_organization=org, contact_info=f"sales@{_slug(name)}-supplies.example"))
+            self.customers.append(org)
+        for i in range(3):
+            self.add(m.Organization(name=f"Oraseas Supplier {i + 1}", organization_type=m.OrganizationType.supplier,
+                                    parent_organization=self.oraseas))
+
+    # -- users ------------------------------------------------------------------
+    def user(self, username, org, role, first=None, last=None):
+        first = first or self.rng.choice(_FIRST)
+        last = last or self.rng.choice(_LAST)
+        return self.add(m.PortalUser(first_name=first, last_name=last, username=username,
+                                     email=f"{username}@{_slug(org.name)}.example", password=self.password,
+                                     active=True, organization=org, roles=[self.roles[role]]))
+
+    def users(self):
+        self.echo("Creating users ...")
+        self.superadmin = self.user("superadmin", self.oraseas, SUPER_ADMIN, "Sofia", "Oraseas")
+        self.user("auditor", self.oraseas, AUDITOR, "Anna", "Audit")
+        self.oraseas_admin = self.user("oraseas.admin", self.oraseas, ADMIN, "Nikos", "Oraseas")
+        self.user("bossaqua.admin", self.bossaqua, ADMIN)
+        self.staff = [self.oraseas_admin]
+        self.customer_users: dict = {}
+        count = 4
+        for (name, key), org in zip(NAMED_CUSTOMERS, self.customers):
+            self.customer_users[org.id] = [self.user(f"{key}.admin", org, ADMIN), self.user(f"{key}.user", org, USER)]
+            count += 2
+        for i, org in enumerate(self.customers[len(NAMED_CUSTOMERS):], start=1):
+            if count >= self.sizes["users"]:
+                break
+            self.customer_users[org.id] = [self.user(f"admin{i:03d}", org, ADMIN)]
+            count += 1
+        for i, org in enumerate(self.customers[len(NAMED_CUSTOMERS):], start=1):
+            if count >= self.sizes["users"]:
+                break
+            self.customer_users[org.id].append(self.user(f"user{i:03d}", org, USER))
+            count += 1
+        while count < self.sizes["users"]:
+            self.staff.append(self.user(f"oraseas.user{count:03d}", self.oraseas, USER))
+            count += 1
+
+    # -- catalog ---------------------------------------------------------------
+    def parts(self):
+        self.echo("Creating parts ...")
+        self.part_list = []
+        for i in range(self.sizes["parts"]):
+            if i % 6 == 5:
+                name, unit, price = _BULK[(i // 6) % len(_BULK)]
+                kind, whole = m.PartType.bulk_material, False
+            else:
+                name, price = _CONSUMABLES[i % len(_CONSUMABLES)]
+                unit, kind, whole = "pieces", m.PartType.consumable, True
+            proprietary = i % 3 == 0
+            prefix = "AB" if proprietary else "OR"
+            series = i // len(_CONSUMABLES) + 1
+            part = self.add(m.Part(
+                part_number=f"{prefix}-{1000 + i:04d}", name=f"{name} (series {series})", part_type=kind,
+                unit_of_measure=unit, is_proprietary=proprietary,
+                unit_price=(D(price) * D(1 + (series % 4) / 10)).quantize(D("0.01")),
+                manufacturer_part_number=f"BA-{50000 + i}" if proprietary else None,
+                manufacturer_delivery_time_days=self.rng.choice([14, 21, 30, 45]),
+                local_supplier_delivery_time_days=self.rng.choice([2, 3, 5, 7]),
+                description=f"{name} for AutoBoss net cleaners.",
+            ))
+            self.part_list.append(part)
+
+    def warehouses_and_machines(self):
+        self.echo("Creating warehouses and machines ...")
+        self.hubs = [self.add(m.Warehouse(organization=self.oraseas, name=n, location=loc))
+                     for n, loc in [("Central Warehouse", "Athens"), ("North Hub", "Thessaloniki"),
+                                    ("Export Hub", "Piraeus")]]
+        self.add(m.Warehouse(organization=self.bossaqua, name="Factory Stores", location="Kristiansund"))
+        self.sites: dict = {}
+        count = len(self.hubs) + 1
+        for org in self.customers:
+            self.sites[org.id] = [self.add(m.Warehouse(organization=org, name="Main Store", location=org.address))]
+            count += 1
+        i = 0
+        while count < self.sizes["warehouses"]:
+            org = self.customers[i % len(self.customers)]
+            self.sites[org.id].append(self.add(m.Warehouse(
+                organization=org, name=f"Site Store {len(self.sites[org.id])}", location=f"{org.name} site")))
+            count += 1
+            i += 1
+        self.machines: dict = {}
+        today = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        for i in range(self.sizes["machines"]):
+            org = self.customers[i % len(self.customers)]
+            bought = today - dt.timedelta(days=self.rng.randint(200, 2000))
+            machine = self.add(m.Machine(
+                customer_organization=org, model_type=self.rng.choice(_MODELS),
+                name=f"{org.name.split()[0]} Unit {len(self.machines.get(org.id, [])) + 1}",
+                serial_number=f"AB{bought:%y}-{10000 + i:05d}", purchase_date=bought,
+                warranty_expiry_date=bought + dt.timedelta(days=730),
+                last_maintenance_date=today - dt.timedelta(days=self.rng.randint(10, 150)),
+                next_maintenance_date=today + dt.timedelta(days=self.rng.randint(10, 180)),
+                status=self.rng.choice([m.MachineStatus.active] * 8 + [m.MachineStatus.maintenance]),
+                location=f"{org.name} pen {i % 7 + 1}"))
+            self.machines.setdefault(org.id, []).append(machine)
+
+    # -- the ledger ------------------------------------------------------------
+    def qty(self, part, low, high):
+        if part.part_type == m.PartType.consumable:
+            return D(self.rng.randint(low, high))
+        return D(self.rng.randint(low * 1000, high * 1000)) / 1000
+
+    def ledger(self, years):
+        total = self.sizes["transactions_per_year"] * years
+        self.echo(f"Posting {total} ledger transactions ({years} year(s)) ...")
+        end = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        start = end - dt.timedelta(days=365 * years)
+        step = (end - start) / total
+        stock: dict = {}
+        self.posted: list = []
+        customers_with_users = [c for c in self.customers if c.id in self.customer_users]
+        batch = 0
+        made = 0
+        approvals_left, reversals_left = 12, 8
+        while made < total:
+            when = start + step * made
+            roll = self.rng.random()
+            part = self.rng.choice(self.part_list)
+            if made < total * 0.04 or roll < 0.14:
+                made += self._creation(part, when, stock, approvals_left > 0 and roll < 0.004)
+                if roll < 0.004:
+                    approvals_left -= 1
+            elif roll < 0.48:
+                made += self._transfer(part, when, stock, customers_with_users,
+                                       reverse=reversals_left > 0 and roll < 0.15)
+                if roll < 0.15 and reversals_left > 0:
+                    reversals_left -= 1
+            elif roll < 0.95:
+                made += self._consumption(when, stock, customers_with_users)
+            else:
+                made += self._adjustment(when, stock)
+            if made // 250 > batch:
+                batch = made // 250
+                self.s.flush()
+                if batch % 4 == 0:
+                    self.echo(f"  {min(made, total)}/{total} posted")
+        self.s.flush()
+
+    def _move(self, stock, warehouse, part, delta):
+        key = (warehouse.id, part.id)
+        stock[key] = stock.get(key, D(0)) + delta
+
+    def _creation(self, part, when, stock, needs_approval=False):
+        hub = self.rng.choice(self.hubs)
+        txn = self.add(m.Transaction(
+            transaction_type=m.TransactionType.creation, part=part, to_warehouse_id=hub.id,
+            quantity=self.qty(part, 40, 200), performed_by_user_id=self.oraseas_admin.id, transaction_date=when,
+            reference_number=f"GRN-{when:%y%m%d}-{self.rng.randint(100, 999)}",
+            notes="Goods received from BossAqua" if part.is_proprietary else "Goods received from supplier",
+            requires_approval=needs_approval))
+        if needs_approval:
+            self.s.flush()
+            decision = self.rng.choice([m.ApprovalStatus.approved, m.ApprovalStatus.approved,
+                                        m.ApprovalStatus.rejected, None])
+            if decision is not None:
+                self.add(m.TransactionApproval(transaction_id=txn.id, approver_id=self.superadmin.id,
+                                               status=decision, notes="Checked against the delivery note"))
+                self.s.flush()
+                if decision == m.ApprovalStatus.approved:
+                    self._move(stock, hub, part, txn.quantity)
+            return 1
+        self._move(stock, hub, part, txn.quantity)
+        return 1
+
+    def _transfer(self, part, when, stock, customers, reverse=False):
+        sources = [h for h in self.hubs if stock.get((h.id, part.id), 0) > 0]
+        if not sources:
+            return self._creation(part, when, stock)
+        hub = self.rng.choice(sources)
+        org = self.rng.choice(customers)
+        dest = self.rng.choice(self.sites[org.id])
+        available = stock[(hub.id, part.id)]
+        qty = min(self.qty(part, 2, 20), available)
+        if part.part_type == m.PartType.consumable:
+            qty = qty.to_integral_value(rounding=decimal.ROUND_DOWN)
+        if qty <= 0:
+            return self._creation(part, when, stock)
+        txn = self.add(m.Transaction(
+            transaction_type=m.TransactionType.transfer, part=part, from_warehouse_id=hub.id,
+            to_warehouse_id=dest.id, quantity=qty, performed_by_user_id=self.oraseas_admin.id,
+            transaction_date=when, reference_number=f"DN-{when:%y%m%d}-{self.rng.randint(100, 999)}"))
+        self._move(stock, hub, part, -qty)
+        self._move(stock, dest, part, qty)
+        if not reverse:
+            return 1
+        self.s.flush()
+        back = reversal_of(txn, self.oraseas_admin.id, notes="Sent to the wrong site; returned")
+        back.transaction_date = when + dt.timedelta(minutes=30)
+        self.add(back)
+        self._move(stock, dest, part, -qty)
+        self._move(stock, hub, part, qty)
+        return 2
+
+    def _consumption(self, when, stock, customers):
+        org = self.rng.choice(customers)
+        candidates = [(w, p) for w in self.sites[org.id] for p in self.part_list if stock.get((w.id, p.id), 0) > 0]
+        if not candidates or org.id not in self.machines:
+            return self._transfer(self.rng.choice(self.part_list), when, stock, customers)
+        warehouse, part = self.rng.choice(candidates)
+        qty = min(self.qty(part, 1, 4), stock[(warehouse.id, part.id)])
+        if part.part_type == m.PartType.consumable:
+            qty = max(D(1), qty.to_integral_value(rounding=decimal.ROUND_DOWN))
+        self.add(m.PartUsage(
+            warehouse=warehouse, part=part, machine=self.rng.choice(self.machines[org.id]), quantity=qty,
+            usage_date=when, recorded_by_user=self.rng.choice(self.customer_users[org.id]),
+            notes=self.rng.choice(["Scheduled service", "Replaced after inspection", "Breakdown repair",
+                                   "Preventive maintenance"])))
+        self._move(stock, warehouse, part, -qty)
+        return 1
+
+    def _adjustment(self, when, stock):
+        keys = [k for k, v in stock.items() if v > 0]
+        if not keys:
+            return self._creation(self.rng.choice(self.part_list), when, stock)
+        warehouse_id, part_id = self.rng.choice(sorted(keys, key=str))
+        self.s.flush()
+        inventory = self.s.execute(sa.select(m.Inventory).where(
+            m.Inventory.warehouse_id == warehouse_id, m.Inventory.part_id == part_id)).scalar_one()
+        part = inventory.part
+        warehouse = self.s.get(m.Warehouse, warehouse_id)
+        if self.rng.random() < 0.5:
+            qty = -min(self.qty(part, 1, 2), stock[(warehouse_id, part_id)])
+            reason = self.rng.choice(["damaged", "count difference", "expired"])
+        else:
+            qty = self.qty(part, 1, 3)
+            reason = self.rng.choice(["found in count", "count difference"])
+        if part.part_type == m.PartType.consumable:
+            qty = qty.to_integral_value(rounding=decimal.ROUND_DOWN) or D(-1 if qty < 0 else 1)
+        if warehouse.organization_id == self.oraseas.id:
+            user = self.oraseas_admin
+        else:
+            user = self.customer_users[warehouse.organization_id][0]
+        self.add(m.StockAdjustment(inventory=inventory, user=user, quantity_adjusted=qty, reason_code=reason,
+                                   adjustment_date=when, notes="Stocktake correction"))
+        self._move(stock, warehouse, part, qty)
+        return 1
+
+    # -- orders ----------------------------------------------------------------
+    def orders(self):
+        self.echo("Creating orders ...")
+        today = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        statuses = ["Received"] * 6 + ["Shipped", "Pending", "Requested", "Cancelled"]
+        for i in range(200):
+            org = self.customers[i % len(self.customers)]
+            when = today - dt.timedelta(days=self.rng.randint(1, 360))
+            status = self.rng.choice(statuses)
+            users = self.customer_users.get(org.id)
+            order = self.add(m.CustomerOrder(
+                customer_organization=org, oraseas_organization=self.oraseas, order_date=when, status=status,
+                expected_delivery_date=when + dt.timedelta(days=10),
+                actual_delivery_date=when + dt.timedelta(days=self.rng.randint(5, 14)) if status == "Received" else None,
+                ordered_by_user_id=users[0].id if users else None))
+            for part in self.rng.sample(self.part_list, self.rng.randint(1, 4)):
+                self.add(m.CustomerOrderItem(customer_order=order, part=part, quantity=self.qty(part, 1, 20),
+                                             unit_price=part.unit_price))
+        for i in range(40):
+            when = today - dt.timedelta(days=self.rng.randint(1, 360))
+            status = self.rng.choice(statuses)
+            order = self.add(m.SupplierOrder(
+                ordering_organization=self.oraseas, supplier_name=self.rng.choice(["BossAqua", "Oraseas Supplier 1",
+                                                                                  "Oraseas Supplier 2"]),
+                order_date=when, status=status, expected_delivery_date=when + dt.timedelta(days=30),
+                actual_delivery_date=when + dt.timedelta(days=self.rng.randint(20, 40)) if status == "Received" else None))
+            for part in self.rng.sample(self.part_list, self.rng.randint(2, 6)):
+                self.add(m.SupplierOrderItem(supplier_order=order, part=part, quantity=self.qty(part, 50, 200),
+                                             unit_price=(part.unit_price * D("0.6")).quantize(D("0.01"))))
+
+
+def _slug(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())

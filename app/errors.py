@@ -1,0 +1,126 @@
+"""The domain errors: one family, raised by the rules, mapped once by views and APIs.
+
+Every error carries a message a user can act on, naming the rule it enforces.
+Views flash it, APIs answer 422 with it (404 for :class:`OutOfScope`); neither
+ever shows database error text.
+"""
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError, StatementError
+
+
+class DomainError(Exception):
+    """A business rule refused a write.  ``str(error)`` is the user-facing message."""
+
+    status = 422
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class RuleViolation(DomainError):
+    """A general business rule (uniqueness, hierarchy, type, ...) was broken."""
+
+
+class LimitReached(DomainError):
+    """A configured cap of the seed's scale requirements would be exceeded."""
+
+
+class InvalidQuantity(DomainError):
+    """A quantity is not positive, not finite, has too many places, or is fractional
+    for a part counted in whole units."""
+
+
+class InsufficientStock(DomainError):
+    """A posting would take a balance below zero (with ``ALLOW_NEGATIVE_STOCK`` off)."""
+
+
+class OutOfScope(DomainError):
+    """The acting user may not touch this organization's rows."""
+
+    status = 404
+
+
+class LedgerImmutable(DomainError):
+    """The ledger is append-only: transactions are never edited or deleted."""
+
+
+#: Constraint names of the schema -> the rule they enforce, in plain words.
+CONSTRAINT_MESSAGES = {
+    "uq_organizations_name": "Organization names must be unique.",
+    "uq_organizations_singleton_type": "There can be only one Oraseas EE and one BossAqua organization.",
+    "supplier_must_have_parent": "A supplier organization must have a parent organization.",
+    "_org_warehouse_name_uc": "Warehouse names must be unique within an organization.",
+    "uq_parts_part_number": "Part numbers must be unique.",
+    "uq_machines_serial_number": "Machine serial numbers must be unique.",
+    "_warehouse_part_uc": "There is already a stock record for this part in this warehouse.",
+    "uq_ab_user_username": "Usernames must be unique.",
+    "uq_ab_user_email": "E-mail addresses must be unique.",
+    "uq_transactions_reversal_of_id": "A transaction can be reversed only once.",
+    "positive_quantity": "Quantities must be greater than zero.",
+    "valid_transaction_warehouses": "The warehouses do not match the transaction type.",
+    "nonzero_quantity_adjusted": "An adjustment must change the stock (quantity not zero).",
+    "uq_user_sessions_session_token": "Session tokens must be unique.",
+}
+
+
+def translate_db_error(exc: Exception) -> DomainError:
+    """Turn a database error into the domain error naming the rule it broke.
+
+    :param exc: an :class:`~sqlalchemy.exc.SQLAlchemyError` (or a ``DomainError``,
+        returned unchanged).
+    :returns: a :class:`DomainError` whose message never contains driver text.
+    """
+    if isinstance(exc, DomainError):
+        return exc
+    text = str(getattr(exc, "orig", exc)).lower()
+    for name, message in CONSTRAINT_MESSAGES.items():
+        if name.lower() in text:
+            return RuleViolation(message)
+    if isinstance(exc, IntegrityError):
+        if "unique" in text or "duplicate" in text:
+            # SQLite names the columns, not the constraint.
+            for columns, message in _SQLITE_UNIQUE_COLUMNS.items():
+                if columns in text:
+                    return RuleViolation(message)
+            return RuleViolation("This record conflicts with an existing one (a unique value is taken).")
+        if "foreign key" in text:
+            return RuleViolation("This record refers to, or is referred to by, other records.")
+        if "not null" in text:
+            return RuleViolation("A required value is missing.")
+        return RuleViolation("The change breaks a rule of the data model.")
+    if isinstance(exc, StatementError) and isinstance(getattr(exc, "orig", None), ValueError):
+        return RuleViolation("A value is malformed (for example an id that is not a UUID).")
+    if isinstance(exc, DBAPIError):
+        return RuleViolation("A value is out of range or malformed for its column.")
+    if isinstance(exc, SQLAlchemyError):
+        return RuleViolation("The change could not be saved.")
+    raise exc
+
+
+_SQLITE_UNIQUE_COLUMNS = {
+    "organizations.name": CONSTRAINT_MESSAGES["uq_organizations_name"],
+    "organizations.organization_type": CONSTRAINT_MESSAGES["uq_organizations_singleton_type"],
+    "warehouses.organization_id, warehouses.name": CONSTRAINT_MESSAGES["_org_warehouse_name_uc"],
+    "parts.part_number": CONSTRAINT_MESSAGES["uq_parts_part_number"],
+    "machines.serial_number": CONSTRAINT_MESSAGES["uq_machines_serial_number"],
+    "inventory.warehouse_id, inventory.part_id": CONSTRAINT_MESSAGES["_warehouse_part_uc"],
+    "ab_user.username": CONSTRAINT_MESSAGES["uq_ab_user_username"],
+    "ab_user.email": CONSTRAINT_MESSAGES["uq_ab_user_email"],
+    "transactions.reversal_of_id": CONSTRAINT_MESSAGES["uq_transactions_reversal_of_id"],
+}
+
+
+def flush_checked(session) -> None:
+    """Flush ``session`` so that every rule hook runs now; on failure roll back.
+
+    :raises DomainError: the rule that refused the write (database errors are
+        translated by :func:`translate_db_error`); the session is rolled back,
+        so nothing is half-written.
+    """
+    try:
+        session.flush()
+    except (DomainError, SQLAlchemyError) as exc:
+        session.rollback()
+        raise translate_db_error(exc) from exc

@@ -1,0 +1,37 @@
+"""The ABParts data model (seed 001), one module per domain."""
+from .types import Model  # noqa: F401  (sets the naming convention first)
+from .audit import InvitationAuditLog, SecurityEvent, UserManagementAuditLog, UserSession
+from .enums import (
+    ApprovalStatus,
+    MachineStatus,
+    OrganizationType,
+    PartType,
+    TransactionType,
+    UserStatus,
+)
+from .inventory import Inventory, StockAdjustment
+from .ledger import Transaction, TransactionApproval
+from .machine import Machine
+from .order import CustomerOrder, CustomerOrderItem, SupplierOrder, SupplierOrderItem
+from .organization import Organization
+from .part import Part
+from .usage import PartUsage
+from .user import PortalUser
+from .warehouse import Warehouse
+
+__all__ = [
+    "ApprovalStatus", "CustomerOrder", "CustomerOrderItem", "Inventory", "InvitationAuditLog",
+    "Machine", "MachineStatus", "Organization", "OrganizationType", "Part", "PartType",
+    "PartUsage", "PortalUser", "SecurityEvent", "StockAdjustment", "SupplierOrder",
+    "SupplierOrderItem", "Transaction", "TransactionApproval", "TransactionType",
+    "UserManagementAuditLog", "UserSession", "UserStatus", "Warehouse",
+]
+
+from .base import parse_uuid  # noqa: E402
+
+
+def db_session():
+    """The Flask-SQLAlchemy session of the running app."""
+    from ..extensions import db
+
+    return db.session

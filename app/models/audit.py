@@ -1,0 +1,116 @@
+"""Security and audit tables (seed 001 "Security & Audit Tables")."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_appbuilder import Model
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import UUIDPrimaryKey
+from .types import TZDateTime, utcnow
+
+
+class SecurityEvent(UUIDPrimaryKey, Model):
+    """A security-relevant event (login, lockout, ledger repair ...), append-only."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        sa.Index("idx_security_events_user", "user_id"),
+        sa.Index("idx_security_events_type", "event_type"),
+        sa.Index("idx_security_events_timestamp", "timestamp"),
+        sa.Index("idx_security_events_risk", "risk_level"),
+    )
+
+    user_id: Mapped[Optional[int]] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"))
+    event_type: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    ip_address: Mapped[Optional[str]] = mapped_column(sa.String(45))
+    user_agent: Mapped[Optional[str]] = mapped_column(sa.Text)
+    session_id: Mapped[Optional[str]] = mapped_column(sa.String(255))
+    details: Mapped[Optional[str]] = mapped_column(sa.Text)
+    timestamp: Mapped[dt.datetime] = mapped_column(
+        TZDateTime, nullable=False, default=utcnow, server_default=sa.func.now()
+    )
+    risk_level: Mapped[str] = mapped_column(
+        sa.String(20), nullable=False, default="low", server_default="low"
+    )
+
+    user = relationship("PortalUser")
+
+
+class UserSession(UUIDPrimaryKey, Model):
+    """A login session of a user."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (
+        sa.Index("idx_user_sessions_user", "user_id"),
+        sa.Index("idx_user_sessions_token", "session_token"),
+        sa.Index("idx_user_sessions_expires", "expires_at"),
+        sa.Index("idx_user_sessions_active", "is_active"),
+    )
+
+    user_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False)
+    session_token: Mapped[str] = mapped_column(sa.String(255), unique=True, nullable=False)
+    ip_address: Mapped[Optional[str]] = mapped_column(sa.String(45))
+    user_agent: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        TZDateTime, nullable=False, default=utcnow, server_default=sa.func.now()
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(TZDateTime, nullable=False)
+    last_activity: Mapped[dt.datetime] = mapped_column(
+        TZDateTime, nullable=False, default=utcnow, server_default=sa.func.now()
+    )
+    is_active: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=True, server_default=sa.true()
+    )
+
+    user = relationship("PortalUser")
+
+
+class _UserAuditLog(UUIDPrimaryKey):
+    """Columns shared by the two user audit logs."""
+
+    action: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    timestamp: Mapped[dt.datetime] = mapped_column(
+        TZDateTime, nullable=False, default=utcnow, server_default=sa.func.now()
+    )
+    details: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+
+class InvitationAuditLog(_UserAuditLog, Model):
+    """What happened to a user's invitation, and who did it."""
+
+    __tablename__ = "invitation_audit_logs"
+    __table_args__ = (
+        sa.Index("idx_invitation_audit_user", "user_id"),
+        sa.Index("idx_invitation_audit_action", "action"),
+        sa.Index("idx_invitation_audit_timestamp", "timestamp"),
+    )
+
+    user_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False)
+    performed_by_user_id: Mapped[Optional[int]] = mapped_column(
+        sa.Integer, sa.ForeignKey("ab_user.id")
+    )
+
+    user = relationship("PortalUser", foreign_keys=[user_id])
+    performed_by_user = relationship("PortalUser", foreign_keys=[performed_by_user_id])
+
+
+class UserManagementAuditLog(_UserAuditLog, Model):
+    """A user-management action (create, role change, deactivation ...) and its author."""
+
+    __tablename__ = "user_management_audit_logs"
+    __table_args__ = (
+        sa.Index("idx_user_mgmt_audit_user", "user_id"),
+        sa.Index("idx_user_mgmt_audit_action", "action"),
+        sa.Index("idx_user_mgmt_audit_timestamp", "timestamp"),
+    )
+
+    user_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False)
+    performed_by_user_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False
+    )
+
+    user = relationship("PortalUser", foreign_keys=[user_id])
+    performed_by_user = relationship("PortalUser", foreign_keys=[performed_by_user_id])

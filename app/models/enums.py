@@ -1,0 +1,55 @@
+"""Enumerations of the ABParts schema (seed 001 and seed 000, "New Enum Types").
+
+Member names equal their stored values so that forms, the REST API and the
+database all speak the same words.
+"""
+import enum
+
+
+class _Labelled(str, enum.Enum):
+    """A string enum that prints as a readable label ("Oraseas EE", "bulk material")."""
+
+    def __str__(self) -> str:
+        return _LABELS.get(self.value, self.value.replace("_", " ").capitalize())
+
+
+class OrganizationType(_Labelled):
+    oraseas_ee = "oraseas_ee"
+    bossaqua = "bossaqua"
+    customer = "customer"
+    supplier = "supplier"
+
+
+class UserStatus(_Labelled):
+    active = "active"
+    inactive = "inactive"
+    pending_invitation = "pending_invitation"
+    locked = "locked"
+
+
+class PartType(_Labelled):
+    consumable = "consumable"
+    bulk_material = "bulk_material"
+
+
+class MachineStatus(_Labelled):
+    active = "active"
+    inactive = "inactive"
+    maintenance = "maintenance"
+    decommissioned = "decommissioned"
+
+
+class TransactionType(_Labelled):
+    creation = "creation"
+    transfer = "transfer"
+    consumption = "consumption"
+    adjustment = "adjustment"
+
+
+class ApprovalStatus(_Labelled):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+_LABELS = {"oraseas_ee": "Oraseas EE", "bossaqua": "BossAqua"}

@@ -1,0 +1,138 @@
+"""Stock on hand per warehouse and part, and reason-coded stock adjustments."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_appbuilder import Model
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import CreatedAt, format_quantity, Timestamps, UUIDPrimaryKey
+from .types import Quantity, TZDateTime, UUIDType, utcnow
+
+
+class Inventory(UUIDPrimaryKey, CreatedAt, Model):
+    """The balance of one part in one warehouse (seed 001 "inventory").
+
+    ``current_stock`` (stock on hand, in ``unit_of_measure``) changes only by
+    ledger postings (``app.rules.ledger``); it always equals the sum of the
+    posted transactions for the pair.  ``minimum_stock_recommendation`` is the
+    reorder point.
+    """
+
+    __tablename__ = "inventory"
+    __table_args__ = (
+        sa.UniqueConstraint("warehouse_id", "part_id", name="_warehouse_part_uc"),
+        sa.Index("idx_inventory_warehouse_part", "warehouse_id", "part_id"),
+        sa.Index("idx_inventory_stock", "current_stock"),
+        sa.Index("idx_inventory_low_stock", "current_stock", "minimum_stock_recommendation"),
+        sa.Index("idx_inventory_warehouse_stock", "warehouse_id", "current_stock"),
+        sa.Index("idx_inventory_part_stock", "part_id", "current_stock"),
+    )
+
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("warehouses.id"), nullable=False
+    )
+    part_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("parts.id"), nullable=False)
+    current_stock: Mapped[decimal.Decimal] = mapped_column(
+        Quantity, nullable=False, default=decimal.Decimal(0), server_default="0"
+    )
+    minimum_stock_recommendation: Mapped[decimal.Decimal] = mapped_column(
+        Quantity, nullable=False, default=decimal.Decimal(0), server_default="0"
+    )
+    unit_of_measure: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    reorder_threshold_set_by: Mapped[Optional[str]] = mapped_column(sa.String(50))
+    last_recommendation_update: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
+    last_updated: Mapped[dt.datetime] = mapped_column(
+        TZDateTime, nullable=False, default=utcnow, server_default=sa.func.now()
+    )
+
+    warehouse = relationship("Warehouse")
+    part = relationship("Part")
+
+    @property
+    def is_negative(self) -> bool:
+        """A negative balance (possible only with ``ALLOW_NEGATIVE_STOCK``)."""
+        return self.current_stock is not None and self.current_stock < 0
+
+    @property
+    def is_below_reorder_point(self) -> bool:
+        return self.current_stock <= self.minimum_stock_recommendation
+
+    def _fmt(self, value) -> str:
+        part = self.part
+        return format_quantity(value, self.unit_of_measure, whole=bool(part and part.is_whole_units))
+
+    @property
+    def stock_on_hand(self) -> str:
+        """Stock on hand with its unit, flagged when negative."""
+        text = self._fmt(self.current_stock)
+        return f"{text} (NEGATIVE)" if self.is_negative else text
+
+    @property
+    def reorder_point(self) -> str:
+        return self._fmt(self.minimum_stock_recommendation)
+
+    @property
+    def stock_status(self) -> str:
+        """``negative``, ``below reorder point`` or ``ok``."""
+        if self.is_negative:
+            return "negative"
+        if self.minimum_stock_recommendation and self.is_below_reorder_point:
+            return "below reorder point"
+        return "ok"
+
+    def __str__(self) -> str:
+        return f"{self.part} @ {self.warehouse}"
+
+    __repr__ = __str__
+
+
+class StockAdjustment(UUIDPrimaryKey, Timestamps, Model):
+    """A reason-coded correction of one inventory balance (seed 001 "stock_adjustments").
+
+    ``quantity_adjusted`` is signed, in the part's unit of measure: positive
+    adds stock, negative takes it away.  Each adjustment posts its own
+    ``adjustment`` transaction (``transaction_id``, this portal's addition) in
+    the same database transaction.
+    """
+
+    __tablename__ = "stock_adjustments"
+    __table_args__ = (
+        sa.CheckConstraint("quantity_adjusted <> 0", name="nonzero_quantity_adjusted"),
+        sa.Index("idx_stock_adjustments_inventory", "inventory_id"),
+        sa.Index("idx_stock_adjustments_user", "user_id"),
+        sa.Index("idx_stock_adjustments_date", "adjustment_date"),
+        sa.Index("idx_stock_adjustments_reason", "reason_code"),
+    )
+
+    inventory_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("inventory.id"), nullable=False
+    )
+    user_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False)
+    adjustment_date: Mapped[dt.datetime] = mapped_column(
+        TZDateTime, nullable=False, default=utcnow, server_default=sa.func.now()
+    )
+    quantity_adjusted: Mapped[decimal.Decimal] = mapped_column(Quantity, nullable=False)
+    reason_code: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    notes: Mapped[Optional[str]] = mapped_column(sa.Text)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("transactions.id"), nullable=False, unique=True
+    )
+
+    inventory = relationship("Inventory")
+    user = relationship("PortalUser")
+    transaction = relationship("Transaction")
+
+    @property
+    def quantity_with_unit(self) -> str:
+        inv = self.inventory
+        unit = inv.unit_of_measure if inv else None
+        text = format_quantity(abs(self.quantity_adjusted), unit)
+        return ("+" if self.quantity_adjusted > 0 else "-") + text
+
+    def __str__(self) -> str:
+        return f"{self.reason_code}: {self.quantity_adjusted}"

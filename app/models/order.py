@@ -1,0 +1,129 @@
+"""Customer orders to Oraseas EE and Oraseas EE's orders to suppliers (seed 001)."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_appbuilder import Model
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import QuantityDisplay, Timestamps, UUIDPrimaryKey
+from .types import Money, Quantity, TZDateTime, UUIDType
+
+ORDER_STATUSES = ("Requested", "Pending", "Shipped", "Received", "Cancelled")
+
+
+class CustomerOrder(UUIDPrimaryKey, Timestamps, Model):
+    """An order of a customer organization to Oraseas EE; lines in ``items``."""
+
+    __tablename__ = "customer_orders"
+    __table_args__ = (
+        sa.Index("idx_customer_orders_customer", "customer_organization_id"),
+        sa.Index("idx_customer_orders_date", "order_date"),
+        sa.Index("idx_customer_orders_status", "status"),
+        sa.Index("idx_customer_orders_org_status", "customer_organization_id", "status"),
+    )
+
+    customer_organization_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("organizations.id"), nullable=False
+    )
+    oraseas_organization_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("organizations.id"), nullable=False
+    )
+    order_date: Mapped[dt.datetime] = mapped_column(TZDateTime, nullable=False)
+    expected_delivery_date: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
+    actual_delivery_date: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
+    status: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    ordered_by_user_id: Mapped[Optional[int]] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"))
+    notes: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    customer_organization = relationship("Organization", foreign_keys=[customer_organization_id])
+    oraseas_organization = relationship("Organization", foreign_keys=[oraseas_organization_id])
+    ordered_by_user = relationship("PortalUser")
+    items = relationship("CustomerOrderItem", back_populates="customer_order")
+
+    def __str__(self) -> str:
+        org = self.customer_organization.name if self.customer_organization else "?"
+        return f"{org} {self.order_date:%Y-%m-%d} ({self.status})"
+
+
+class CustomerOrderItem(QuantityDisplay, UUIDPrimaryKey, Timestamps, Model):
+    """A line of a customer order: ``quantity`` in the part's unit, ``unit_price`` in money."""
+
+    __tablename__ = "customer_order_items"
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="positive_quantity"),
+        sa.Index("idx_customer_order_items_order", "customer_order_id"),
+        sa.Index("idx_customer_order_items_part", "part_id"),
+    )
+
+    customer_order_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("customer_orders.id"), nullable=False
+    )
+    part_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("parts.id"), nullable=False)
+    quantity: Mapped[decimal.Decimal] = mapped_column(
+        Quantity, nullable=False, default=decimal.Decimal(1), server_default="1"
+    )
+    unit_price: Mapped[Optional[decimal.Decimal]] = mapped_column(Money)
+
+    customer_order = relationship("CustomerOrder", back_populates="items")
+    part = relationship("Part")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.part}"
+
+
+class SupplierOrder(UUIDPrimaryKey, Timestamps, Model):
+    """An order of an organization (usually Oraseas EE) to an external supplier."""
+
+    __tablename__ = "supplier_orders"
+    __table_args__ = (
+        sa.Index("idx_supplier_orders_org", "ordering_organization_id"),
+        sa.Index("idx_supplier_orders_date", "order_date"),
+        sa.Index("idx_supplier_orders_status", "status"),
+    )
+
+    ordering_organization_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("organizations.id"), nullable=False
+    )
+    supplier_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    order_date: Mapped[dt.datetime] = mapped_column(TZDateTime, nullable=False)
+    expected_delivery_date: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
+    actual_delivery_date: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
+    status: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    notes: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    ordering_organization = relationship("Organization")
+    items = relationship("SupplierOrderItem", back_populates="supplier_order")
+
+    def __str__(self) -> str:
+        return f"{self.supplier_name} {self.order_date:%Y-%m-%d} ({self.status})"
+
+
+class SupplierOrderItem(QuantityDisplay, UUIDPrimaryKey, Timestamps, Model):
+    """A line of a supplier order: ``quantity`` in the part's unit, ``unit_price`` in money."""
+
+    __tablename__ = "supplier_order_items"
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="positive_quantity"),
+        sa.Index("idx_supplier_order_items_order", "supplier_order_id"),
+        sa.Index("idx_supplier_order_items_part", "part_id"),
+    )
+
+    supplier_order_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("supplier_orders.id"), nullable=False
+    )
+    part_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("parts.id"), nullable=False)
+    quantity: Mapped[decimal.Decimal] = mapped_column(
+        Quantity, nullable=False, default=decimal.Decimal(1), server_default="1"
+    )
+    unit_price: Mapped[Optional[decimal.Decimal]] = mapped_column(Money)
+
+    supplier_order = relationship("SupplierOrder", back_populates="items")
+    part = relationship("Part")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.part}"

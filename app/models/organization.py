@@ -1,0 +1,71 @@
+"""Organizations: Oraseas EE, BossAqua, customers and their suppliers (seed 001)."""
+from __future__ import annotations
+
+import uuid
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_appbuilder import Model
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Timestamps, UUIDPrimaryKey
+from .enums import OrganizationType
+from .types import UUIDType, pg_enum
+
+SINGLETON_TYPES = (OrganizationType.oraseas_ee.value, OrganizationType.bossaqua.value)
+
+
+class Organization(UUIDPrimaryKey, Timestamps, Model):
+    """An organization of the AutoBoss parts ecosystem.
+
+    Rules (seed 001 "organizations", seed 000 "Business Rule Enforcement"):
+    one ``oraseas_ee`` and one ``bossaqua`` (application check and the partial
+    unique index ``uq_organizations_singleton_type``); a supplier has a parent
+    (CHECK ``supplier_must_have_parent``); at most ``LIMIT_CUSTOMER_ORGANIZATIONS``
+    customers (application).
+    """
+
+    __tablename__ = "organizations"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "organization_type != 'supplier' OR parent_organization_id IS NOT NULL",
+            name="supplier_must_have_parent",
+        ),
+        sa.Index("idx_organizations_type", "organization_type"),
+        sa.Index("idx_organizations_parent", "parent_organization_id"),
+        sa.Index("idx_organizations_name", "name"),
+        sa.Index("idx_organizations_active", "is_active"),
+        sa.Index("idx_organizations_hierarchy", "parent_organization_id", "organization_type"),
+        sa.Index(
+            "uq_organizations_singleton_type",
+            "organization_type",
+            unique=True,
+            postgresql_where=sa.text("organization_type IN ('oraseas_ee', 'bossaqua')"),
+            sqlite_where=sa.text("organization_type IN ('oraseas_ee', 'bossaqua')"),
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True, nullable=False)
+    organization_type: Mapped[OrganizationType] = mapped_column(
+        pg_enum(OrganizationType, "organization_type_enum"), nullable=False
+    )
+    parent_organization_id: Mapped[Optional[uuid.UUID]] = mapped_column(
+        UUIDType, sa.ForeignKey("organizations.id")
+    )
+    address: Mapped[Optional[str]] = mapped_column(sa.Text)
+    contact_info: Mapped[Optional[str]] = mapped_column(sa.Text)
+    is_active: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=True, server_default=sa.true()
+    )
+
+    parent_organization: Mapped[Optional["Organization"]] = relationship(
+        "Organization", remote_side="Organization.id", back_populates="child_organizations"
+    )
+    child_organizations: Mapped[list["Organization"]] = relationship(
+        "Organization", back_populates="parent_organization"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+    __repr__ = __str__

@@ -1,0 +1,45 @@
+"""Warehouses: where an organization keeps stock (seed 001 "warehouses")."""
+from __future__ import annotations
+
+import uuid
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_appbuilder import Model
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Timestamps, UUIDPrimaryKey
+from .types import UUIDType
+
+
+class Warehouse(UUIDPrimaryKey, Timestamps, Model):
+    """A warehouse of one organization.
+
+    Rules: names unique per organization (``_org_warehouse_name_uc``); at most
+    ``LIMIT_WAREHOUSES`` warehouses; only active warehouses receive or issue stock.
+    """
+
+    __tablename__ = "warehouses"
+    __table_args__ = (
+        sa.UniqueConstraint("organization_id", "name", name="_org_warehouse_name_uc"),
+        sa.Index("idx_warehouses_org", "organization_id"),
+        sa.Index("idx_warehouses_active", "is_active"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("organizations.id"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    location: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    description: Mapped[Optional[str]] = mapped_column(sa.Text)
+    is_active: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=True, server_default=sa.true()
+    )
+
+    organization = relationship("Organization")
+
+    def __str__(self) -> str:
+        org = self.organization.name if self.organization is not None else "?"
+        return f"{self.name} ({org})"
+
+    __repr__ = __str__

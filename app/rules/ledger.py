@@ -1,0 +1,514 @@
+"""The stock ledger: validation and posting of transactions (seed 000, issue 3).
+
+Every movement enters through the session hooks in :mod:`app.rules`, whatever
+wrote it (FAB forms, the REST API, commands, seed data, workflows):
+
+- creation adds to ``to_warehouse``; transfer takes from ``from_warehouse`` and
+  adds to ``to_warehouse``; consumption takes from ``from_warehouse``;
+  adjustment adds to ``to_warehouse`` or takes from ``from_warehouse``.
+- A part usage record posts a consumption, a stock adjustment an adjustment,
+  in the same database transaction.
+- A transaction that requires approval posts nothing until a
+  :class:`~app.models.TransactionApproval` approves it.
+- Balances change only by atomic conditional updates taken in a fixed order
+  (warehouse id, part id), so concurrent postings neither lose an update nor
+  deadlock, and a balance never goes below zero unless ``ALLOW_NEGATIVE_STOCK``.
+- The ledger is append-only; a mistake is corrected by :func:`reverse`.
+"""
+from __future__ import annotations
+
+import decimal
+import uuid
+from collections import defaultdict
+from typing import Iterable
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import inspect
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import models as m
+from ..errors import InsufficientStock, InvalidQuantity, LedgerImmutable, OutOfScope, RuleViolation
+from ..models.types import utcnow
+from ..scoping import Actor
+
+T = m.TransactionType
+MAX_QUANTITY = decimal.Decimal("9999999.999")  # DECIMAL(10,3)
+#: Records that are part of the books: never edited or deleted once written.
+IMMUTABLE = (m.Transaction, m.PartUsage, m.StockAdjustment, m.TransactionApproval)
+
+
+# --- quantities ---------------------------------------------------------------
+
+def check_quantity(quantity, part: m.Part, field: str = "Quantity") -> decimal.Decimal:
+    """Validate a movement quantity in ``part``'s unit of measure.
+
+    :param quantity: a :class:`~decimal.Decimal` (or int); floats are refused.
+    :returns: the quantity as a Decimal.
+    :raises InvalidQuantity: not positive, not finite, more than 3 decimal places,
+        too large for DECIMAL(10,3), or fractional for a part counted in whole units.
+    """
+    if quantity is None:
+        raise InvalidQuantity(f"{field} is required.")
+    if isinstance(quantity, bool) or isinstance(quantity, float):
+        raise InvalidQuantity(f"{field} must be given as a decimal number, not a floating-point value.")
+    if isinstance(quantity, int):
+        quantity = decimal.Decimal(quantity)
+    if not isinstance(quantity, decimal.Decimal):
+        try:
+            quantity = decimal.Decimal(str(quantity))
+        except decimal.InvalidOperation:
+            raise InvalidQuantity(f"{field} must be a number.") from None
+    if not quantity.is_finite():
+        raise InvalidQuantity(f"{field} must be a finite number.")
+    if quantity <= 0:
+        raise InvalidQuantity(f"{field} must be greater than zero.")
+    if quantity > MAX_QUANTITY:
+        raise InvalidQuantity(f"{field} must be at most {MAX_QUANTITY}.")
+    if quantity != quantity.quantize(decimal.Decimal("0.001"), rounding=decimal.ROUND_DOWN):
+        raise InvalidQuantity(f"{field} may have at most 3 decimal places; {quantity} has more.")
+    if part.is_whole_units and quantity != quantity.to_integral_value():
+        raise InvalidQuantity(
+            f"{part.part_number} is a consumable counted in whole {part.unit_of_measure}; "
+            f"{quantity} is not a whole number."
+        )
+    return quantity
+
+
+# --- movements ----------------------------------------------------------------
+
+def movements(txn: m.Transaction) -> list[tuple]:
+    """The balance changes of a transaction: ``[(warehouse_id, part_id, signed quantity)]``."""
+    q = txn.quantity
+    out = []
+    if txn.from_warehouse_id is not None:
+        out.append((txn.from_warehouse_id, txn.part_id, -q))
+    if txn.to_warehouse_id is not None:
+        out.append((txn.to_warehouse_id, txn.part_id, q))
+    return out
+
+
+def _resolve(txn: m.Transaction) -> None:
+    """Copy related objects' ids into the foreign-key columns (forms set relationships)."""
+    for rel in ("part", "from_warehouse", "to_warehouse", "machine", "performed_by_user", "reversal_of"):
+        obj = getattr(txn, rel)
+        if obj is not None:
+            if obj.id is None:
+                obj.id = uuid.uuid4()
+            setattr(txn, f"{rel}_id", obj.id)
+
+
+def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
+    """Check one transaction against every ledger rule and fill its defaults.
+
+    Defaults: ``unit_of_measure`` from the part, ``performed_by_user`` the actor,
+    ``transaction_date`` now, ``approval_status`` ``pending`` when approval is required.
+
+    :raises InvalidQuantity, RuleViolation, OutOfScope: naming the rule.
+    """
+    _resolve(txn)
+    part = session.get(m.Part, txn.part_id) if txn.part_id else None
+    if part is None:
+        raise RuleViolation("A transaction needs a part.")
+    kind = txn.transaction_type
+    if kind is None:
+        raise RuleViolation("A transaction needs a type: creation, transfer, consumption or adjustment.")
+    txn.quantity = check_quantity(txn.quantity, part)
+    if txn.unit_of_measure in (None, ""):
+        txn.unit_of_measure = part.unit_of_measure
+    elif txn.unit_of_measure != part.unit_of_measure:
+        raise RuleViolation(
+            f"The unit of measure must be the part's ({part.unit_of_measure}), not {txn.unit_of_measure}."
+        )
+    source = session.get(m.Warehouse, txn.from_warehouse_id) if txn.from_warehouse_id else None
+    dest = session.get(m.Warehouse, txn.to_warehouse_id) if txn.to_warehouse_id else None
+    _check_warehouses(kind, source, dest)
+    if actor is not None and actor.user_id is not None:
+        txn.performed_by_user_id = actor.user_id
+    if txn.performed_by_user_id is None:
+        raise RuleViolation("A transaction must have the user who performed it.")
+    performer = session.get(m.PortalUser, txn.performed_by_user_id)
+    if txn.reversal_of_id is not None:
+        # Undoing a movement takes the authority of the movement undone.
+        _check_may_move(performer, dest, source)
+    else:
+        _check_may_move(performer, source, dest)
+    txn.performed_by_user = performer
+    if txn.machine_id is not None:
+        machine = session.get(m.Machine, txn.machine_id)
+        owner = (source or dest).organization_id
+        if machine is None or machine.customer_organization_id != owner:
+            raise RuleViolation("The machine must belong to the organization that owns the source warehouse.")
+    if txn.transaction_date is None:
+        txn.transaction_date = utcnow()
+    if txn.requires_approval and txn.approval_status is None:
+        txn.approval_status = m.ApprovalStatus.pending.value
+    if not txn.requires_approval:
+        txn.approval_status = None
+
+
+def _check_warehouses(kind, source, dest) -> None:
+    needs = {
+        T.creation: (False, True),
+        T.consumption: (True, False),
+        T.transfer: (True, True),
+    }
+    if kind == T.adjustment:
+        if (source is None) == (dest is None):
+            raise RuleViolation(
+                "An adjustment names exactly one warehouse: the destination to add stock, "
+                "or the source to take it away."
+            )
+    else:
+        need_source, need_dest = needs[kind]
+        if need_source != (source is not None) or need_dest != (dest is not None):
+            parts = []
+            parts.append("a source warehouse" if need_source else "no source warehouse")
+            parts.append("a destination warehouse" if need_dest else "no destination warehouse")
+            raise RuleViolation(f"A {kind} transaction needs {' and '.join(parts)}.")
+    if source is not None and dest is not None and source.id == dest.id:
+        raise RuleViolation("A transfer's source and destination warehouses must differ.")
+    for wh in (source, dest):
+        if wh is not None and not wh.is_active:
+            raise RuleViolation(f"Warehouse {wh} is inactive: only active warehouses receive or issue stock.")
+
+
+def _check_may_move(performer, source, dest) -> None:
+    """Only the organization that owns a warehouse (or a Super Admin) moves stock out of it,
+    or into it when nothing leaves another warehouse."""
+    if performer is None:
+        raise RuleViolation("The user who performed the transaction does not exist.")
+    if any(r.name == "Super Admin" for r in performer.roles):
+        return
+    owned = source if source is not None else dest
+    if owned.organization_id != performer.organization_id:
+        raise OutOfScope(f"You may move stock only out of your own organization's warehouses, not {owned}.")
+
+
+# --- posting -------------------------------------------------------------------
+
+def post(session, transactions: Iterable[m.Transaction]) -> None:
+    """Apply the balance changes of ``transactions`` to ``inventory``.
+
+    Net changes per (warehouse, part) are applied in a fixed order, each as one
+    atomic conditional ``UPDATE``; a missing inventory row is created first
+    (``INSERT ... ON CONFLICT DO NOTHING``) with the part's unit of measure.
+
+    :raises InsufficientStock: when a balance would go below zero and
+        ``ALLOW_NEGATIVE_STOCK`` is off; nothing is written (the caller rolls back).
+    """
+    net: dict[tuple, decimal.Decimal] = defaultdict(decimal.Decimal)
+    for txn in transactions:
+        for warehouse_id, part_id, delta in movements(txn):
+            net[(warehouse_id, part_id)] += delta
+    allow_negative = current_app.config.get("ALLOW_NEGATIVE_STOCK", False)
+    for (warehouse_id, part_id) in sorted(net, key=lambda k: (str(k[0]), str(k[1]))):
+        delta = net[(warehouse_id, part_id)]
+        if delta:
+            _apply(session, warehouse_id, part_id, delta, allow_negative)
+
+
+_inv = m.Inventory.__table__
+
+
+def _apply(session, warehouse_id, part_id, delta, allow_negative) -> None:
+    where = [_inv.c.warehouse_id == warehouse_id, _inv.c.part_id == part_id]
+    guard = [] if (allow_negative or delta > 0) else [_inv.c.current_stock + delta >= 0]
+    update = (
+        sa.update(_inv)
+        .where(*where, *guard)
+        .values(current_stock=_inv.c.current_stock + delta, last_updated=utcnow())
+    )
+    for _attempt in range(2):
+        if session.execute(update).rowcount == 1:
+            return
+        on_hand = session.execute(sa.select(_inv.c.current_stock).where(*where)).scalar_one_or_none()
+        if on_hand is not None or (delta < 0 and not allow_negative):
+            part = session.get(m.Part, part_id)
+            warehouse = session.get(m.Warehouse, warehouse_id)
+            raise InsufficientStock(
+                f"Not enough stock of {part.part_number} in {warehouse}: {on_hand or 0} "
+                f"{part.unit_of_measure} on hand, {-delta} needed."
+            )
+        _insert_missing(session, warehouse_id, part_id)
+    raise RuntimeError("inventory row could not be created")  # pragma: no cover
+
+
+def _insert_missing(session, warehouse_id, part_id) -> None:
+    part = session.get(m.Part, part_id)
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    now = utcnow()
+    stmt = insert(_inv).values(
+        id=uuid.uuid4(),
+        warehouse_id=warehouse_id,
+        part_id=part_id,
+        current_stock=0,
+        minimum_stock_recommendation=0,
+        unit_of_measure=part.unit_of_measure,
+        last_updated=now,
+        created_at=now,
+    ).on_conflict_do_nothing(index_elements=["warehouse_id", "part_id"])
+    session.execute(stmt)
+
+
+# --- records that post their own transaction ---------------------------------
+
+def derive_part_usage(session, usage: m.PartUsage, actor: Actor | None) -> m.Transaction:
+    """Build the consumption transaction of a new part usage record.
+
+    The usage's organization becomes the one that owns its warehouse, and its
+    recorder the acting user.
+
+    :returns: the new :class:`~app.models.Transaction` (added to the session).
+    :raises RuleViolation: when the warehouse or the recorder is missing.
+    """
+    warehouse = usage.warehouse or (session.get(m.Warehouse, usage.warehouse_id) if usage.warehouse_id else None)
+    if warehouse is None:
+        raise RuleViolation("A part usage record needs the warehouse the parts came from.")
+    if actor is not None and actor.user_id is not None:
+        usage.recorded_by_user = session.get(m.PortalUser, actor.user_id)
+    recorder = usage.recorded_by_user or (
+        session.get(m.PortalUser, usage.recorded_by_user_id) if usage.recorded_by_user_id else None
+    )
+    if recorder is None:
+        raise RuleViolation("A part usage record must name the user who recorded it.")
+    usage.customer_organization = session.get(m.Organization, warehouse.organization_id)
+    if usage.usage_date is None:
+        usage.usage_date = utcnow()
+    txn = m.Transaction(
+        id=uuid.uuid4(),
+        transaction_type=T.consumption,
+        part=usage.part or session.get(m.Part, usage.part_id),
+        from_warehouse_id=warehouse.id,
+        machine_id=usage.machine.id if usage.machine is not None else usage.machine_id,
+        quantity=usage.quantity,
+        performed_by_user_id=recorder.id,
+        transaction_date=usage.usage_date,
+        notes=usage.notes,
+        reference_number="part usage",
+    )
+    session.add(txn)
+    usage.transaction = txn
+    return txn
+
+
+def derive_stock_adjustment(session, adjustment: m.StockAdjustment, actor: Actor | None) -> m.Transaction:
+    """Build the adjustment transaction of a new stock adjustment.
+
+    A positive ``quantity_adjusted`` adds to the inventory's warehouse, a
+    negative one takes from it.
+
+    :returns: the new :class:`~app.models.Transaction` (added to the session).
+    :raises InvalidQuantity: a zero adjustment; :raises RuleViolation: no inventory or user.
+    """
+    inventory = adjustment.inventory or (
+        session.get(m.Inventory, adjustment.inventory_id) if adjustment.inventory_id else None
+    )
+    if inventory is None:
+        raise RuleViolation("A stock adjustment needs the stock record (warehouse and part) it corrects.")
+    if actor is not None and actor.user_id is not None:
+        adjustment.user = session.get(m.PortalUser, actor.user_id)
+    user = adjustment.user or (session.get(m.PortalUser, adjustment.user_id) if adjustment.user_id else None)
+    if user is None:
+        raise RuleViolation("A stock adjustment must name the user who made it.")
+    if not adjustment.reason_code:
+        raise RuleViolation("A stock adjustment needs a reason code.")
+    qty = adjustment.quantity_adjusted
+    if qty is None or (isinstance(qty, (decimal.Decimal, int)) and qty == 0):
+        raise InvalidQuantity("An adjustment must change the stock: the quantity adjusted cannot be zero.")
+    if adjustment.adjustment_date is None:
+        adjustment.adjustment_date = utcnow()
+    adding = qty > 0
+    txn = m.Transaction(
+        id=uuid.uuid4(),
+        transaction_type=T.adjustment,
+        part_id=inventory.part_id,
+        to_warehouse_id=inventory.warehouse_id if adding else None,
+        from_warehouse_id=None if adding else inventory.warehouse_id,
+        quantity=abs(qty),
+        performed_by_user_id=user.id,
+        transaction_date=adjustment.adjustment_date,
+        notes=adjustment.notes,
+        reference_number=f"adjustment: {adjustment.reason_code}"[:100],
+    )
+    session.add(txn)
+    adjustment.transaction = txn
+    return txn
+
+
+# --- approvals and reversals --------------------------------------------------
+
+def decide(session, approval: m.TransactionApproval, actor: Actor | None) -> m.Transaction | None:
+    """Apply an approval decision to its pending transaction.
+
+    :returns: the transaction to post now (approved), or ``None`` (rejected).
+    :raises RuleViolation: when the transaction is not pending approval, or the
+        approver is the user who performed it (Super Admins excepted).
+    """
+    if actor is not None and actor.user_id is not None:
+        approval.approver = session.get(m.PortalUser, actor.user_id)
+    approver = approval.approver or (session.get(m.PortalUser, approval.approver_id) if approval.approver_id else None)
+    txn = approval.transaction or (session.get(m.Transaction, approval.transaction_id) if approval.transaction_id else None)
+    if txn is None or approver is None:
+        raise RuleViolation("An approval needs the transaction and the approver.")
+    status = approval.status
+    if status not in (m.ApprovalStatus.approved, m.ApprovalStatus.rejected):
+        raise RuleViolation("An approval decision is either approved or rejected.")
+    if not txn.requires_approval or txn.approval_status != m.ApprovalStatus.pending.value:
+        raise RuleViolation("Only a transaction pending approval can be approved or rejected, once.")
+    if approver.id == txn.performed_by_user_id and not any(r.name == "Super Admin" for r in approver.roles):
+        raise RuleViolation("A transaction must be approved by someone other than the user who recorded it.")
+    txn.approval_status = status.value
+    txn._abparts_decided = True
+    return txn if status == m.ApprovalStatus.approved else None
+
+
+OPPOSITE = {
+    T.creation: T.adjustment,
+    T.consumption: T.adjustment,
+    T.transfer: T.transfer,
+    T.adjustment: T.adjustment,
+}
+
+
+def reversal_of(original: m.Transaction, user_id: int, notes: str | None = None) -> m.Transaction:
+    """Build the transaction that reverses ``original``: the opposite movement, linked to it.
+
+    Add the result to the session and commit; the hooks check that the original
+    is posted, is not itself a reversal, and has not been reversed before.
+
+    :returns: a new, unsaved :class:`~app.models.Transaction`.
+    """
+    return m.Transaction(
+        id=uuid.uuid4(),
+        transaction_type=OPPOSITE[original.transaction_type],
+        part_id=original.part_id,
+        from_warehouse_id=original.to_warehouse_id,
+        to_warehouse_id=original.from_warehouse_id,
+        quantity=original.quantity,
+        unit_of_measure=original.unit_of_measure,
+        performed_by_user_id=user_id,
+        transaction_date=utcnow(),
+        reversal_of_id=original.id,
+        reference_number=f"reversal of {original.reference_number or original.id}"[:100],
+        notes=notes or f"Reversal of {original.transaction_type} of {original.quantity} {original.unit_of_measure}",
+    )
+
+
+def _check_reversal(session, txn: m.Transaction) -> None:
+    original = session.get(m.Transaction, txn.reversal_of_id)
+    if original is None:
+        raise RuleViolation("The transaction to reverse does not exist.")
+    if original.reversal_of_id is not None:
+        raise RuleViolation("A reversal cannot itself be reversed; record a new transaction instead.")
+    if not original.is_posted:
+        raise RuleViolation("Only a posted transaction can be reversed (this one is pending or rejected).")
+    taken = session.execute(
+        sa.select(sa.func.count()).select_from(m.Transaction)
+        .where(m.Transaction.reversal_of_id == original.id, m.Transaction.id != txn.id)
+    ).scalar_one()
+    if taken:
+        raise RuleViolation("This transaction has already been reversed; a transaction is reversed at most once.")
+    expected = (OPPOSITE[original.transaction_type], original.part_id, original.to_warehouse_id,
+                original.from_warehouse_id, original.quantity)
+    actual = (txn.transaction_type, txn.part_id, txn.from_warehouse_id, txn.to_warehouse_id, txn.quantity)
+    if expected != actual:
+        raise RuleViolation("A reversal must post exactly the opposite movement of the original.")
+
+
+# --- append-only guard ----------------------------------------------------------
+
+def guard_books(session) -> None:
+    """Refuse edits and deletes of ledger records and direct changes of stock on hand.
+
+    :raises LedgerImmutable: naming what is refused and what to do instead.
+    """
+    for obj in session.deleted:
+        if isinstance(obj, IMMUTABLE):
+            raise LedgerImmutable(
+                "The stock ledger is append-only: transactions, usage records, adjustments and "
+                "approvals are never deleted. Record a reversal instead."
+            )
+        if isinstance(obj, m.Inventory):
+            if obj.current_stock != 0 or _has_ledger_rows(session, obj):
+                raise LedgerImmutable("A stock record with stock or ledger history cannot be deleted.")
+    for obj in session.dirty:
+        if isinstance(obj, IMMUTABLE) and session.is_modified(obj):
+            changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
+            if isinstance(obj, m.Transaction) and getattr(obj, "_abparts_decided", False):
+                changed -= {"approval_status"}
+            if changed:
+                raise LedgerImmutable(
+                    "The stock ledger is append-only: a recorded movement is never edited. "
+                    "Record a reversal and a new transaction instead."
+                )
+        if isinstance(obj, m.Inventory):
+            hist = inspect(obj).attrs.current_stock.history
+            if hist.has_changes() and list(hist.added) != list(hist.deleted):
+                raise LedgerImmutable(
+                    "Stock on hand changes only through ledger postings: record a transaction "
+                    "or a stock adjustment."
+                )
+    for obj in session.new:
+        if isinstance(obj, m.Inventory):
+            if obj.current_stock not in (None, 0):
+                raise LedgerImmutable(
+                    "A new stock record starts at zero; stock arrives through ledger postings."
+                )
+            part = obj.part or (session.get(m.Part, obj.part_id) if obj.part_id else None)
+            if part is not None:
+                obj.unit_of_measure = part.unit_of_measure
+
+
+def _has_ledger_rows(session, inventory: m.Inventory) -> bool:
+    t = m.Transaction
+    return bool(session.execute(
+        sa.select(sa.func.count()).select_from(t).where(
+            t.part_id == inventory.part_id,
+            sa.or_(t.from_warehouse_id == inventory.warehouse_id, t.to_warehouse_id == inventory.warehouse_id),
+        )
+    ).scalar_one())
+
+
+def refuse_bulk_ledger_writes(state) -> None:
+    """ORM bulk ``UPDATE``/``DELETE`` statements on the books bypass the flush: refuse them.
+
+    :raises LedgerImmutable: for any bulk update or delete of a ledger table.
+    """
+    if not (state.is_update or state.is_delete):
+        return
+    for entity in state.all_mappers:
+        if issubclass(entity.class_, IMMUTABLE):
+            raise LedgerImmutable("The stock ledger is append-only: bulk updates and deletes are refused.")
+
+
+# --- the hook -------------------------------------------------------------------
+
+def process(session, actor: Actor | None) -> list[m.Transaction]:
+    """Derive, validate and post every new movement of this flush.
+
+    :returns: the new transactions (for the yearly cap).
+    """
+    guard_books(session)
+    for obj in list(session.new):
+        if isinstance(obj, m.PartUsage):
+            derive_part_usage(session, obj, actor)
+        elif isinstance(obj, m.StockAdjustment):
+            derive_stock_adjustment(session, obj, actor)
+    to_post = []
+    new_txns = [o for o in session.new if isinstance(o, m.Transaction)]
+    for txn in new_txns:
+        validate(session, txn, actor)
+        if txn.reversal_of_id is not None:
+            _check_reversal(session, txn)
+        if txn.is_posted:
+            to_post.append(txn)
+    for obj in list(session.new):
+        if isinstance(obj, m.TransactionApproval):
+            approved = decide(session, obj, actor)
+            if approved is not None:
+                validate(session, approved, None)
+                to_post.append(approved)
+    post(session, to_post)
+    return new_txns

@@ -1,0 +1,81 @@
+"""Rules on organizations, warehouses, machines and parts (seed 001, seed 000)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import inspect
+
+from .. import models as m
+from ..errors import RuleViolation
+from ..scoping import Actor
+
+
+def _changed(obj, *attrs) -> bool:
+    state = inspect(obj)
+    return state.pending or any(state.attrs[a].history.has_changes() for a in attrs)
+
+
+def check_organizations(session) -> None:
+    """One Oraseas EE and one BossAqua; suppliers have a parent; no organization is its own parent.
+
+    :raises RuleViolation: naming the rule.
+    """
+    orgs = [o for o in list(session.new) + list(session.dirty) if isinstance(o, m.Organization)]
+    for org in orgs:
+        if not _changed(org, "organization_type", "parent_organization_id", "parent_organization"):
+            continue
+        kind = org.organization_type
+        if kind is None:
+            raise RuleViolation("An organization needs a type (Oraseas EE, BossAqua, customer or supplier).")
+        if kind.value in m.organization.SINGLETON_TYPES:
+            others = session.execute(
+                sa.select(sa.func.count())
+                .select_from(m.Organization)
+                .where(m.Organization.organization_type == kind, m.Organization.id != org.id)
+            ).scalar_one()
+            twins = [o for o in orgs if o is not org and o.organization_type == kind and inspect(o).pending]
+            if others or twins:
+                raise RuleViolation(f"There can be only one {kind} organization.")
+        parent_id = (org.parent_organization.id if org.parent_organization is not None
+                     else org.parent_organization_id)
+        if kind == m.OrganizationType.supplier and parent_id is None:
+            raise RuleViolation("A supplier organization must have a parent organization.")
+        if parent_id is not None and parent_id == org.id:
+            raise RuleViolation("An organization cannot be its own parent.")
+
+
+def check_machines(session, actor: Actor | None) -> None:
+    """Machines are owned only by customer organizations, and only a Super Admin registers them.
+
+    :raises RuleViolation: naming the rule (seed 001 ``machine_customer_only``).
+    """
+    for machine in list(session.new) + list(session.dirty):
+        if not isinstance(machine, m.Machine):
+            continue
+        if inspect(machine).pending and actor is not None and not actor.is_super_admin:
+            raise RuleViolation("Only a Super Admin registers new machines.")
+        if not _changed(machine, "customer_organization_id", "customer_organization"):
+            continue
+        owner = machine.customer_organization or (
+            session.get(m.Organization, machine.customer_organization_id)
+            if machine.customer_organization_id
+            else None
+        )
+        if owner is None or owner.organization_type != m.OrganizationType.customer:
+            raise RuleViolation("Machines can be owned only by customer organizations.")
+
+
+def check_parts(session) -> None:
+    """A part's unit of measure and type are fixed once it has ledger rows.
+
+    :raises RuleViolation: when a used part would change unit or type.
+    """
+    for part in session.dirty:
+        if not isinstance(part, m.Part) or not _changed(part, "unit_of_measure", "part_type"):
+            continue
+        used = session.execute(
+            sa.select(sa.func.count()).select_from(m.Transaction).where(m.Transaction.part_id == part.id)
+        ).scalar_one()
+        if used:
+            raise RuleViolation(
+                "The unit of measure and type of a part cannot change once stock of it has been recorded."
+            )

@@ -1,0 +1,282 @@
+"""Organization scoping, written once: who sees which rows.
+
+The rule (issue 2, seed 002's ``ScopedModelMixin``): a user of a customer,
+supplier, BossAqua or Oraseas EE organization sees the rows of its own
+organization and of the suppliers whose parent it is ("its family").  Super
+Admins and Auditors see every organization; the organization switcher narrows
+what they see to one family without limiting what they may do.
+
+How it is applied: one ``do_orm_execute`` listener adds
+:func:`sqlalchemy.orm.with_loader_criteria` for every scoped model to every ORM
+statement of the session (lists, show, edit, delete, REST, related-field
+dropdowns, FAB filters and ``/_info``, counts, aggregates and relationship
+loads).  :data:`SCOPE_RULES` says how each model reaches its organization;
+:data:`UNSCOPED_MODELS` lists the shared tables.  ``tests/test_scoping.py``
+fails when a model is in neither.
+
+Who is acting: the security manager calls :func:`establish` when it loads the
+user of a request (session cookie or JWT).  Outside a request (commands, seed
+data, tests) nobody is acting and nothing is filtered, unless code runs inside
+:func:`acting_as`.  The rules run their own queries inside :func:`system` so
+that they see the whole database.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import sqlalchemy as sa
+from flask import has_request_context, request, session as http_session
+from flask_appbuilder.security.sqla.models import Role
+from flask_appbuilder.security.sqla.models import User as FabUser
+from sqlalchemy import event
+from sqlalchemy.orm import Session, with_loader_criteria
+
+from . import models as m
+
+SUPER_ADMIN = "Super Admin"
+ADMIN = "Admin"
+USER = "User"
+AUDITOR = "Auditor"
+#: Roles that see every organization.
+ALL_ORGANIZATION_ROLES = frozenset({SUPER_ADMIN, AUDITOR})
+#: Roles an organization's own admin may hand out.
+ORGANIZATION_ROLES = (ADMIN, USER)
+#: Key of the organization switcher in the HTTP session.
+SWITCHER_KEY = "abparts_organization_id"
+
+_ENVIRON_KEY = "abparts.actor"
+_cli_actor: contextvars.ContextVar["Actor | None"] = contextvars.ContextVar("abparts_actor", default=None)
+_system: contextvars.ContextVar[bool] = contextvars.ContextVar("abparts_system", default=False)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, and which organizations' rows they see.
+
+    :ivar user_id: ``ab_user.id`` of the acting user.
+    :ivar organization_id: the user's own organization.
+    :ivar roles: names of the user's roles.
+    :ivar visible_organization_ids: the organizations whose rows are shown, or
+        ``None`` for all of them (Super Admin or Auditor without a switcher choice).
+    """
+
+    user_id: int | None
+    organization_id: uuid.UUID | None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    visible_organization_ids: tuple[uuid.UUID, ...] | None = None
+
+    @property
+    def is_super_admin(self) -> bool:
+        return SUPER_ADMIN in self.roles
+
+    @property
+    def sees_all_organizations(self) -> bool:
+        """Super Admins and Auditors: their writes are not confined to one organization."""
+        return bool(self.roles & ALL_ORGANIZATION_ROLES)
+
+    @property
+    def is_restricted(self) -> bool:
+        """Confined to its own organization's family, for reads and writes."""
+        return not self.sees_all_organizations
+
+    @property
+    def is_read_only(self) -> bool:
+        """Auditors read everything and change nothing."""
+        return AUDITOR in self.roles and not (self.roles & {SUPER_ADMIN, ADMIN, USER})
+
+
+def organization_family(organization_id: uuid.UUID) -> tuple[uuid.UUID, ...]:
+    """The organization and the suppliers whose parent it is.
+
+    :returns: a tuple of organization ids, the organization first.
+    """
+    with system():
+        children = m.db_session().execute(
+            sa.select(m.Organization.id).where(m.Organization.parent_organization_id == organization_id)
+        ).scalars().all()
+    return (organization_id, *sorted(children, key=str))
+
+
+def actor_for(user, selected_organization_id: uuid.UUID | None = None) -> Actor:
+    """Build the :class:`Actor` of ``user`` (an ``ab_user`` row).
+
+    :param selected_organization_id: the organization switcher's choice; used only
+        for roles that see all organizations.
+    """
+    with system():
+        roles = frozenset(role.name for role in user.roles)
+    org_id = getattr(user, "organization_id", None)
+    if roles & ALL_ORGANIZATION_ROLES:
+        visible = organization_family(selected_organization_id) if selected_organization_id else None
+    else:
+        visible = organization_family(org_id) if org_id else ()
+    return Actor(user.id, org_id, roles, visible)
+
+
+def establish(user) -> Actor | None:
+    """Record ``user`` as the actor of the current request and return its :class:`Actor`.
+
+    Called by the security manager whenever it loads the request's user.
+    """
+    if user is None or not has_request_context():
+        return None
+    selected = None
+    raw = http_session.get(SWITCHER_KEY)
+    if raw:
+        selected = m.parse_uuid(raw)
+    actor = actor_for(user, selected)
+    request.environ[_ENVIRON_KEY] = actor
+    return actor
+
+
+def current_actor() -> Actor | None:
+    """The actor of this request, or of the enclosing :func:`acting_as`; ``None`` for the system."""
+    if has_request_context():
+        actor = request.environ.get(_ENVIRON_KEY)
+        if actor is not None:
+            return actor
+    return _cli_actor.get()
+
+
+@contextlib.contextmanager
+def acting_as(actor_or_user) -> Iterator[Actor]:
+    """Run a block as a given user outside a request (commands, workflows, tests)."""
+    actor = actor_or_user if isinstance(actor_or_user, Actor) else actor_for(actor_or_user)
+    token = _cli_actor.set(actor)
+    try:
+        yield actor
+    finally:
+        _cli_actor.reset(token)
+
+
+@contextlib.contextmanager
+def system() -> Iterator[None]:
+    """Run a block unscoped: the rules and the posting hooks see the whole database."""
+    token = _system.set(True)
+    try:
+        yield
+    finally:
+        _system.reset(token)
+
+
+def in_system() -> bool:
+    return _system.get()
+
+
+# --- the rule: how each model reaches its organization ----------------------
+
+Ids = tuple
+_w = m.Warehouse.__table__.c
+_u = FabUser.__table__.c
+_o = m.Organization.__table__.c
+
+
+def _warehouses_of(ids: Ids):
+    return sa.select(_w.id).where(_w.organization_id.in_(ids))
+
+
+def _users_of(ids: Ids):
+    return sa.select(_u.id).where(_u.organization_id.in_(ids))
+
+
+def _posted_in(ids: Ids):
+    t = m.Transaction.__table__.c
+    wh = _warehouses_of(ids)
+    return sa.select(t.id).where(sa.or_(t.from_warehouse_id.in_(wh), t.to_warehouse_id.in_(wh)))
+
+
+#: model -> function(visible organization ids) -> SQL criterion on that model.
+SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
+    m.Organization: lambda ids: _o.id.in_(ids),
+    FabUser: lambda ids: _u.organization_id.in_(ids),
+    m.Warehouse: lambda ids: _w.organization_id.in_(ids),
+    m.Inventory: lambda ids: m.Inventory.__table__.c.warehouse_id.in_(_warehouses_of(ids)),
+    m.Machine: lambda ids: m.Machine.__table__.c.customer_organization_id.in_(ids),
+    m.Transaction: lambda ids: m.Transaction.__table__.c.id.in_(_posted_in(ids)),
+    m.TransactionApproval: lambda ids: m.TransactionApproval.__table__.c.transaction_id.in_(
+        _posted_in(ids)
+    ),
+    m.StockAdjustment: lambda ids: m.StockAdjustment.__table__.c.inventory_id.in_(
+        sa.select(m.Inventory.__table__.c.id).where(
+            m.Inventory.__table__.c.warehouse_id.in_(_warehouses_of(ids))
+        )
+    ),
+    m.PartUsage: lambda ids: m.PartUsage.__table__.c.customer_organization_id.in_(ids),
+    m.CustomerOrder: lambda ids: sa.or_(
+        m.CustomerOrder.__table__.c.customer_organization_id.in_(ids),
+        m.CustomerOrder.__table__.c.oraseas_organization_id.in_(ids),
+    ),
+    m.CustomerOrderItem: lambda ids: m.CustomerOrderItem.__table__.c.customer_order_id.in_(
+        sa.select(m.CustomerOrder.__table__.c.id).where(
+            sa.or_(
+                m.CustomerOrder.__table__.c.customer_organization_id.in_(ids),
+                m.CustomerOrder.__table__.c.oraseas_organization_id.in_(ids),
+            )
+        )
+    ),
+    m.SupplierOrder: lambda ids: m.SupplierOrder.__table__.c.ordering_organization_id.in_(ids),
+    m.SupplierOrderItem: lambda ids: m.SupplierOrderItem.__table__.c.supplier_order_id.in_(
+        sa.select(m.SupplierOrder.__table__.c.id).where(
+            m.SupplierOrder.__table__.c.ordering_organization_id.in_(ids)
+        )
+    ),
+    m.SecurityEvent: lambda ids: m.SecurityEvent.__table__.c.user_id.in_(_users_of(ids)),
+    m.UserSession: lambda ids: m.UserSession.__table__.c.user_id.in_(_users_of(ids)),
+    m.InvitationAuditLog: lambda ids: m.InvitationAuditLog.__table__.c.user_id.in_(_users_of(ids)),
+    m.UserManagementAuditLog: lambda ids: m.UserManagementAuditLog.__table__.c.user_id.in_(
+        _users_of(ids)
+    ),
+}
+
+#: Shared tables every role reads: the parts catalog and FAB's permission tables.
+#: Roles are narrowed separately (:func:`_role_criterion`).
+UNSCOPED_MODELS = frozenset({m.Part})
+
+
+def _role_criterion(actor: Actor):
+    """An organization's own admin sees, and so can grant, only Admin and User."""
+    if actor.is_restricted:
+        return Role.__table__.c.name.in_(ORGANIZATION_ROLES)
+    return None
+
+
+def criteria_for(actor: Actor | None) -> list:
+    """The loader options that confine a statement to ``actor``'s organizations."""
+    if actor is None:
+        return []
+    options = []
+    ids = actor.visible_organization_ids
+    if ids is not None:
+        options = [
+            with_loader_criteria(model, rule(ids), include_aliases=True)
+            for model, rule in SCOPE_RULES.items()
+        ]
+    role_rule = _role_criterion(actor)
+    if role_rule is not None:
+        options.append(with_loader_criteria(Role, role_rule, include_aliases=True))
+    return options
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _apply_scope(state) -> None:
+    """Add the actor's criteria to every ORM select, update and delete."""
+    if _system.get() or state.execution_options.get("abparts_unscoped"):
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    options = criteria_for(current_actor())
+    if options:
+        state.statement = state.statement.options(*options)
+
+
+def visible(model, ids) -> set:
+    """Which of ``ids`` (primary keys of ``model``) the current actor can see."""
+    if not ids:
+        return set()
+    pk = model.__mapper__.primary_key[0]
+    stmt = sa.select(pk).where(pk.in_(list(ids)))
+    return set(m.db_session().execute(stmt).scalars().all())

@@ -1,0 +1,1 @@
+"""Security: the FAB security manager subclass and the roles, declared as data."""

@@ -1,0 +1,46 @@
+"""Base classes of the generated screens: permissions, error mapping, formatting."""
+from __future__ import annotations
+
+from flask import flash
+from flask_appbuilder import ModelView
+
+from ..errors import DomainError, flush_checked
+from ..security.roles import METHOD_PERMISSIONS
+from .interface import CheckedWrites
+
+
+class ABPartsModelView(CheckedWrites, ModelView):
+    """A generated admin screen of one ABParts domain.
+
+    - Permissions: ``class_permission_name`` is the domain, and FAB's methods
+      collapse into ``read``/``add``/``edit``/``delete`` (:mod:`app.security.roles`).
+    - Writes: the rule hooks run in ``pre_add``/``pre_update``/``pre_delete``
+      (a checked flush), so a refused write flashes the rule's message, the
+      session is rolled back and nothing is saved.  Database error text is never shown.
+    - Rows: what a user sees is decided by :mod:`app.scoping`, not here.
+    """
+
+    method_permission_name = METHOD_PERMISSIONS
+    page_size = 25
+
+    def commit_or_flash(self, work) -> bool:
+        """Run ``work()`` and commit; flash the rule's message and roll back on refusal.
+
+        :returns: whether the change was saved.
+        """
+        session = self.datamodel.session
+        try:
+            work()
+            flush_checked(session)
+            session.commit()
+            return True
+        except DomainError as exc:
+            session.rollback()
+            flash(str(exc), "danger")
+            return False
+
+
+class ReadOnlyModelView(ABPartsModelView):
+    """A screen of append-only records: list and show only, plus its own add form if any."""
+
+    base_permissions = ["can_read"]

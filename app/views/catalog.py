@@ -1,0 +1,55 @@
+"""Screens of the Catalog menu: parts and machines."""
+from __future__ import annotations
+
+from .. import models as m
+from .base import ABPartsModelView
+from .interface import ABPartsInterface
+
+
+class PartModelView(ABPartsModelView):
+    """The parts catalog, shared by all organizations."""
+
+    datamodel = ABPartsInterface(m.Part)
+    class_permission_name = "Part"
+    list_title = "Parts"
+    list_columns = ["part_number", "name", "part_type", "unit_of_measure", "is_proprietary", "unit_price"]
+    show_columns = ["part_number", "name", "description", "part_type", "unit_of_measure", "is_proprietary",
+                    "unit_price", "manufacturer_part_number", "manufacturer_delivery_time_days",
+                    "local_supplier_delivery_time_days", "created_at", "updated_at"]
+    add_columns = ["part_number", "name", "description", "part_type", "unit_of_measure", "is_proprietary",
+                   "unit_price", "manufacturer_part_number", "manufacturer_delivery_time_days",
+                   "local_supplier_delivery_time_days"]
+    edit_columns = add_columns
+    search_columns = ["part_number", "name", "part_type", "is_proprietary", "unit_of_measure"]
+    base_order = ("part_number", "asc")
+    label_columns = {"part_type": "Type", "is_proprietary": "Proprietary (BossAqua)",
+                     "unit_price": "Unit price", "manufacturer_delivery_time_days": "Manufacturer lead time (days)",
+                     "local_supplier_delivery_time_days": "Local supplier lead time (days)"}
+    description_columns = {
+        "part_number": "Unique; stored trimmed and in upper case.",
+        "part_type": "Consumables are counted in whole units; bulk materials up to 3 decimal places.",
+        "unit_of_measure": "All quantities of this part are in this unit; fixed once stock is recorded.",
+        "unit_price": "In the price currency; used for stock valuation.",
+    }
+
+
+class MachineModelView(ABPartsModelView):
+    """AutoBoss machines at customers; only a Super Admin registers one."""
+
+    datamodel = ABPartsInterface(m.Machine)
+    class_permission_name = "Machine"
+    list_title = "Machines"
+    list_columns = ["name", "serial_number", "model_type", "customer_organization", "status",
+                    "next_maintenance_date"]
+    show_columns = ["name", "serial_number", "model_type", "customer_organization", "status", "location",
+                    "purchase_date", "warranty_expiry_date", "last_maintenance_date", "next_maintenance_date",
+                    "notes", "created_at", "updated_at"]
+    add_columns = ["customer_organization", "name", "serial_number", "model_type", "status", "location",
+                   "purchase_date", "warranty_expiry_date", "last_maintenance_date", "next_maintenance_date",
+                   "notes"]
+    edit_columns = add_columns
+    search_columns = ["name", "serial_number", "model_type", "customer_organization", "status"]
+    base_order = ("name", "asc")
+    label_columns = {"customer_organization": "Customer", "model_type": "Model"}
+    description_columns = {"customer_organization": "Machines belong only to customer organizations.",
+                           "serial_number": "Unique; stored trimmed and in upper case."}

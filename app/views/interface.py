@@ -1,0 +1,78 @@
+"""FAB's SQLAlchemy interface, adapted once for the ABParts schema."""
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.filters import (
+    FilterEqual,
+    FilterIn,
+    FilterNotEqual,
+    FilterNotIn,
+    SQLAFilterConverter,
+)
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+from ..models.base import parse_uuid
+from ..models.types import UUIDType
+
+
+class ABPartsFilterConverter(SQLAFilterConverter):
+    """FAB's filters, plus equality filters on UUID columns (ids and foreign keys)."""
+
+    conversion_table = (("is_uuid", [FilterEqual, FilterNotEqual, FilterIn, FilterNotIn]),
+                        *SQLAFilterConverter.conversion_table)
+
+
+class ABPartsInterface(SQLAInterface):
+    """:class:`SQLAInterface` that treats a malformed UUID key as "not found".
+
+    FAB hands primary keys over as strings; a string that is not a UUID must
+    answer 404 (views and APIs), never a database error.
+    """
+
+    filter_converter_class = ABPartsFilterConverter
+
+    def is_uuid(self, col_name: str) -> bool:
+        """Whether ``col_name`` is a UUID column."""
+        column = self.list_columns.get(col_name)
+        return column is not None and isinstance(column.type, UUIDType)
+
+    def _uuid_key(self) -> bool:
+        pk = self.obj.__mapper__.primary_key
+        return len(pk) == 1 and isinstance(pk[0].type, UUIDType)
+
+    def get(self, id, filters=None, select_columns=None, outer_default_load=False):
+        if self._uuid_key():
+            id = parse_uuid(id)
+            if id is None:
+                return None
+        elif isinstance(id, str):
+            if not id.lstrip("-").isdigit():
+                return None
+        return super().get(id, filters, select_columns, outer_default_load)
+
+
+class CheckedWrites:
+    """FAB's ``pre_add``/``pre_update``/``pre_delete`` hooks, for views and APIs alike.
+
+    Each flushes the change first, so the rule hooks of :mod:`app.rules` run
+    before FAB commits; a refused write raises the rule's
+    :class:`~app.errors.DomainError` with the session rolled back.
+    """
+
+    def _checked(self, item, delete: bool = False) -> None:
+        from ..errors import flush_checked
+
+        session = self.datamodel.session
+        if delete:
+            session.delete(item)
+        else:
+            session.add(item)
+        flush_checked(session)
+
+    def pre_add(self, item):
+        self._checked(item)
+
+    def pre_update(self, item):
+        self._checked(item)
+
+    def pre_delete(self, item):
+        self._checked(item, delete=True)

@@ -1,0 +1,118 @@
+"""Screens of the Inventory menu: stock levels, the ledger, adjustments and approvals."""
+from __future__ import annotations
+
+from flask import g, redirect, request
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterSmaller
+
+from .. import models as m
+from ..rules.ledger import reversal_of
+from .base import ABPartsModelView
+from .interface import ABPartsInterface
+
+
+class InventoryModelView(ABPartsModelView):
+    """Stock on hand per warehouse and part.  Balances change only through the
+    ledger; here one sets the reorder point (``minimum_stock_recommendation``)."""
+
+    datamodel = ABPartsInterface(m.Inventory)
+    class_permission_name = "Inventory"
+    list_title = "Stock levels"
+    list_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "stock_status", "last_updated"]
+    show_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "stock_status", "unit_of_measure",
+                    "reorder_threshold_set_by", "last_recommendation_update", "last_updated", "created_at"]
+    add_columns = ["warehouse", "part", "minimum_stock_recommendation", "reorder_threshold_set_by"]
+    edit_columns = ["minimum_stock_recommendation", "reorder_threshold_set_by"]
+    search_columns = ["warehouse", "part", "current_stock", "minimum_stock_recommendation", "last_updated"]
+    base_order = ("last_updated", "desc")
+    label_columns = {"stock_on_hand": "Stock on hand", "reorder_point": "Reorder point",
+                     "minimum_stock_recommendation": "Reorder point", "stock_status": "Status",
+                     "current_stock": "Stock on hand (number)", "last_updated": "Last posting"}
+    description_columns = {
+        "minimum_stock_recommendation": "Reorder point, in the part's unit of measure.",
+    }
+
+
+class InventoryNegativeView(InventoryModelView):
+    """Negative balances (possible only with ALLOW_NEGATIVE_STOCK): the warning list."""
+
+    list_title = "Negative stock (warning)"
+    base_filters = [["current_stock", FilterSmaller, 0]]
+
+
+class TransactionModelView(ABPartsModelView):
+    """The stock ledger.  Append-only: no edit, no delete; a mistake is reversed."""
+
+    datamodel = ABPartsInterface(m.Transaction)
+    class_permission_name = "Transaction"
+    base_permissions = ["can_read", "can_add", "can_reverse"]
+    exclude_route_methods = {"edit", "delete"}
+    list_title = "Stock ledger"
+    list_columns = ["transaction_date", "transaction_type", "part", "quantity_with_unit", "from_warehouse",
+                    "to_warehouse", "performed_by_user", "approval_status", "reference_number"]
+    show_columns = ["transaction_date", "transaction_type", "part", "quantity_with_unit", "from_warehouse",
+                    "to_warehouse", "machine", "performed_by_user", "requires_approval", "approval_status",
+                    "reversal_of", "reference_number", "notes", "created_at"]
+    add_columns = ["transaction_type", "part", "quantity", "from_warehouse", "to_warehouse", "machine",
+                   "transaction_date", "reference_number", "requires_approval", "notes"]
+    search_columns = ["transaction_type", "part", "from_warehouse", "to_warehouse", "machine",
+                      "performed_by_user", "transaction_date", "approval_status", "reference_number"]
+    base_order = ("transaction_date", "desc")
+    label_columns = {"quantity_with_unit": "Quantity", "from_warehouse": "From", "to_warehouse": "To",
+                     "performed_by_user": "Performed by", "transaction_type": "Type",
+                     "transaction_date": "Date", "reversal_of": "Reverses"}
+    description_columns = {
+        "transaction_type": "creation: into To; transfer: From -> To; consumption: out of From; "
+                            "adjustment: into To or out of From.",
+        "quantity": "In the part's unit of measure; whole units for consumables, up to 3 decimals for bulk.",
+        "requires_approval": "Posts nothing until an approval is recorded.",
+    }
+
+    @action("reverse", "Reverse", "Post the opposite movement of this transaction?", "fa-undo", multiple=False)
+    def reverse(self, item):
+        """Post the reversal of one transaction (at most once)."""
+        if isinstance(item, list):
+            item = item[0]
+        if self.commit_or_flash(lambda: self.datamodel.session.add(reversal_of(item, g.user.id))):
+            self.update_redirect()
+        return redirect(request.referrer or self.get_redirect())
+
+
+class StockAdjustmentModelView(ABPartsModelView):
+    """Reason-coded corrections; each posts its own adjustment transaction."""
+
+    datamodel = ABPartsInterface(m.StockAdjustment)
+    class_permission_name = "StockAdjustment"
+    base_permissions = ["can_read", "can_add"]
+    exclude_route_methods = {"edit", "delete"}
+    list_title = "Stock adjustments"
+    list_columns = ["adjustment_date", "inventory", "quantity_with_unit", "reason_code", "user"]
+    show_columns = ["adjustment_date", "inventory", "quantity_with_unit", "reason_code", "notes", "user",
+                    "transaction", "created_at"]
+    add_columns = ["inventory", "quantity_adjusted", "reason_code", "notes"]
+    search_columns = ["inventory", "reason_code", "user", "adjustment_date"]
+    base_order = ("adjustment_date", "desc")
+    label_columns = {"quantity_with_unit": "Quantity", "inventory": "Stock record", "user": "Adjusted by",
+                     "quantity_adjusted": "Quantity adjusted"}
+    description_columns = {
+        "quantity_adjusted": "Positive adds stock, negative takes it away (part's unit of measure).",
+        "reason_code": "Why: count difference, damage, expiry, found, ...",
+    }
+
+
+class TransactionApprovalModelView(ABPartsModelView):
+    """Decisions on transactions that require approval: approving posts them."""
+
+    datamodel = ABPartsInterface(m.TransactionApproval)
+    class_permission_name = "TransactionApproval"
+    base_permissions = ["can_read", "can_add"]
+    exclude_route_methods = {"edit", "delete"}
+    list_title = "Approvals"
+    list_columns = ["created_at", "transaction", "status", "approver", "notes"]
+    show_columns = ["created_at", "transaction", "status", "approver", "notes"]
+    add_columns = ["transaction", "status", "notes"]
+    search_columns = ["status", "approver", "created_at"]
+    base_order = ("created_at", "desc")
+    add_form_query_rel_fields = {"transaction": [["approval_status", FilterEqual, "pending"]]}
+    label_columns = {"created_at": "Decided at", "approver": "Decided by"}
+    description_columns = {"transaction": "Only transactions pending approval are listed."}

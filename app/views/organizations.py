@@ -1,0 +1,48 @@
+"""Screens of the Organizations menu: organizations and warehouses."""
+from __future__ import annotations
+
+from .. import models as m
+from .base import ABPartsModelView
+from .interface import ABPartsInterface
+
+
+class WarehouseModelView(ABPartsModelView):
+    """Warehouses; an organization's admin manages its own."""
+
+    datamodel = ABPartsInterface(m.Warehouse)
+    class_permission_name = "Warehouse"
+    list_title = "Warehouses"
+    list_columns = ["name", "organization", "location", "is_active", "updated_at"]
+    show_columns = ["name", "organization", "location", "description", "is_active", "created_at", "updated_at"]
+    add_columns = ["organization", "name", "location", "description", "is_active"]
+    edit_columns = add_columns
+    search_columns = ["name", "organization", "location", "is_active"]
+    base_order = ("name", "asc")
+    label_columns = {"is_active": "Active", "updated_at": "Last changed", "created_at": "Created"}
+    description_columns = {
+        "name": "Unique within the organization.",
+        "is_active": "Only active warehouses receive or issue stock.",
+        "organization": "An organization's admin always creates warehouses in its own organization.",
+    }
+
+
+class OrganizationModelView(ABPartsModelView):
+    """Organizations: Oraseas EE, BossAqua, customers and their suppliers."""
+
+    datamodel = ABPartsInterface(m.Organization)
+    class_permission_name = "Organization"
+    list_title = "Organizations"
+    list_columns = ["name", "organization_type", "parent_organization", "is_active"]
+    show_columns = ["name", "organization_type", "parent_organization", "address", "contact_info",
+                    "is_active", "created_at", "updated_at"]
+    add_columns = ["name", "organization_type", "parent_organization", "address", "contact_info", "is_active"]
+    edit_columns = add_columns
+    search_columns = ["name", "organization_type", "parent_organization", "is_active"]
+    base_order = ("name", "asc")
+    label_columns = {"organization_type": "Type", "parent_organization": "Parent organization",
+                     "is_active": "Active", "contact_info": "Contact"}
+    description_columns = {
+        "organization_type": "Only one Oraseas EE and one BossAqua exist; machines belong to customers.",
+        "parent_organization": "Required for suppliers: the organization they supply.",
+    }
+    related_views = [WarehouseModelView]

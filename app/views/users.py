@@ -1,0 +1,38 @@
+"""The user screens: FAB's user view with the organization and status of each user."""
+from __future__ import annotations
+
+from flask_appbuilder.security.views import UserDBModelView
+
+from ..security.roles import METHOD_PERMISSIONS
+from .interface import CheckedWrites
+
+
+class PortalUserModelView(CheckedWrites, UserDBModelView):
+    """Users of the portal.  An organization's admin manages its own users and
+    grants only Admin and User (the rules refuse anything else)."""
+
+    class_permission_name = "User"
+    method_permission_name = {**METHOD_PERMISSIONS, "userinfo": "userinfo",
+                              "resetpasswords": "edit", "resetmypassword": "userinfo",
+                              "userinfoedit": "userinfo"}
+    list_title = "Users"
+    list_columns = ["first_name", "last_name", "username", "email", "organization", "roles",
+                    "user_status", "active"]
+    search_columns = ["first_name", "last_name", "username", "email", "organization", "roles",
+                      "user_status", "active", "last_login"]
+    add_columns = ["first_name", "last_name", "username", "email", "organization", "roles",
+                   "user_status", "active", "password", "conf_password"]
+    edit_columns = ["first_name", "last_name", "username", "email", "organization", "roles",
+                    "user_status", "active"]
+    show_fieldsets = [
+        ("User", {"fields": ["username", "organization", "roles", "user_status", "active"]}),
+        ("Personal", {"fields": ["first_name", "last_name", "email"]}),
+        ("Security", {"fields": ["last_login", "login_count", "failed_login_attempts", "locked_until",
+                                 "created_on", "changed_on"], "expanded": False}),
+    ]
+    label_columns = {"user_status": "Status", "active": "Active"}
+    description_columns = {
+        "organization": "An organization's admin always adds users to its own organization.",
+        "roles": "Admin manages the organization; User records usage. Super Admin only in Oraseas EE.",
+    }
+    base_order = ("username", "asc")

@@ -1,0 +1,236 @@
+"""Test fixtures: the app per database engine, a fresh copy of the base data per
+test, and clients that log in for real (form login with CSRF, or JWT).
+
+Engines: SQLite always; PostgreSQL too when ``TEST_DATABASE_URL`` points at a
+PostgreSQL server (the tests create and drop their own databases there).  With
+``ABPARTS_REQUIRE_POSTGRES=1`` (CI) a missing PostgreSQL fails instead of skipping.
+The schema always comes from the migrations.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from config import TestConfig, database_url
+
+from . import factories
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+REQUIRE_PG = os.environ.get("ABPARTS_REQUIRE_POSTGRES") == "1"
+ENGINES = ["sqlite", "postgresql"]
+
+
+def pg_admin_url():
+    if not PG_URL.startswith(("postgres://", "postgresql")):
+        return None
+    return make_url(database_url(PG_URL)).set(database="postgres")
+
+
+def _pg_execute(sql: str) -> None:
+    engine = sa.create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(sql)
+    engine.dispose()
+
+
+class Database:
+    """One test database per engine, restored from a template before each test."""
+
+    def __init__(self, engine_name: str):
+        self.engine_name = engine_name
+        token = uuid.uuid4().hex[:8]
+        if engine_name == "sqlite":
+            self.dir = tempfile.mkdtemp(prefix="abparts-test-")
+            self.path = os.path.join(self.dir, "test.db")
+            self.template = os.path.join(self.dir, "template.db")
+            self.url = f"sqlite:///{self.path}"
+        else:
+            self.name = f"abparts_test_{token}"
+            self.template_name = f"{self.name}_tpl"
+            self.url = str(pg_admin_url().set(database=self.name).render_as_string(hide_password=False))
+            _pg_execute(f'CREATE DATABASE "{self.name}"')
+
+    def snapshot(self, engine) -> None:
+        engine.dispose()
+        if self.engine_name == "sqlite":
+            shutil.copyfile(self.path, self.template)
+        else:
+            _pg_execute(f'CREATE DATABASE "{self.template_name}" TEMPLATE "{self.name}"')
+
+    def restore(self, engine) -> None:
+        engine.dispose()
+        if self.engine_name == "sqlite":
+            for suffix in ("-wal", "-shm"):
+                if os.path.exists(self.path + suffix):
+                    os.remove(self.path + suffix)
+            shutil.copyfile(self.template, self.path)
+        else:
+            _pg_execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            _pg_execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template_name}"')
+
+    def drop(self, engine) -> None:
+        engine.dispose()
+        if self.engine_name == "sqlite":
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            _pg_execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            _pg_execute(f'DROP DATABASE IF EXISTS "{self.template_name}" WITH (FORCE)')
+
+
+def make_config(url: str, **overrides):
+    return type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_name(request):
+    """The database engine under test: every test runs on SQLite and on PostgreSQL."""
+    if request.param == "postgresql" and pg_admin_url() is None:
+        if REQUIRE_PG:
+            pytest.fail("ABPARTS_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not a PostgreSQL URL")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL=postgresql://...")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database(engine_name):
+    dbase = Database(engine_name)
+    yield dbase
+
+
+@pytest.fixture(scope="session")
+def app(database):
+    """The portal on a migrated database holding :func:`factories.build_base_data`."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.security.setup import sync_roles
+
+    application = create_app(make_config(database.url))
+    with application.app_context():
+        upgrade()
+        sync_roles()
+        factories.build_base_data()
+        db.session.remove()
+        database.snapshot(db.engine)
+    yield application
+    with application.app_context():
+        database.drop(db.engine)
+
+
+@pytest.fixture(autouse=True)
+def fresh_data(request):
+    """Restore the base data before each test that uses the app."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    application = request.getfixturevalue("app")
+    database = request.getfixturevalue("database")
+    from app.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        database.restore(db.engine)
+    yield
+    with application.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context (for direct model work), torn down after the test."""
+    from app.extensions import db
+
+    with app.app_context():
+        yield db.session
+        db.session.remove()
+
+
+@pytest.fixture
+def config(app):
+    """Change settings for one test; restored afterwards."""
+    saved = dict(app.config)
+    yield app.config
+    app.config.clear()
+    app.config.update(saved)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of a rendered FAB form."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def client_as(app):
+    """``client_as("acme.admin")``: a test client logged in through the real login form."""
+
+    def login(username, password=factories.PASSWORD):
+        c = app.test_client()
+        page = c.get("/login/")
+        token = csrf_token(page.get_data(as_text=True))
+        resp = c.post("/login/", data={"username": username, "password": password, "csrf_token": token})
+        assert resp.status_code == 302 and "/login" not in resp.headers["Location"], f"login failed for {username}"
+        return c
+
+    return login
+
+
+@pytest.fixture
+def api_token(app):
+    """``api_token("acme.admin")``: a JWT access token from ``/api/v1/security/login``."""
+
+    def token(username, password=factories.PASSWORD):
+        resp = app.test_client().post("/api/v1/security/login", json={
+            "username": username, "password": password, "provider": "db", "refresh": False})
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        return resp.get_json()["access_token"]
+
+    return token
+
+
+@pytest.fixture
+def api_as(app, api_token):
+    """``api_as("acme.admin")``: a test client that sends that user's JWT with every request."""
+
+    class ApiClient:
+        def __init__(self, username):
+            self.client = app.test_client()
+            self.headers = {"Authorization": f"Bearer {api_token(username)}"}
+
+        def __getattr__(self, method):
+            call = getattr(self.client, method)
+            return lambda url, **kw: call(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    return ApiClient
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def get_one(model, **where):
+    """The single row of ``model`` matching ``where`` (unscoped; inside an app context)."""
+    from app.extensions import db
+    from app.scoping import system
+
+    with system():
+        return db.session.execute(sa.select(model).filter_by(**where)).scalar_one()
