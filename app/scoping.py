@@ -96,7 +96,10 @@ def organization_family(organization_id: uuid.UUID) -> tuple[uuid.UUID, ...]:
     """
     with system():
         children = m.db_session().execute(
-            sa.select(m.Organization.id).where(m.Organization.parent_organization_id == organization_id)
+            sa.select(m.Organization.id).where(
+                m.Organization.parent_organization_id == organization_id,
+                m.Organization.organization_type == m.OrganizationType.supplier,
+            )
         ).scalars().all()
     return (organization_id, *sorted(children, key=str))
 

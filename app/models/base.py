@@ -6,6 +6,7 @@ import uuid
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
+from flask_appbuilder.models.decorators import renders
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -64,9 +65,9 @@ def format_quantity(quantity, unit: str | None = None, whole: bool = False) -> s
 
 
 class QuantityDisplay:
-    """``quantity_with_unit`` for rows with a ``quantity`` of a ``part``."""
+    """``quantity_with_unit`` for rows with a ``quantity`` of a ``part`` (sorts by ``quantity``)."""
 
-    @property
+    @renders("quantity")
     def quantity_with_unit(self) -> str:
         part = self.part
         return format_quantity(self.quantity, part.unit_of_measure if part else None,

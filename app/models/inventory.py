@@ -8,6 +8,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
+from flask_appbuilder.models.decorators import renders
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import CreatedAt, format_quantity, Timestamps, UUIDPrimaryKey
@@ -66,17 +67,17 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
         part = self.part
         return format_quantity(value, self.unit_of_measure, whole=bool(part and part.is_whole_units))
 
-    @property
+    @renders("current_stock")
     def stock_on_hand(self) -> str:
         """Stock on hand with its unit, flagged when negative."""
         text = self._fmt(self.current_stock)
         return f"{text} (NEGATIVE)" if self.is_negative else text
 
-    @property
+    @renders("minimum_stock_recommendation")
     def reorder_point(self) -> str:
         return self._fmt(self.minimum_stock_recommendation)
 
-    @property
+    @renders("current_stock")
     def stock_status(self) -> str:
         """``negative``, ``below reorder point`` or ``ok``."""
         if self.is_negative:
@@ -127,7 +128,7 @@ class StockAdjustment(UUIDPrimaryKey, Timestamps, Model):
     user = relationship("PortalUser")
     transaction = relationship("Transaction")
 
-    @property
+    @renders("quantity_adjusted")
     def quantity_with_unit(self) -> str:
         inv = self.inventory
         unit = inv.unit_of_measure if inv else None

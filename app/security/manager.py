@@ -26,6 +26,8 @@ class ABPartsSecurityManager(SecurityManager):
         self.userdbmodelview = PortalUserModelView
         super().__init__(appbuilder)
         self.userdbmodelview.datamodel = ABPartsInterface(self.user_model)
+        if self.userstatschartview:
+            self.userstatschartview.datamodel = ABPartsInterface(self.user_model)
 
     def create_limiter(self, app):
         limiter.init_app(app)

@@ -87,7 +87,7 @@ SELF_SERVICE = [
 ]
 
 #: Extra grants of roles that see every organization: the organization switcher.
-SWITCHER = [("^OrganizationSwitcherView$", "^can_(switch|clear)$"), ("^Switch Organization$", "^menu_access$")]
+SWITCHER = [("^OrganizationSwitcherView$", "^can_switch$"), ("^Switch Organization$", "^menu_access$")]
 
 
 def _menus_for(grants: dict[str, tuple[str, ...]]) -> list[str]:

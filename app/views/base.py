@@ -9,6 +9,11 @@ from ..security.roles import METHOD_PERMISSIONS
 from .interface import CheckedWrites
 
 
+def format_datetime(value) -> str:
+    """Timestamps to the minute, in UTC: ``2026-11-23 14:05 UTC``."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+
+
 class ABPartsModelView(CheckedWrites, ModelView):
     """A generated admin screen of one ABParts domain.
 
@@ -22,6 +27,13 @@ class ABPartsModelView(CheckedWrites, ModelView):
 
     method_permission_name = METHOD_PERMISSIONS
     page_size = 25
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.formatters_columns = dict(self.formatters_columns)
+        for col in {*self.list_columns, *self.show_columns}:
+            if col not in self.formatters_columns and self.datamodel.is_datetime(col):
+                self.formatters_columns[col] = format_datetime
 
     def commit_or_flash(self, work) -> bool:
         """Run ``work()`` and commit; flash the rule's message and roll back on refusal.

@@ -35,6 +35,24 @@ class ABPartsInterface(SQLAInterface):
         column = self.list_columns.get(col_name)
         return column is not None and isinstance(column.type, UUIDType)
 
+    def is_sortable(self, col_name: str) -> bool:
+        """A real column, a ``@renders`` method, or ``relation.column``: what SQL can order by."""
+        if "." in col_name:
+            root, _, leaf = col_name.partition(".")
+            return self.is_relation(root) and leaf in SQLAInterface(self.get_related_model(root)).list_columns
+        if col_name in self.list_columns:
+            return True
+        return hasattr(getattr(self.obj, col_name, None), "_col_name")
+
+    def get_order_columns_list(self, list_columns=None):
+        return [c for c in super().get_order_columns_list(list_columns) if self.is_sortable(c)]
+
+    def apply_order_by(self, query, order_column, order_direction, *args, **kwargs):
+        # An order on anything else (a crafted URL) falls back to the default order.
+        if order_column and not self.is_sortable(order_column):
+            order_column = ""
+        return super().apply_order_by(query, order_column, order_direction, *args, **kwargs)
+
     def _uuid_key(self) -> bool:
         pk = self.obj.__mapper__.primary_key
         return len(pk) == 1 and isinstance(pk[0].type, UUIDType)
