@@ -49,6 +49,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         # FAB's AppBuilder remembers the views of the last app it served; a new
         # app (tests build one per database engine) starts it afresh.
         appbuilder.__init__()
+        from .security.csrf import init_csrf
+
+        # Before FAB builds its blueprints, so that it exempts the REST API's.
+        init_csrf(app)
         appbuilder.init_app(app, db.session)
         from .apis.domains import register_apis
         from .views import register_views

@@ -87,7 +87,7 @@ def translate_db_error(exc: Exception) -> DomainError:
             return RuleViolation("This record conflicts with an existing one (a unique value is taken).")
         if "foreign key" in text:
             return RuleViolation("This record refers to, or is referred to by, other records.")
-        if "not null" in text:
+        if "not null" in text or "not-null" in text:  # SQLite; PostgreSQL
             return RuleViolation("A required value is missing.")
         return RuleViolation("The change breaks a rule of the data model.")
     if isinstance(exc, StatementError) and isinstance(getattr(exc, "orig", None), ValueError):

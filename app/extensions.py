@@ -2,12 +2,15 @@
 from flask_appbuilder import AppBuilder, Model
 from flask_appbuilder.models.sqla.base import SQLA
 from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
 
 #: Bound to FAB's metadata, so that FAB's tables and ours share one schema
 #: (and Flask-Migrate's ``db.metadata`` is the whole of it).
 db = SQLA(metadata=Model.metadata)
 migrate = Migrate()
 appbuilder = AppBuilder()
+#: CSRF protection of the screens (see :mod:`app.security.csrf`).
+csrf = CSRFProtect()
 
 from flask_limiter import Limiter  # noqa: E402
 from flask_limiter.util import get_remote_address  # noqa: E402

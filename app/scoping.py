@@ -136,6 +136,16 @@ def establish(user) -> Actor | None:
     return actor
 
 
+def ensure_established(user) -> None:
+    """Establish ``user`` as the request's actor unless that is done already.
+
+    Flask-Login may hand a request a user it loaded earlier in the same
+    application context, without calling the user loader again.
+    """
+    if has_request_context() and _ENVIRON_KEY not in request.environ:
+        establish(user)
+
+
 def current_actor() -> Actor | None:
     """The actor of this request, or of the enclosing :func:`acting_as`; ``None`` for the system."""
     if has_request_context():
@@ -186,10 +196,21 @@ def _users_of(ids: Ids):
     return sa.select(_u.id).where(_u.organization_id.in_(ids))
 
 
-def _posted_in(ids: Ids):
-    t = m.Transaction.__table__.c
+def _moves_in(t, ids: Ids):
+    """A transaction (columns ``t``) that moves stock out of or into the organizations' warehouses."""
     wh = _warehouses_of(ids)
-    return sa.select(t.id).where(sa.or_(t.from_warehouse_id.in_(wh), t.to_warehouse_id.in_(wh)))
+    return sa.or_(t.from_warehouse_id.in_(wh), t.to_warehouse_id.in_(wh))
+
+
+#: The ledger rows an approval decides on, as its own alias so that the scope
+#: subquery correlates only to ``transaction_approvals``.
+_approved_txn = m.Transaction.__table__.alias("scope_transaction")
+
+
+def _approval_in(ids: Ids):
+    """Per approval, one primary-key lookup of its transaction (never a scan of the ledger)."""
+    ta = m.TransactionApproval.__table__.c
+    return sa.exists().where(_approved_txn.c.id == ta.transaction_id, _moves_in(_approved_txn.c, ids))
 
 
 #: model -> function(visible organization ids) -> SQL criterion on that model.
@@ -199,10 +220,11 @@ SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
     m.Warehouse: lambda ids: _w.organization_id.in_(ids),
     m.Inventory: lambda ids: m.Inventory.__table__.c.warehouse_id.in_(_warehouses_of(ids)),
     m.Machine: lambda ids: m.Machine.__table__.c.customer_organization_id.in_(ids),
-    m.Transaction: lambda ids: m.Transaction.__table__.c.id.in_(_posted_in(ids)),
-    m.TransactionApproval: lambda ids: m.TransactionApproval.__table__.c.transaction_id.in_(
-        _posted_in(ids)
-    ),
+    # On the row itself, not "id IN (SELECT id FROM transactions ...)": that subquery
+    # reads every ledger row of the organization, so each posting (the after-flush
+    # scope check) and each list would cost more as the ledger grows.
+    m.Transaction: lambda ids: _moves_in(m.Transaction.__table__.c, ids),
+    m.TransactionApproval: _approval_in,
     m.StockAdjustment: lambda ids: m.StockAdjustment.__table__.c.inventory_id.in_(
         sa.select(m.Inventory.__table__.c.id).where(
             m.Inventory.__table__.c.warehouse_id.in_(_warehouses_of(ids))
@@ -276,10 +298,19 @@ def _apply_scope(state) -> None:
         state.statement = state.statement.options(*options)
 
 
-def visible(model, ids) -> set:
-    """Which of ``ids`` (primary keys of ``model``) the current actor can see."""
+def visible(model, ids, session=None) -> set:
+    """Which of ``ids`` (primary keys of ``model``) the current actor can see.
+
+    :param session: the session to ask; by default the app's ``db.session``.
+        The flush hooks pass the session being flushed: only it sees the rows
+        it has just written, and on SQLite a second connection would wait for
+        the write lock that session holds.
+    """
     if not ids:
         return set()
-    pk = model.__mapper__.primary_key[0]
+    mapper = model.__mapper__
+    # The mapped attribute, not the table column: only an ORM statement gets the
+    # actor's loader criteria (a bare column select would see every row).
+    pk = getattr(model, mapper.get_property_by_column(mapper.primary_key[0]).key)
     stmt = sa.select(pk).where(pk.in_(list(ids)))
-    return set(m.db_session().execute(stmt).scalars().all())
+    return set((session or m.db_session()).execute(stmt).scalars().all())

@@ -52,7 +52,8 @@ def render_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UUIDType):
         return "sa.Uuid()"
     if type_ == "type" and isinstance(obj, QuantityType):
-        return "sa.Numeric(precision=10, scale=3)"
+        # SQLite stores whole thousandths (see QuantityType): an INTEGER column there.
+        return "sa.Numeric(precision=10, scale=3).with_variant(sa.Integer(), 'sqlite')"
     if type_ == "type" and isinstance(obj, TZDateTime):
         return "sa.DateTime(timezone=True)"
     return False

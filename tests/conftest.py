@@ -53,7 +53,6 @@ class Database:
             self.url = f"sqlite:///{self.path}"
         else:
             self.name = f"abparts_test_{token}"
-            self.template_name = f"{self.name}_tpl"
             self.url = str(pg_admin_url().set(database=self.name).render_as_string(hide_password=False))
             _pg_execute(f'CREATE DATABASE "{self.name}"')
 
@@ -61,8 +60,18 @@ class Database:
         engine.dispose()
         if self.engine_name == "sqlite":
             shutil.copyfile(self.path, self.template)
-        else:
-            _pg_execute(f'CREATE DATABASE "{self.template_name}" TEMPLATE "{self.name}"')
+            return
+        # PostgreSQL: a copy of every table in a schema of its own; restoring is
+        # DELETE + INSERT ... SELECT, far faster than a new database per test.
+        with engine.begin() as conn:
+            self.tables = [r[0] for r in conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
+            conn.exec_driver_sql("CREATE SCHEMA abparts_tpl")
+            for table in self.tables:
+                conn.exec_driver_sql(f'CREATE TABLE abparts_tpl."{table}" AS TABLE public."{table}"')
+            self.sequences = list(conn.exec_driver_sql(
+                "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"))
+        engine.dispose()
 
     def restore(self, engine) -> None:
         engine.dispose()
@@ -71,9 +80,21 @@ class Database:
                 if os.path.exists(self.path + suffix):
                     os.remove(self.path + suffix)
             shutil.copyfile(self.template, self.path)
-        else:
-            _pg_execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            _pg_execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template_name}"')
+            return
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '20s'")
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")  # no FK checks while copying
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            for table in self.tables:  # DELETE beats TRUNCATE on a few hundred rows
+                conn.exec_driver_sql(f'DELETE FROM public."{table}"')
+            for table in self.tables:
+                conn.exec_driver_sql(f'INSERT INTO public."{table}" SELECT * FROM abparts_tpl."{table}"')
+            for name, last_value in self.sequences:
+                if last_value is None:
+                    conn.exec_driver_sql(f"SELECT setval('public.\"{name}\"', 1, false)")
+                else:
+                    conn.exec_driver_sql(f"SELECT setval('public.\"{name}\"', {int(last_value)}, true)")
+        engine.dispose()
 
     def drop(self, engine) -> None:
         engine.dispose()
@@ -81,7 +102,6 @@ class Database:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
             _pg_execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            _pg_execute(f'DROP DATABASE IF EXISTS "{self.template_name}" WITH (FORCE)')
 
 
 def make_config(url: str, **overrides):

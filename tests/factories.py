@@ -19,7 +19,8 @@ _HASH = None
 def password_hash() -> str:
     global _HASH
     if _HASH is None:
-        _HASH = generate_password_hash(PASSWORD)
+        # A cheap hash keeps logins fast in the tests; the portal itself uses FAB's default (scrypt).
+        _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     return _HASH
 
 

@@ -81,6 +81,8 @@ class TransactionRestApi(ABPartsRestApi):
     class_permission_name = "Transaction"
     datamodel = ABPartsInterface(m.Transaction)
     include_route_methods = APPEND_ONLY
+    optional_add_columns = ("unit_of_measure",)
+    unscoped_related = ("to_warehouse",)
     list_columns = ["id", "transaction_type", "part_id", "quantity", "unit_of_measure", "from_warehouse_id",
                     "to_warehouse_id", "machine_id", "performed_by_user_id", "transaction_date",
                     "requires_approval", "approval_status", "reversal_of_id", "reference_number"]
@@ -121,7 +123,7 @@ class CustomerOrderRestApi(ABPartsRestApi):
     list_columns = ["id", "customer_organization_id", "oraseas_organization_id", "order_date", "status",
                     "expected_delivery_date", "actual_delivery_date", "ordered_by_user_id"]
     show_columns = list_columns + ["notes", "created_at", "updated_at"]
-    add_columns = ["customer_organization", "oraseas_organization", "order_date", "expected_delivery_date",
+    add_columns = ["customer_organization", "order_date", "expected_delivery_date",
                    "actual_delivery_date", "status", "notes"]
     edit_columns = add_columns
     search_columns = ["customer_organization", "status", "order_date"]
@@ -167,6 +169,7 @@ class PartUsageRestApi(ABPartsRestApi):
     class_permission_name = "PartUsage"
     datamodel = ABPartsInterface(m.PartUsage)
     include_route_methods = APPEND_ONLY
+    optional_add_columns = ("usage_date",)
     list_columns = ["id", "customer_organization_id", "part_id", "machine_id", "warehouse_id", "quantity",
                     "usage_date", "recorded_by_user_id", "transaction_id"]
     show_columns = list_columns + ["notes", "created_at"]

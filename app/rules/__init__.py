@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from .. import models as m
 from ..errors import OutOfScope
 from ..scoping import current_actor, system, visible
-from . import ledger, limits, organizations, users
+from . import ledger, limits, orders, organizations, users
 
 #: Tables an Auditor's session may still write (FAB's login bookkeeping on ab_user).
 _READ_ONLY_EXEMPT = (m.PortalUser,)
@@ -34,6 +34,7 @@ def before_flush(session, _flush_context, _instances) -> None:
         organizations.check_organizations(session)
         organizations.check_machines(session, actor)
         organizations.check_parts(session)
+        orders.check_customer_orders(session, actor)
         users.check_users(session, actor)
         session.info["abparts_admin_check"] = users.organizations_losing_an_admin(session)
         new_transactions = ledger.process(session, actor)
@@ -57,7 +58,7 @@ def after_flush(session, _flush_context) -> None:
     for obj in written:
         by_model.setdefault(_scope_model(type(obj)), set()).add(obj.id)
     for model, ids in by_model.items():
-        if visible(model, ids) != ids:
+        if visible(model, ids, session) != ids:
             raise OutOfScope("You can only create or change records of your own organization.")
 
 

@@ -122,6 +122,10 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
         )
     source = session.get(m.Warehouse, txn.from_warehouse_id) if txn.from_warehouse_id else None
     dest = session.get(m.Warehouse, txn.to_warehouse_id) if txn.to_warehouse_id else None
+    for label, warehouse_id, warehouse in (("source", txn.from_warehouse_id, source),
+                                           ("destination", txn.to_warehouse_id, dest)):
+        if warehouse_id is not None and warehouse is None:
+            raise RuleViolation(f"The {label} warehouse does not exist: stock moves only between existing warehouses.")
     _check_warehouses(kind, source, dest)
     if actor is not None and actor.user_id is not None:
         txn.performed_by_user_id = actor.user_id
@@ -315,7 +319,16 @@ def derive_stock_adjustment(session, adjustment: m.StockAdjustment, actor: Actor
     if not adjustment.reason_code:
         raise RuleViolation("A stock adjustment needs a reason code.")
     qty = adjustment.quantity_adjusted
-    if qty is None or (isinstance(qty, (decimal.Decimal, int)) and qty == 0):
+    if isinstance(qty, (float, bool)):
+        raise InvalidQuantity("The quantity adjusted must be given as a decimal number, not a floating-point value.")
+    if qty is not None and not isinstance(qty, (decimal.Decimal, int)):
+        try:
+            qty = decimal.Decimal(str(qty))
+        except decimal.InvalidOperation:
+            raise InvalidQuantity("The quantity adjusted must be a number.") from None
+    if isinstance(qty, decimal.Decimal) and not qty.is_finite():
+        raise InvalidQuantity("The quantity adjusted must be a finite number.")
+    if qty is None or qty == 0:
         raise InvalidQuantity("An adjustment must change the stock: the quantity adjusted cannot be zero.")
     if adjustment.adjustment_date is None:
         adjustment.adjustment_date = utcnow()
@@ -474,6 +487,11 @@ def _has_ledger_rows(session, inventory: m.Inventory) -> bool:
 def refuse_bulk_ledger_writes(state) -> None:
     """ORM bulk ``UPDATE``/``DELETE`` statements on the books bypass the flush: refuse them.
 
+    Also refused: an ORM bulk ``UPDATE`` of :class:`~app.models.Inventory` that
+    sets ``current_stock``, and any ORM bulk ``DELETE`` of stock records; stock on
+    hand changes only through postings.  The posting code itself updates the
+    ``inventory`` table with Core statements, which name no mapped class.
+
     :raises LedgerImmutable: for any bulk update or delete of a ledger table.
     """
     if not (state.is_update or state.is_delete):
@@ -481,6 +499,23 @@ def refuse_bulk_ledger_writes(state) -> None:
     for entity in state.all_mappers:
         if issubclass(entity.class_, IMMUTABLE):
             raise LedgerImmutable("The stock ledger is append-only: bulk updates and deletes are refused.")
+        if issubclass(entity.class_, m.Inventory):
+            if state.is_delete:
+                raise LedgerImmutable("Stock records are not deleted in bulk: their balances are part of the books.")
+            if "current_stock" in _bulk_update_keys(state):
+                raise LedgerImmutable(
+                    "Stock on hand changes only through ledger postings: record a transaction "
+                    "or a stock adjustment."
+                )
+
+
+def _bulk_update_keys(state) -> set[str]:
+    """Names of the columns an ORM bulk ``UPDATE`` sets (``.values()`` or per-row parameters)."""
+    keys = {getattr(k, "key", k) for k in (getattr(state.statement, "_values", None) or {})}
+    params = state.parameters
+    for row in (params if isinstance(params, (list, tuple)) else [params or {}]):
+        keys.update(getattr(k, "key", k) for k in row)
+    return {str(k) for k in keys}
 
 
 # --- the hook -------------------------------------------------------------------
@@ -498,10 +533,19 @@ def process(session, actor: Actor | None) -> list[m.Transaction]:
             derive_stock_adjustment(session, obj, actor)
     to_post = []
     new_txns = [o for o in session.new if isinstance(o, m.Transaction)]
+    reversed_now = set()
     for txn in new_txns:
-        validate(session, txn, actor)
+        _resolve(txn)
         if txn.reversal_of_id is not None:
+            # The reversal rules first: their message says more than the
+            # authority or stock rule the opposite movement may also break.
             _check_reversal(session, txn)
+            if txn.reversal_of_id in reversed_now:
+                raise RuleViolation(
+                    "This transaction has already been reversed; a transaction is reversed at most once."
+                )
+            reversed_now.add(txn.reversal_of_id)
+        validate(session, txn, actor)
         if txn.is_posted:
             to_post.append(txn)
     for obj in list(session.new):

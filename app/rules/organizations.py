@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 from .. import models as m
 from ..errors import RuleViolation
 from ..scoping import Actor
+from .state import related, related_id
 
 
 def _changed(obj, *attrs) -> bool:
@@ -15,7 +16,8 @@ def _changed(obj, *attrs) -> bool:
 
 
 def check_organizations(session) -> None:
-    """One Oraseas EE and one BossAqua; suppliers have a parent; no organization is its own parent.
+    """One Oraseas EE and one BossAqua; suppliers have a parent; no organization is its own parent;
+    an organization that owns machines stays a customer.
 
     :raises RuleViolation: naming the rule.
     """
@@ -35,12 +37,21 @@ def check_organizations(session) -> None:
             twins = [o for o in orgs if o is not org and o.organization_type == kind and inspect(o).pending]
             if others or twins:
                 raise RuleViolation(f"There can be only one {kind} organization.")
-        parent_id = (org.parent_organization.id if org.parent_organization is not None
-                     else org.parent_organization_id)
+        parent_id = related_id(org, "parent_organization", "parent_organization_id")
         if kind == m.OrganizationType.supplier and parent_id is None:
             raise RuleViolation("A supplier organization must have a parent organization.")
         if parent_id is not None and parent_id == org.id:
             raise RuleViolation("An organization cannot be its own parent.")
+        if (kind != m.OrganizationType.customer and not inspect(org).pending
+                and inspect(org).attrs.organization_type.history.has_changes()):
+            owned = session.execute(
+                sa.select(sa.func.count()).select_from(m.Machine).where(m.Machine.customer_organization_id == org.id)
+            ).scalar_one()
+            if owned:
+                raise RuleViolation(
+                    f"Machines can be owned only by customer organizations. {org} owns machines, "
+                    "so it stays a customer."
+                )
 
 
 def check_machines(session, actor: Actor | None) -> None:
@@ -55,11 +66,7 @@ def check_machines(session, actor: Actor | None) -> None:
             raise RuleViolation("Only a Super Admin registers new machines.")
         if not _changed(machine, "customer_organization_id", "customer_organization"):
             continue
-        owner = machine.customer_organization or (
-            session.get(m.Organization, machine.customer_organization_id)
-            if machine.customer_organization_id
-            else None
-        )
+        owner = related(session, machine, "customer_organization", "customer_organization_id", m.Organization)
         if owner is None or owner.organization_type != m.OrganizationType.customer:
             raise RuleViolation("Machines can be owned only by customer organizations.")
 

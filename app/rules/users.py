@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 from .. import models as m
 from ..errors import OutOfScope, RuleViolation
 from ..scoping import ADMIN, ORGANIZATION_ROLES, SUPER_ADMIN, Actor
+from .state import related
 
 ADMIN_ROLES = (ADMIN, SUPER_ADMIN)
 
@@ -17,9 +18,7 @@ def _role_names(user) -> set[str]:
 
 
 def _organization(session, user):
-    if user.organization is not None:
-        return user.organization
-    return session.get(m.Organization, user.organization_id) if user.organization_id else None
+    return related(session, user, "organization", "organization_id", m.Organization)
 
 
 def check_users(session, actor: Actor | None) -> None:
@@ -55,6 +54,9 @@ def organizations_losing_an_admin(session) -> set:
         if not isinstance(user, m.PortalUser):
             continue
         state = inspect(user)
+        # Load what is not loaded yet (a user deleted by id, or only deactivated):
+        # an unloaded attribute has an empty history, which would hide the admin.
+        user.roles, user.organization_id  # noqa: B018
         roles_hist = state.attrs.roles.history
         had = {r.name for r in (roles_hist.unchanged or ())} | {r.name for r in (roles_hist.deleted or ())}
         if not had & set(ADMIN_ROLES):
@@ -88,6 +90,9 @@ def check_admins_kept(session, organization_ids) -> None:
 def check_organization_change(session, actor: Actor | None) -> None:
     """An organization's own admin never moves a user, or any row, to another organization.
 
+    Not even to one of its own suppliers: a row it changes stays in, or comes
+    to, its own organization.
+
     :raises OutOfScope: when a restricted actor changes an organization column.
     """
     if actor is None or not actor.is_restricted:
@@ -97,7 +102,7 @@ def check_organization_change(session, actor: Actor | None) -> None:
             state = inspect(obj)
             added = list(state.attrs[attr].history.added or ())
             added += [o.id for o in (state.attrs[attr[:-3]].history.added or ()) if o is not None]
-            if any(value not in actor.visible_organization_ids for value in added):
+            if any(value != actor.organization_id for value in added):
                 raise OutOfScope("You can only manage records of your own organization.")
 
 

@@ -1,7 +1,9 @@
 """The portal's FAB security manager: our user model, user screens and scoping hook."""
 from __future__ import annotations
 
+from flask import g
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_login import current_user
 
 from .. import scoping
 from ..extensions import limiter
@@ -37,6 +39,13 @@ class ABPartsSecurityManager(SecurityManager):
         user = super().load_user(pk)
         scoping.establish(user)
         return user
+
+    @staticmethod
+    def before_request():
+        """FAB's ``g.user``, and the acting user for scoping, before any view runs."""
+        g.user = current_user
+        if current_user.is_authenticated:
+            scoping.ensure_established(current_user._get_current_object())
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         user = super().load_user_jwt(_jwt_header, jwt_data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, flash
+from flask import Response, abort, flash, request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from sqlalchemy.orm import selectinload
@@ -71,6 +71,42 @@ class ABPartsModelView(CheckedWrites, ModelView):
         name = self.class_permission_name or self.__class__.__name__
         return Response(buffer.getvalue(), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={name.lower()}.csv"})
+
+    def _may_act(self, name: str) -> bool:
+        return name in self.actions and self.appbuilder.sm.has_access(
+            self.get_action_permission_name(name), self.class_permission_name
+        )
+
+    def _visible_or_404(self, pk) -> None:
+        if self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters) is None:
+            abort(404)
+
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        """Run an action (e.g. reverse a transaction) on one row.
+
+        FAB hands the action ``None`` for a row it cannot load; here that row is a 404.
+
+        :raise 404: the row does not exist or belongs to another organization.
+        """
+        if self.is_get_mutation_allowed() and self._may_act(name):
+            self._visible_or_404(pk)
+        return super().action(name, pk)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        """Run an action on the rows ticked in the list (``rowid``).
+
+        :raise 400: no row ticked.
+        :raise 404: a row does not exist or belongs to another organization.
+        """
+        if self._may_act(request.form.get("action", "")):
+            pks = request.form.getlist("rowid")
+            if not pks:
+                abort(400, description="Tick at least one row for this action.")
+            for pk in pks:
+                self._visible_or_404(pk)
+        return super().action_post()
 
     def commit_or_flash(self, work) -> bool:
         """Run ``work()`` and commit; flash the rule's message and roll back on refusal.

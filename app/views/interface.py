@@ -8,7 +8,11 @@ from flask_appbuilder.models.sqla.filters import (
     FilterNotIn,
     SQLAFilterConverter,
 )
+from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import BadRequest
 
 from ..models.base import parse_uuid
 from ..models.types import UUIDType
@@ -57,6 +61,22 @@ class ABPartsInterface(SQLAInterface):
         pk = self.obj.__mapper__.primary_key
         return len(pk) == 1 and isinstance(pk[0].type, UUIDType)
 
+    def get_related_obj(self, col_name: str, value):
+        """The related row a relation filter names (FAB's ``rel_o_m`` / ``rel_m_m``).
+
+        :raises werkzeug.exceptions.BadRequest: the value is not a valid id of the
+            related table (FAB would answer 500 with the driver's error).
+        """
+        rel_model = self.get_related_model(col_name)
+        pk = rel_model.__mapper__.primary_key
+        if len(pk) == 1 and isinstance(pk[0].type, UUIDType):
+            key = parse_uuid(value)
+        else:
+            key = int(value) if isinstance(value, int) or str(value).lstrip("-").isdigit() else None
+        if key is None or isinstance(value, bool):
+            raise BadRequest(f"{value!r} is not a valid id for the {col_name} filter.")
+        return self.session.get(rel_model, key)
+
     def get(self, id, filters=None, select_columns=None, outer_default_load=False):
         if self._uuid_key():
             id = parse_uuid(id)
@@ -66,6 +86,44 @@ class ABPartsInterface(SQLAInterface):
             if not id.lstrip("-").isdigit():
                 return None
         return super().get(id, filters, select_columns, outer_default_load)
+
+    def is_unique(self, col_name: str) -> bool:
+        """``False``: the forms leave uniqueness to the database and its rule message.
+
+        FAB's form check compares the raw text and says only "Already exists.";
+        it misses normalised collisions (`` con-1 `` is ``CON-1``) and does not
+        name the rule.  The unique constraints refuse every duplicate, and
+        :func:`app.errors.translate_db_error` names the rule they enforce
+        ("Part numbers must be unique.").
+        """
+        return False
+
+    def is_nullable(self, col_name: str) -> bool:
+        """Whether a form may leave ``col_name`` empty.
+
+        A check box always has a value (unticked is ``False``), so a ``NOT NULL``
+        boolean is never "required": FAB would otherwise refuse every unticked box
+        ("This field is required."), e.g. a part that is not proprietary.
+        """
+        if self.is_boolean(col_name):
+            return True
+        return super().is_nullable(col_name)
+
+    def delete(self, item, commit: bool = True) -> None:
+        """Delete ``item``; when the checked ``pre_delete`` already flushed the deletion, just commit.
+
+        Deleting a flushed-deleted row again would emit a second DELETE (for a
+        user, of its ``ab_user_role`` rows, which fails with ``StaleDataError``).
+        """
+        if sa_inspect(item).deleted:
+            if commit:
+                try:
+                    self.session.commit()
+                except SQLAlchemyError as ex:
+                    self.session.rollback()
+                    raise DatabaseException from ex
+            return
+        super().delete(item, commit)
 
 
 class CheckedWrites:
@@ -86,11 +144,17 @@ class CheckedWrites:
             session.add(item)
         flush_checked(session)
 
+    # Each hook runs the next class's hook first (FAB's user view hashes the
+    # password in ``pre_add`` and stamps ``changed_on`` in ``pre_update``).
+
     def pre_add(self, item):
+        super().pre_add(item)
         self._checked(item)
 
     def pre_update(self, item):
+        super().pre_update(item)
         self._checked(item)
 
     def pre_delete(self, item):
+        super().pre_delete(item)
         self._checked(item, delete=True)

@@ -1,7 +1,7 @@
 """Screens of the Inventory menu: stock levels, the ledger, adjustments and approvals."""
 from __future__ import annotations
 
-from flask import g, redirect, request
+from flask import abort, g, redirect, request
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterSmaller
 
@@ -70,9 +70,14 @@ class TransactionModelView(ABPartsModelView):
 
     @action("reverse", "Reverse", "Post the opposite movement of this transaction?", "fa-undo", multiple=False)
     def reverse(self, item):
-        """Post the reversal of one transaction (at most once)."""
+        """Post the reversal of one transaction (at most once).
+
+        :raise 404: when the transaction does not exist or is not the user's to see.
+        """
         if isinstance(item, list):
-            item = item[0]
+            item = item[0] if len(item) == 1 else None
+        if item is None:
+            abort(404)
         if self.commit_or_flash(lambda: self.datamodel.session.add(reversal_of(item, g.user.id))):
             self.update_redirect()
         return redirect(request.referrer or self.get_redirect())

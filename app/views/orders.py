@@ -27,14 +27,16 @@ class CustomerOrderModelView(ABPartsModelView):
     list_title = "Customer orders"
     list_columns = ["order_date", "customer_organization", "status", "expected_delivery_date",
                     "actual_delivery_date", "ordered_by_user"]
-    add_columns = ["customer_organization", "oraseas_organization", *_ORDER_DATES, "status", "notes"]
+    add_columns = ["customer_organization", *_ORDER_DATES, "status", "notes"]
     edit_columns = add_columns
-    show_columns = add_columns + ["ordered_by_user", "created_at", "updated_at"]
+    show_columns = ["customer_organization", "oraseas_organization", *_ORDER_DATES, "status", "notes",
+                    "ordered_by_user", "created_at", "updated_at"]
     search_columns = ["customer_organization", "status", "order_date"]
     base_order = ("order_date", "desc")
     related_views = [CustomerOrderItemModelView]
     label_columns = {"customer_organization": "Customer", "oraseas_organization": "Supplied by",
                      "ordered_by_user": "Ordered by"}
+    description_columns = {"customer_organization": "Orders are placed by customers and supplied by Oraseas EE."}
 
 
 class SupplierOrderItemModelView(ABPartsModelView):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_appbuilder.security.views import UserDBModelView
+from wtforms.validators import DataRequired
 
 from ..security.roles import METHOD_PERMISSIONS
 from .interface import CheckedWrites
@@ -30,6 +31,9 @@ class PortalUserModelView(CheckedWrites, UserDBModelView):
         ("Security", {"fields": ["last_login", "login_count", "failed_login_attempts", "locked_until",
                                  "created_on", "changed_on"], "expanded": False}),
     ]
+    # FAB's user view requires "roles or groups" with a validator that reads the
+    # form's ``groups`` field; the portal has no groups, so roles alone are required.
+    validators_columns = {"roles": [DataRequired(message="A user needs at least one role.")]}
     label_columns = {"user_status": "Status", "active": "Active"}
     description_columns = {
         "organization": "An organization's admin always adds users to its own organization.",
