@@ -207,10 +207,10 @@ class _DemoBuilder:
         for i in range(self.sizes["parts"]):
             if i % 6 == 5:
                 name, unit, price = _BULK[(i // 6) % len(_BULK)]
-                kind, whole = m.PartType.bulk_material, False
+                kind = m.PartType.bulk_material
             else:
                 name, price = _CONSUMABLES[i % len(_CONSUMABLES)]
-                unit, kind, whole = "pieces", m.PartType.consumable, True
+                unit, kind = "pieces", m.PartType.consumable
             proprietary = i % 3 == 0
             prefix = "AB" if proprietary else "OR"
             series = i // len(_CONSUMABLES) + 1

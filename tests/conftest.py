@@ -8,6 +8,7 @@ The schema always comes from the migrations.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -104,6 +105,33 @@ class Database:
             _pg_execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
+def require_engine(engine_name: str) -> None:
+    """Skip a PostgreSQL test without a server (fail instead when CI requires one)."""
+    if engine_name == "postgresql" and pg_admin_url() is None:
+        if REQUIRE_PG:
+            pytest.fail("ABPARTS_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not a PostgreSQL URL")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL=postgresql://...")
+
+
+@contextlib.contextmanager
+def empty_database(engine_name: str, prefix: str):
+    """The URL of a brand-new, empty database of ``engine_name``, dropped afterwards."""
+    require_engine(engine_name)
+    if engine_name == "sqlite":
+        directory = tempfile.mkdtemp(prefix=f"abparts-{prefix}-")
+        try:
+            yield f"sqlite:///{os.path.join(directory, 'empty.db')}"
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        return
+    name = f"abparts_{prefix}_{uuid.uuid4().hex[:8]}"
+    _pg_execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_admin_url().set(database=name).render_as_string(hide_password=False)
+    finally:
+        _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def make_config(url: str, **overrides):
     return type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
 
@@ -111,10 +139,7 @@ def make_config(url: str, **overrides):
 @pytest.fixture(scope="session", params=ENGINES)
 def engine_name(request):
     """The database engine under test: every test runs on SQLite and on PostgreSQL."""
-    if request.param == "postgresql" and pg_admin_url() is None:
-        if REQUIRE_PG:
-            pytest.fail("ABPARTS_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not a PostgreSQL URL")
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL=postgresql://...")
+    require_engine(request.param)
     return request.param
 
 

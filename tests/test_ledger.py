@@ -964,9 +964,13 @@ def test_api_refusals_name_the_rule_and_write_nothing(app, api_as, ids):
         assert resp.status_code == 422, (change, resp.status_code)
         assert message.lower() in str(resp.get_json()["message"]).lower(), (change, resp.get_json())
     assert _books(app) == before
+    # another customer's machine: not even visible to an Acme user
     resp = api_as("acme.user").post("/api/v1/part_usage/", json={
         "warehouse": ids["acme_main"], "machine": ids["beta_machine"], "part": ids["con"], "quantity": "1"})
-    assert resp.status_code in (404, 422)
+    assert resp.status_code == 422 and "machine" in str(resp.get_json()["message"]).lower(), resp.get_json()
+    resp = api_as("superadmin").post("/api/v1/part_usage/", json={
+        "warehouse": ids["acme_main"], "machine": ids["beta_machine"], "part": ids["con"], "quantity": "1"})
+    assert resp.status_code == 422 and "machine must belong" in resp.get_json()["message"], resp.get_json()
     resp = api_as("acme.admin").post("/api/v1/stock_adjustment/", json={
         "inventory": ids["acme_main_con"], "quantity_adjusted": "-10.5", "reason_code": "damaged"})
     assert resp.status_code == 422 and "whole" in resp.get_json()["message"]

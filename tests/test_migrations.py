@@ -10,17 +10,13 @@ app lives for this module only.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-import uuid
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from .conftest import REQUIRE_PG, _pg_execute, make_config, pg_admin_url
+from .conftest import empty_database, make_config
 
 #: Tables alembic itself keeps (its revision bookkeeping), not part of the models.
 ALEMBIC_TABLES = {"alembic_version"}
@@ -29,21 +25,8 @@ ALEMBIC_TABLES = {"alembic_version"}
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def empty_db(request):
     """``(engine name, url)`` of a brand-new, empty database, dropped afterwards."""
-    if request.param == "sqlite":
-        directory = tempfile.mkdtemp(prefix="abparts-migrations-")
-        yield "sqlite", f"sqlite:///{os.path.join(directory, 'empty.db')}"
-        shutil.rmtree(directory, ignore_errors=True)
-        return
-    if pg_admin_url() is None:
-        if REQUIRE_PG:
-            pytest.fail("ABPARTS_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not a PostgreSQL URL")
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL=postgresql://...")
-    name = f"abparts_migrations_{uuid.uuid4().hex[:8]}"
-    _pg_execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield "postgresql", pg_admin_url().set(database=name).render_as_string(hide_password=False)
-    finally:
-        _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with empty_database(request.param, "migrations") as url:
+        yield request.param, url
 
 
 @pytest.fixture(scope="module")

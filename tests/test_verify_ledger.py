@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import decimal
 import json
-import os
 import re
-import shutil
-import tempfile
-import uuid
 from collections import defaultdict
 
 import pytest
@@ -27,7 +23,7 @@ from app import models as m
 from app.extensions import db
 from app.scoping import system
 
-from .conftest import REQUIRE_PG, _pg_execute, get_one, make_config, pg_admin_url
+from .conftest import empty_database, get_one, make_config
 
 D = decimal.Decimal
 VERIFY = ["abparts", "verify-ledger"]
@@ -163,22 +159,9 @@ def test_repair_with_nothing_to_repair_records_nothing(app, runner):
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def empty_url(request):
-    """The URL of a brand-new, empty database of each engine, dropped afterwards."""
-    if request.param == "sqlite":
-        directory = tempfile.mkdtemp(prefix="abparts-demo-")
-        yield "sqlite", f"sqlite:///{os.path.join(directory, 'demo.db')}"
-        shutil.rmtree(directory, ignore_errors=True)
-        return
-    if pg_admin_url() is None:
-        if REQUIRE_PG:
-            pytest.fail("ABPARTS_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not a PostgreSQL URL")
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL=postgresql://...")
-    name = f"abparts_demo_{uuid.uuid4().hex[:8]}"
-    _pg_execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield "postgresql", pg_admin_url().set(database=name).render_as_string(hide_password=False)
-    finally:
-        _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """``(engine name, url)`` of a brand-new, empty database of each engine, dropped afterwards."""
+    with empty_database(request.param, "demo") as url:
+        yield request.param, url
 
 
 @pytest.fixture(scope="module")

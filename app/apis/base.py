@@ -144,9 +144,6 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
     model2schemaconverter = ExactDecimalConverter
     allow_browser_login = True
     page_size = 25
-    #: Columns of ``add_columns`` that the rule hooks fill in when a payload leaves
-    #: them out (a transaction's unit of measure comes from its part): not required.
-    optional_add_columns: tuple[str, ...] = ()
     #: Related fields of ``add_columns`` looked up across organizations: a transfer
     #: may deliver into another organization's warehouse (issue 3: only the source
     #: must be the user's own); the rule hooks still decide whether the write is allowed.
@@ -154,9 +151,10 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
-        for name in self.optional_add_columns:
-            field = self.add_model_schema.fields.get(name)
-            if field is not None:
+        # Columns the rule hooks fill in when a payload leaves them out
+        # (``FILLED_BY_RULES``: a transaction's unit of measure comes from its part).
+        for name, field in self.add_model_schema.fields.items():
+            if self.datamodel.is_filled_by_rules(name):
                 field.required = False
         for name in self.unscoped_related:
             field = self.add_model_schema.fields.get(name)

@@ -81,7 +81,6 @@ class TransactionRestApi(ABPartsRestApi):
     class_permission_name = "Transaction"
     datamodel = ABPartsInterface(m.Transaction)
     include_route_methods = APPEND_ONLY
-    optional_add_columns = ("unit_of_measure",)
     unscoped_related = ("to_warehouse",)
     list_columns = ["id", "transaction_type", "part_id", "quantity", "unit_of_measure", "from_warehouse_id",
                     "to_warehouse_id", "machine_id", "performed_by_user_id", "transaction_date",
@@ -169,7 +168,6 @@ class PartUsageRestApi(ABPartsRestApi):
     class_permission_name = "PartUsage"
     datamodel = ABPartsInterface(m.PartUsage)
     include_route_methods = APPEND_ONLY
-    optional_add_columns = ("usage_date",)
     list_columns = ["id", "customer_organization_id", "part_id", "machine_id", "warehouse_id", "quantity",
                     "usage_date", "recorded_by_user_id", "transaction_id"]
     show_columns = list_columns + ["notes", "created_at"]

@@ -12,7 +12,7 @@ from flask_appbuilder.models.decorators import renders
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import CreatedAt, format_quantity, Timestamps, UUIDPrimaryKey
-from .types import Quantity, TZDateTime, UUIDType, utcnow
+from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, utcnow
 
 
 class Inventory(UUIDPrimaryKey, CreatedAt, Model):
@@ -44,7 +44,7 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
     minimum_stock_recommendation: Mapped[decimal.Decimal] = mapped_column(
         Quantity, nullable=False, default=decimal.Decimal(0), server_default="0"
     )
-    unit_of_measure: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    unit_of_measure: Mapped[str] = mapped_column(sa.String(50), nullable=False, info=FILLED_BY_RULES)
     reorder_threshold_set_by: Mapped[Optional[str]] = mapped_column(sa.String(50))
     last_recommendation_update: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
     last_updated: Mapped[dt.datetime] = mapped_column(
@@ -115,7 +115,7 @@ class StockAdjustment(UUIDPrimaryKey, Timestamps, Model):
     )
     user_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False)
     adjustment_date: Mapped[dt.datetime] = mapped_column(
-        TZDateTime, nullable=False, default=utcnow, server_default=sa.func.now()
+        TZDateTime, nullable=False, default=utcnow, server_default=sa.func.now(), info=FILLED_BY_RULES
     )
     quantity_adjusted: Mapped[decimal.Decimal] = mapped_column(Quantity, nullable=False)
     reason_code: Mapped[str] = mapped_column(sa.String(100), nullable=False)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import QuantityDisplay, CreatedAt, UUIDPrimaryKey
 from .enums import ApprovalStatus, TransactionType
-from .types import Quantity, TZDateTime, UUIDType, pg_enum, utcnow
+from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, pg_enum, utcnow
 
 
 class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
@@ -67,11 +67,13 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
     )
     machine_id: Mapped[Optional[uuid.UUID]] = mapped_column(UUIDType, sa.ForeignKey("machines.id"))
     quantity: Mapped[decimal.Decimal] = mapped_column(Quantity, nullable=False)
-    unit_of_measure: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    unit_of_measure: Mapped[str] = mapped_column(sa.String(50), nullable=False, info=FILLED_BY_RULES)
     performed_by_user_id: Mapped[int] = mapped_column(
         sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False
     )
-    transaction_date: Mapped[dt.datetime] = mapped_column(TZDateTime, nullable=False, default=utcnow)
+    transaction_date: Mapped[dt.datetime] = mapped_column(
+        TZDateTime, nullable=False, default=utcnow, info=FILLED_BY_RULES
+    )
     notes: Mapped[Optional[str]] = mapped_column(sa.Text)
     reference_number: Mapped[Optional[str]] = mapped_column(sa.String(100))
     requires_approval: Mapped[bool] = mapped_column(

@@ -108,6 +108,12 @@ Quantity = QuantityType()
 Money = sa.Numeric(10, 2, asdecimal=True)
 
 
+#: Column ``info`` of a NOT NULL column that the rules fill in when a form or
+#: payload leaves it out (a transaction's date and unit of measure ...): forms
+#: and the REST API do not require it.
+FILLED_BY_RULES = {"filled_by_rules": True}
+
+
 def pg_enum(enum_cls, name: str) -> sa.Enum:
     """A named enum type storing the members' values (``organization_type_enum`` ...)."""
     return sa.Enum(

@@ -11,7 +11,7 @@ from flask_appbuilder import Model
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import QuantityDisplay, Timestamps, UUIDPrimaryKey
-from .types import Quantity, TZDateTime, UUIDType
+from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType
 
 
 class PartUsage(QuantityDisplay, UUIDPrimaryKey, Timestamps, Model):
@@ -36,7 +36,7 @@ class PartUsage(QuantityDisplay, UUIDPrimaryKey, Timestamps, Model):
         UUIDType, sa.ForeignKey("organizations.id"), nullable=False
     )
     part_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("parts.id"), nullable=False)
-    usage_date: Mapped[dt.datetime] = mapped_column(TZDateTime, nullable=False)
+    usage_date: Mapped[dt.datetime] = mapped_column(TZDateTime, nullable=False, info=FILLED_BY_RULES)
     quantity: Mapped[decimal.Decimal] = mapped_column(
         Quantity, nullable=False, default=decimal.Decimal(1), server_default="1"
     )

@@ -103,11 +103,24 @@ class ABPartsInterface(SQLAInterface):
 
         A check box always has a value (unticked is ``False``), so a ``NOT NULL``
         boolean is never "required": FAB would otherwise refuse every unticked box
-        ("This field is required."), e.g. a part that is not proprietary.
+        ("This field is required."), e.g. a part that is not proprietary.  Nor is
+        a column the rules fill in (a transaction's date defaults to now).
         """
-        if self.is_boolean(col_name):
+        if self.is_boolean(col_name) or self.is_filled_by_rules(col_name):
             return True
         return super().is_nullable(col_name)
+
+    def get_col_default(self, col_name: str):
+        # A form leaves such a column empty (the rules fill it in at save time)
+        # rather than prefilling a value the form could not read back.
+        if self.is_filled_by_rules(col_name):
+            return None
+        return super().get_col_default(col_name)
+
+    def is_filled_by_rules(self, col_name: str) -> bool:
+        """A NOT NULL column the rules fill in when left empty (``FILLED_BY_RULES``)."""
+        column = self.list_columns.get(col_name)
+        return column is not None and bool(column.info.get("filled_by_rules"))
 
     def delete(self, item, commit: bool = True) -> None:
         """Delete ``item``; when the checked ``pre_delete`` already flushed the deletion, just commit.

@@ -1,0 +1,44 @@
+"""The transaction form: a transfer may deliver into another organization's warehouse."""
+import re
+
+from app import models as m
+
+from .conftest import csrf_token, get_one
+
+
+def test_oraseas_admin_ships_to_a_customer_from_the_form(app, client_as):
+    with app.app_context():
+        central = str(get_one(m.Warehouse, name="Central").id)
+        acme_main = str(get_one(m.Warehouse, name="Acme Main").id)
+        con = str(get_one(m.Part, part_number="CON-1").id)
+    c = client_as("oraseas.admin")
+    page = c.get("/transactionmodelview/add").get_data(as_text=True)
+    to_select = page[page.index('id="to_warehouse"'):]
+    to_select = to_select[:to_select.index("</select>")]
+    assert "Acme Main (Acme Aqua)" in to_select  # another organization's warehouse is offered
+    from_select = page[page.index('id="from_warehouse"'):]
+    from_select = from_select[:from_select.index("</select>")]
+    assert "Acme Main" not in from_select  # the source stays the user's own
+    resp = c.post("/transactionmodelview/add", data={
+        "csrf_token": csrf_token(page), "transaction_type": "transfer", "part": con, "quantity": "4",
+        "from_warehouse": central, "to_warehouse": acme_main, "transaction_date": ""}, follow_redirects=True)
+    assert "Added Row" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert get_one(m.Inventory, warehouse_id=get_one(m.Warehouse, name="Acme Main").id,
+                       part_id=get_one(m.Part, part_number="CON-1").id).current_stock == 14
+
+
+def test_a_customer_cannot_take_stock_out_of_oraseas_through_the_form(app, client_as):
+    with app.app_context():
+        central = str(get_one(m.Warehouse, name="Central").id)
+        acme_main = str(get_one(m.Warehouse, name="Acme Main").id)
+        con = str(get_one(m.Part, part_number="CON-1").id)
+    c = client_as("acme.admin")
+    page = c.get("/transactionmodelview/add").get_data(as_text=True)
+    resp = c.post("/transactionmodelview/add", data={
+        "csrf_token": csrf_token(page), "transaction_type": "transfer", "part": con, "quantity": "4",
+        "from_warehouse": central, "to_warehouse": acme_main}, follow_redirects=True)
+    assert "Added Row" not in resp.get_data(as_text=True)
+    with app.app_context():
+        assert get_one(m.Inventory, warehouse_id=get_one(m.Warehouse, name="Central").id,
+                       part_id=get_one(m.Part, part_number="CON-1").id).current_stock == 85
