@@ -131,7 +131,7 @@ class _DemoBuilder:
 
     def add(self, obj):
         if isinstance(obj, UUIDPrimaryKey):
-            obj.id = obj.id or _uuid(self.rng)
+            obj.id = _uuid(self.rng)  # replaces the random id given at construction: same ids every run
         self.s.add(obj)
         return obj
 
