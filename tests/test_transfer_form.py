@@ -6,11 +6,15 @@ from app import models as m
 from .conftest import csrf_token, get_one
 
 
-def test_oraseas_admin_ships_to_a_customer_from_the_form(app, client_as):
+def _ids(app):
+    """Ids of warehouse Central (Oraseas EE), warehouse Acme Main and part CON-1."""
     with app.app_context():
-        central = str(get_one(m.Warehouse, name="Central").id)
-        acme_main = str(get_one(m.Warehouse, name="Acme Main").id)
-        con = str(get_one(m.Part, part_number="CON-1").id)
+        return (str(get_one(m.Warehouse, name="Central").id), str(get_one(m.Warehouse, name="Acme Main").id),
+                str(get_one(m.Part, part_number="CON-1").id))
+
+
+def test_oraseas_admin_ships_to_a_customer_from_the_form(app, client_as):
+    central, acme_main, con = _ids(app)
     c = client_as("oraseas.admin")
     page = c.get("/transactionmodelview/add").get_data(as_text=True)
     to_select = page[page.index('id="to_warehouse"'):]
@@ -29,10 +33,7 @@ def test_oraseas_admin_ships_to_a_customer_from_the_form(app, client_as):
 
 
 def test_a_customer_cannot_take_stock_out_of_oraseas_through_the_form(app, client_as):
-    with app.app_context():
-        central = str(get_one(m.Warehouse, name="Central").id)
-        acme_main = str(get_one(m.Warehouse, name="Acme Main").id)
-        con = str(get_one(m.Part, part_number="CON-1").id)
+    central, acme_main, con = _ids(app)
     c = client_as("acme.admin")
     page = c.get("/transactionmodelview/add").get_data(as_text=True)
     resp = c.post("/transactionmodelview/add", data={
