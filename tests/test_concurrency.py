@@ -294,3 +294,35 @@ def test_a_separate_session_keeps_the_writer_inside_its_organization(app, ctx, t
     db.session.expire_all()
     assert get_one(m.Warehouse, id=own_id).description == "Quay 3"
     assert get_one(m.Warehouse, id=other_id).description != "taken over"
+
+
+# --- caps under concurrency -------------------------------------------------------
+
+
+def test_racing_writers_never_pass_the_yearly_transaction_cap(app, ctx, engine_name, thread_engine, config):
+    """Twelve receipts race for the last three places under LIMIT_TRANSACTIONS_PER_YEAR:
+    exactly three are recorded, the others refused with the cap's message.  Each
+    receipt is of a part of its own, so no stock row serialises the writers."""
+    from app.errors import LimitReached
+
+    from . import factories
+
+    central = get_one(m.Warehouse, name="Central")
+    parts = [factories.part(f"RACE-{i}") for i in range(12)]
+    db.session.commit()
+    existing = db.session.execute(sa.select(sa.func.count()).select_from(m.Transaction)).scalar_one()
+    config["LIMIT_TRANSACTIONS_PER_YEAR"] = existing + 3
+    who = actor("oraseas.admin")
+
+    results = run_writers(app, thread_engine, [
+        (who, posting(T.creation, part.id, 1, dest=central.id)) for part in parts
+    ])
+
+    refused = [r for r in results if isinstance(r, tuple) and isinstance(r[0], LimitReached)]
+    assert_no_failures([r for r in results if r not in refused])
+    assert results.count("ok") == 3
+    assert len(refused) == 9
+    assert all("LIMIT_TRANSACTIONS_PER_YEAR" in str(exc) for exc, _tb in refused)
+    total = db.session.execute(sa.select(sa.func.count()).select_from(m.Transaction)).scalar_one()
+    assert total == existing + 3
+    assert verify_balances(db.session) == []

@@ -33,6 +33,23 @@ def setting(name: str):
     return current_app.config.get(name)
 
 
+#: Advisory-lock keys (PostgreSQL) that serialise the counting of one cap.
+_LOCK_KEYS = {name: i for i, name in enumerate([*CAPS, "LIMIT_TRANSACTIONS_PER_YEAR"], start=1)}
+_LOCK_SPACE = 0xAB9A  # the first half of every key: "ABParts caps"
+
+
+def _serialise(session, setting_name: str, sub_key: int = 0) -> None:
+    """Hold a transaction-scoped lock while a cap is counted and written.
+
+    Two writers at a cap's boundary would otherwise both count ``cap - 1`` and
+    both insert.  PostgreSQL: an advisory lock until commit.  SQLite needs
+    none: every transaction already holds the write lock (``BEGIN IMMEDIATE``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = (_LOCK_SPACE << 32) | (_LOCK_KEYS[setting_name] << 16) | (sub_key & 0xFFFF)
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": key})
+
+
 def check_caps(session) -> None:
     """Refuse a flush that would take a table over its cap.
 
@@ -43,6 +60,7 @@ def check_caps(session) -> None:
         cap = setting(name)
         if not new or cap is None:
             continue
+        _serialise(session, name)
         stmt = sa.select(sa.func.count()).select_from(model)
         if criterion is not None:
             stmt = stmt.where(criterion)
@@ -66,6 +84,7 @@ def check_yearly_transactions(session, new_transactions) -> None:
     for txn in new_transactions:
         per_year[txn.transaction_date.year] = per_year.get(txn.transaction_date.year, 0) + 1
     for year, count in sorted(per_year.items()):
+        _serialise(session, "LIMIT_TRANSACTIONS_PER_YEAR", year)
         start = dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc)
         end = dt.datetime(year + 1, 1, 1, tzinfo=dt.timezone.utc)
         existing = session.execute(
