@@ -351,9 +351,12 @@ def _openapi_document_is_valid_json_with_the_domain_paths(app, api):
     paths = doc["paths"]
     for resource in DOMAIN_RESOURCES:
         assert f"/api/v1/{resource}/" in paths, resource
-    # GET by id takes a string (a UUID), not FAB's integer.
-    by_id = paths["/api/v1/warehouse/{pk}"]["get"]["parameters"]
-    assert any(p["name"] == "pk" and p["schema"]["type"] == "string" for p in by_id)
+    # GET, PUT and DELETE by id take a string (a UUID), not FAB's integer.
+    for method in ("get", "put", "delete"):
+        by_id = paths["/api/v1/warehouse/{pk}"][method]["parameters"]
+        assert any(p["name"] == "pk" and p["schema"]["type"] == "string" for p in by_id), method
+    # The append-only ledger documents no PUT or DELETE.
+    assert set(paths["/api/v1/transaction/{pk}"]) == {"get"}
     assert "/api/v1/security/login" in paths
 
 

@@ -198,6 +198,79 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
         """
         return self.get_headless(pk, **kwargs)
 
+    @expose("/<pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk: str):
+        """Change one item by its id (FAB's route, documented with a string id).
+        ---
+        put:
+          parameters:
+          - in: path
+            schema:
+              type: string
+            name: pk
+          requestBody:
+            description: Model schema
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/{{self.__class__.__name__}}.put'
+          responses:
+            200:
+              description: Item changed
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result:
+                        $ref: '#/components/schemas/{{self.__class__.__name__}}.put'
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        return self.put_headless(pk)
+
+    @expose("/<pk>", methods=["DELETE"])
+    @protect()
+    @safe
+    @permission_name("delete")
+    def delete(self, pk: str):
+        """Delete one item by its id (FAB's route, documented with a string id).
+        ---
+        delete:
+          parameters:
+          - in: path
+            schema:
+              type: string
+            name: pk
+          responses:
+            200:
+              description: Item deleted
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      message:
+                        type: string
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        return self.delete_headless(pk)
+
     def _handle_page_args(self, rison_args):
         page = rison_args.get("page", 0)
         page_size = rison_args.get("page_size", self.page_size)
