@@ -1,7 +1,8 @@
 """The domain errors: one family, raised by the rules, mapped once by views and APIs.
 
 Every error carries a message a user can act on, naming the rule it enforces.
-Views flash it, APIs answer 422 with it (404 for :class:`OutOfScope`); neither
+Views flash it; APIs answer with its ``status`` (422, 404 for :class:`OutOfScope`,
+403 for :class:`Forbidden`, 409 for :class:`IllegalTransition`); neither
 ever shows database error text.
 """
 from __future__ import annotations
@@ -42,6 +43,19 @@ class OutOfScope(DomainError):
     status = 404
 
 
+class Forbidden(DomainError):
+    """The acting user sees the record, but its role or side may not take this step."""
+
+    status = 403
+
+
+class IllegalTransition(DomainError):
+    """A workflow step was asked of a document in a state that does not allow it
+    (or the step was already done)."""
+
+    status = 409
+
+
 class LedgerImmutable(DomainError):
     """The ledger is append-only: transactions are never edited or deleted."""
 
@@ -62,6 +76,9 @@ CONSTRAINT_MESSAGES = {
     "valid_transaction_warehouses": "The warehouses do not match the transaction type.",
     "nonzero_quantity_adjusted": "An adjustment must change the stock (quantity not zero).",
     "uq_user_sessions_session_token": "Session tokens must be unique.",
+    "uq_stock_transfer_lines_part": "A transfer lists each part once.",
+    "received_within_dispatched": "A received quantity is between zero and the quantity dispatched.",
+    "transfer_warehouses_differ": "A transfer's source and destination warehouses must differ.",
 }
 
 

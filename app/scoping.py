@@ -249,6 +249,18 @@ SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
             m.SupplierOrder.__table__.c.ordering_organization_id.in_(ids)
         )
     ),
+    # Both parties see a transfer: the organization it leaves and the one it goes to.
+    m.StockTransfer: lambda ids: sa.or_(
+        m.StockTransfer.__table__.c.source_organization_id.in_(ids),
+        m.StockTransfer.__table__.c.destination_organization_id.in_(ids),
+    ),
+    m.StockTransferLine: lambda ids: m.StockTransferLine.__table__.c.stock_transfer_id.in_(
+        sa.select(m.StockTransfer.__table__.c.id).where(sa.or_(
+            m.StockTransfer.__table__.c.source_organization_id.in_(ids),
+            m.StockTransfer.__table__.c.destination_organization_id.in_(ids),
+        ))
+    ),
+    m.IdempotencyKey: lambda ids: m.IdempotencyKey.__table__.c.user_id.in_(_users_of(ids)),
     m.SecurityEvent: lambda ids: m.SecurityEvent.__table__.c.user_id.in_(_users_of(ids)),
     m.UserSession: lambda ids: m.UserSession.__table__.c.user_id.in_(_users_of(ids)),
     m.InvitationAuditLog: lambda ids: m.InvitationAuditLog.__table__.c.user_id.in_(_users_of(ids)),

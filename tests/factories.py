@@ -73,7 +73,9 @@ def build_base_data() -> None:
     Oraseas EE (warehouse Central, 100 CON-1 and 50 litres of BULK-1), BossAqua,
     customers Acme Aqua (Acme Main with 10 CON-1, Acme Site; supplier Acme Supplies)
     and Beta Fish (Beta Main with 5 CON-1); users superadmin, auditor, oraseas.admin,
-    acme.admin, acme.user, beta.admin, beta.user.
+    acme.admin, acme.user, beta.admin, beta.user.  The CON-1 of Acme Main and Beta
+    Main came from Central by two received stock transfers (so Oraseas EE has a
+    transit location, empty).
     """
     T = m.TransactionType
     oraseas = organization("Oraseas EE", m.OrganizationType.oraseas_ee)
@@ -101,6 +103,20 @@ def build_base_data() -> None:
     txn(T.creation, con, 100, ora_admin, dest=central)
     txn(T.creation, bulk, 50, ora_admin, dest=central)
     db.session.flush()
-    txn(T.transfer, con, 10, ora_admin, source=central, dest=acme_main)
-    txn(T.transfer, con, 5, ora_admin, source=central, dest=beta_main)
     db.session.commit()
+    shipped_to(acme_main, con, 10, central, ora_admin)
+    shipped_to(beta_main, con, 5, central, ora_admin)
+
+
+def shipped_to(dest, part_, qty, source, by):
+    """A stock transfer from ``source`` to ``dest`` of one line, dispatched by ``by``
+    and received in full by the same user (an Oraseas admin may act for the
+    customer); committed.  Returns the transfer."""
+    from app.scoping import acting_as
+    from app.workflows import transfers
+
+    with acting_as(by):
+        t = transfers.create_transfer(source.id, dest.id, [(part_.id, D(str(qty)))])
+        transfers.dispatch_transfer(t.id)
+        transfers.receive_transfer(t.id, {part_.id: D(str(qty))})
+    return t

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .. import models as m
 from ..views.interface import ABPartsInterface
+from ..views.organizations import REAL_WAREHOUSES
 from .base import ABPartsRestApi
 
 #: The ledger and its derived records are append-only: no PUT, no DELETE (405).
@@ -29,6 +30,7 @@ class WarehouseRestApi(ABPartsRestApi):
     resource_name = "warehouse"
     class_permission_name = "Warehouse"
     datamodel = ABPartsInterface(m.Warehouse)
+    base_filters = REAL_WAREHOUSES
     list_columns = ["id", "name", "organization_id", "location", "is_active"]
     show_columns = list_columns + ["description", "created_at", "updated_at"]
     add_columns = ["organization", "name", "location", "description", "is_active"]

@@ -7,23 +7,27 @@ from .enums import (
     OrganizationType,
     PartType,
     TransactionType,
+    TransferStatus,
     UserStatus,
 )
+from .idempotency import IdempotencyKey
 from .inventory import Inventory, StockAdjustment
 from .ledger import Transaction, TransactionApproval
 from .machine import Machine
 from .order import CustomerOrder, CustomerOrderItem, SupplierOrder, SupplierOrderItem
 from .organization import Organization
 from .part import Part
+from .transfer import StockTransfer, StockTransferLine
 from .usage import PartUsage
 from .user import PortalUser
 from .warehouse import Warehouse
 
 __all__ = [
-    "ApprovalStatus", "CustomerOrder", "CustomerOrderItem", "Inventory", "InvitationAuditLog",
+    "ApprovalStatus", "CustomerOrder", "CustomerOrderItem", "IdempotencyKey", "Inventory", "InvitationAuditLog",
     "Machine", "MachineStatus", "Organization", "OrganizationType", "Part", "PartType",
-    "PartUsage", "PortalUser", "SecurityEvent", "StockAdjustment", "SupplierOrder",
-    "SupplierOrderItem", "Transaction", "TransactionApproval", "TransactionType",
+    "PartUsage", "PortalUser", "SecurityEvent", "StockAdjustment", "StockTransfer", "StockTransferLine",
+    "SupplierOrder", "SupplierOrderItem", "Transaction", "TransactionApproval", "TransactionType",
+    "TransferStatus",
     "UserManagementAuditLog", "UserSession", "UserStatus", "Warehouse",
 ]
 

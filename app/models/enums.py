@@ -52,4 +52,14 @@ class ApprovalStatus(_Labelled):
     rejected = "rejected"
 
 
+class TransferStatus(_Labelled):
+    """States of a stock transfer (issue 8); transitions in ``app.workflows.transfers``."""
+
+    draft = "draft"
+    dispatched = "dispatched"
+    received = "received"
+    received_with_discrepancy = "received_with_discrepancy"
+    cancelled = "cancelled"
+
+
 _LABELS = {"oraseas_ee": "Oraseas EE", "bossaqua": "BossAqua"}

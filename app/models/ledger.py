@@ -25,6 +25,8 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
       ``pending``; approving posts it, rejecting never does.
     - ``reversal_of_id`` (this portal's addition): the transaction this one
       reverses; unique, so a transaction is reversed at most once.
+    - ``stock_transfer_id`` (this portal's addition): the transfer document
+      whose dispatch, receipt, return or write-off this row posts.
 
     Posting and every rule live in ``app.rules.ledger``.
     """
@@ -53,6 +55,7 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
         sa.Index("idx_transactions_approval", "requires_approval", "approval_status"),
         sa.Index("idx_transactions_date_type", "transaction_date", "transaction_type"),
         sa.Index("idx_transactions_part_date", "part_id", "transaction_date"),
+        sa.Index("idx_transactions_stock_transfer", "stock_transfer_id"),
     )
 
     transaction_type: Mapped[TransactionType] = mapped_column(
@@ -83,6 +86,9 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
     reversal_of_id: Mapped[Optional[uuid.UUID]] = mapped_column(
         UUIDType, sa.ForeignKey("transactions.id"), unique=True
     )
+    stock_transfer_id: Mapped[Optional[uuid.UUID]] = mapped_column(
+        UUIDType, sa.ForeignKey("stock_transfers.id")
+    )
 
     part = relationship("Part")
     from_warehouse = relationship("Warehouse", foreign_keys=[from_warehouse_id])
@@ -90,6 +96,7 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
     machine = relationship("Machine")
     performed_by_user = relationship("PortalUser")
     reversal_of = relationship("Transaction", remote_side="Transaction.id", uselist=False)
+    stock_transfer = relationship("StockTransfer")
 
     @property
     def is_posted(self) -> bool:

@@ -17,6 +17,12 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
 
     Rules: names unique per organization (``_org_warehouse_name_uc``); at most
     ``LIMIT_WAREHOUSES`` warehouses; only active warehouses receive or issue stock.
+
+    ``is_transit`` (this portal's addition): the organization's transit
+    location, where dispatched stock waits for its receipt (at most one per
+    organization, created by the transfer workflow).  It holds no stock on hand
+    of any real warehouse, is not counted against the cap, and only the
+    transfer workflow moves stock in or out of it.
     """
 
     __tablename__ = "warehouses"
@@ -24,6 +30,8 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
         sa.UniqueConstraint("organization_id", "name", name="_org_warehouse_name_uc"),
         sa.Index("idx_warehouses_org", "organization_id"),
         sa.Index("idx_warehouses_active", "is_active"),
+        sa.Index("uq_warehouses_transit_per_organization", "organization_id", unique=True,
+                 postgresql_where=sa.text("is_transit"), sqlite_where=sa.text("is_transit")),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
@@ -34,6 +42,10 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
     description: Mapped[Optional[str]] = mapped_column(sa.Text)
     is_active: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=True, server_default=sa.true()
+    )
+
+    is_transit: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
     )
 
     organization = relationship("Organization")

@@ -40,8 +40,11 @@ def before_flush(session, _flush_context, _instances) -> None:
         new_transactions = ledger.process(session, actor)
         limits.check_caps(session)
         limits.check_yearly_transactions(session, new_transactions)
+    # A workflow command decided itself who may post its movements (a receipt
+    # posts out of the sender's transit location, which the receiver does not see).
     session.info["abparts_written"] = [
-        o for o in (*session.new, *session.dirty) if type(o) in _SCOPED_WRITES
+        o for o in (*session.new, *session.dirty)
+        if type(o) in _SCOPED_WRITES and not (isinstance(o, m.Transaction) and ledger.is_workflow_posting(o))
     ]
 
 

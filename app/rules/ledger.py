@@ -28,7 +28,15 @@ from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import models as m
-from ..errors import InsufficientStock, InvalidQuantity, LedgerImmutable, OutOfScope, RuleViolation
+from ..errors import (
+    Forbidden,
+    IllegalTransition,
+    InsufficientStock,
+    InvalidQuantity,
+    LedgerImmutable,
+    OutOfScope,
+    RuleViolation,
+)
 from ..models.types import utcnow
 from ..scoping import Actor
 
@@ -127,12 +135,17 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
         if warehouse_id is not None and warehouse is None:
             raise RuleViolation(f"The {label} warehouse does not exist: stock moves only between existing warehouses.")
     _check_warehouses(kind, source, dest)
+    # A recorded transaction being approved passed these checks when it was recorded.
+    by_workflow = is_workflow_posting(txn) or inspect(txn).persistent
+    _check_transit(kind, source, dest, by_workflow)
     if actor is not None and actor.user_id is not None:
         txn.performed_by_user_id = actor.user_id
     if txn.performed_by_user_id is None:
         raise RuleViolation("A transaction must have the user who performed it.")
     performer = session.get(m.PortalUser, txn.performed_by_user_id)
-    if txn.reversal_of_id is not None:
+    if by_workflow:
+        pass  # the workflow command checked who may take its step (app.workflows)
+    elif txn.reversal_of_id is not None:
         # Undoing a movement takes the authority of the movement undone.
         _check_may_move(performer, dest, source)
     else:
@@ -175,6 +188,46 @@ def _check_warehouses(kind, source, dest) -> None:
     for wh in (source, dest):
         if wh is not None and not wh.is_active:
             raise RuleViolation(f"Warehouse {wh} is inactive: only active warehouses receive or issue stock.")
+
+
+def mark_workflow_posting(txn: m.Transaction) -> m.Transaction:
+    """Mark ``txn`` as built by a workflow command (a transfer's dispatch, receipt ...).
+
+    Only code can set the mark, never a form or a payload.  A marked posting
+    may move stock in or out of a transit location and between organizations;
+    the command that built it has checked who may take the step.
+
+    :returns: ``txn``.
+    """
+    txn._abparts_workflow = True
+    return txn
+
+
+def is_workflow_posting(txn: m.Transaction) -> bool:
+    """Whether ``txn`` was built by a workflow command (:func:`mark_workflow_posting`)."""
+    return bool(getattr(txn, "_abparts_workflow", False))
+
+
+def _check_transit(kind, source, dest, by_workflow: bool) -> None:
+    """Transit stock and cross-organization transfers move only through the transfer workflow (issue 8).
+
+    :raises RuleViolation: a direct posting into or out of a transit location, or
+        a direct transfer between two organizations' warehouses.
+    """
+    if by_workflow:
+        return
+    for wh in (source, dest):
+        if wh is not None and wh.is_transit:
+            raise RuleViolation(
+                "Stock in transit moves only through its transfer's receipt, return or write-off "
+                "(Inventory > Stock Transfers)."
+            )
+    if kind == T.transfer and source is not None and dest is not None \
+            and source.organization_id != dest.organization_id:
+        raise RuleViolation(
+            "Transfers between organizations go through dispatch and receipt: create a stock transfer "
+            "(Inventory > Stock Transfers) instead of a transfer transaction."
+        )
 
 
 def _check_may_move(performer, source, dest) -> None:
@@ -356,8 +409,9 @@ def decide(session, approval: m.TransactionApproval, actor: Actor | None) -> m.T
     """Apply an approval decision to its pending transaction.
 
     :returns: the transaction to post now (approved), or ``None`` (rejected).
-    :raises RuleViolation: when the transaction is not pending approval, or the
-        approver is the user who performed it (Super Admins excepted).
+    :raises IllegalTransition: the transaction is not pending approval (decided already).
+    :raises Forbidden: the approver performed the transaction, or is not an admin of
+        the organization that owns the stock (:func:`check_may_approve`).
     """
     if actor is not None and actor.user_id is not None:
         approval.approver = session.get(m.PortalUser, actor.user_id)
@@ -369,12 +423,40 @@ def decide(session, approval: m.TransactionApproval, actor: Actor | None) -> m.T
     if status not in (m.ApprovalStatus.approved, m.ApprovalStatus.rejected):
         raise RuleViolation("An approval decision is either approved or rejected.")
     if not txn.requires_approval or txn.approval_status != m.ApprovalStatus.pending.value:
-        raise RuleViolation("Only a transaction pending approval can be approved or rejected, once.")
-    if approver.id == txn.performed_by_user_id and not any(r.name == "Super Admin" for r in approver.roles):
-        raise RuleViolation("A transaction must be approved by someone other than the user who recorded it.")
+        raise IllegalTransition("Only a transaction pending approval can be approved or rejected, once.")
+    if approver.id == txn.performed_by_user_id:
+        raise Forbidden("A transaction must be approved by someone other than the user who recorded it.")
+    check_may_approve(session, approver, txn)
     txn.approval_status = status.value
     txn._abparts_decided = True
     return txn if status == m.ApprovalStatus.approved else None
+
+
+def check_may_approve(session, approver: m.PortalUser, txn: m.Transaction) -> None:
+    """Only an admin of the organization that owns the stock moved, or Oraseas staff
+    with approval rights (a Super Admin, or an Admin of Oraseas EE), decides on a
+    transaction (issue 8, "Cross-organization approval").
+
+    The owner is the organization of the source warehouse, or of the destination
+    when nothing leaves a warehouse (a creation, an adding adjustment).
+
+    :raises Forbidden: for anyone else, naming the organization whose admin may decide.
+    """
+    roles = {r.name for r in approver.roles}
+    if "Super Admin" in roles:
+        return
+    owned_id = txn.from_warehouse_id or txn.to_warehouse_id
+    owner = session.get(m.Warehouse, owned_id).organization
+    if "Admin" in roles:
+        if approver.organization_id == owner.id:
+            return
+        staff = session.get(m.Organization, approver.organization_id)
+        if staff is not None and staff.organization_type == m.OrganizationType.oraseas_ee:
+            return
+    raise Forbidden(
+        f"Only an admin of {owner.name}, whose stock this transaction moves, or Oraseas EE staff "
+        "may approve or reject it."
+    )
 
 
 OPPOSITE = {
@@ -415,6 +497,11 @@ def _check_reversal(session, txn: m.Transaction) -> None:
         raise RuleViolation("The transaction to reverse does not exist.")
     if original.reversal_of_id is not None:
         raise RuleViolation("A reversal cannot itself be reversed; record a new transaction instead.")
+    if original.stock_transfer_id is not None:
+        raise RuleViolation(
+            "A stock transfer's postings are not reversed: a shortage is returned or written off "
+            "through the transfer."
+        )
     if not original.is_posted:
         raise RuleViolation("Only a posted transaction can be reversed (this one is pending or rejected).")
     taken = session.execute(

@@ -24,7 +24,8 @@ CAPS = {
     "LIMIT_USERS": (m.PortalUser, None, None, "users"),
     "LIMIT_PARTS": (m.Part, None, None, "parts"),
     "LIMIT_MACHINES": (m.Machine, None, None, "machines"),
-    "LIMIT_WAREHOUSES": (m.Warehouse, None, None, "warehouses"),
+    # A transit location is no warehouse of the seed's count (app.models.Warehouse.is_transit).
+    "LIMIT_WAREHOUSES": (m.Warehouse, m.Warehouse.is_transit.is_(False), lambda w: not w.is_transit, "warehouses"),
 }
 
 

@@ -1,6 +1,7 @@
 """FAB's SQLAlchemy interface, adapted once for the ABParts schema."""
 from __future__ import annotations
 
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import (
     FilterEqual,
     FilterIn,
@@ -10,6 +11,7 @@ from flask_appbuilder.models.sqla.filters import (
 )
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+import sqlalchemy as sa
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest
@@ -23,6 +25,25 @@ class ABPartsFilterConverter(SQLAFilterConverter):
 
     conversion_table = (("is_uuid", [FilterEqual, FilterNotEqual, FilterIn, FilterNotIn]),
                         *SQLAFilterConverter.conversion_table)
+
+
+class FilterWarehouseKind(BaseFilter):
+    """Rows whose warehouse (the filter's column, e.g. ``warehouse_id``) is a transit
+    location (value ``True``) or a real warehouse (``False``): for ``base_filters``.
+
+    Stock in transit belongs to no warehouse's stock on hand (issue 8), so the
+    stock levels list shows real warehouses and the "In transit" list the rest.
+    """
+
+    name = "Warehouse kind"
+    arg_name = "wk"
+
+    def apply(self, query, value):
+        from ..models import Warehouse
+
+        column = getattr(self.model, self.column_name)
+        transit = sa.select(Warehouse.id).where(Warehouse.id == column, Warehouse.is_transit.is_(True)).exists()
+        return query.filter(transit if value else ~transit)
 
 
 class ABPartsInterface(SQLAInterface):

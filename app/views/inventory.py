@@ -7,14 +7,14 @@ from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from sqlalchemy.orm import joinedload
 from wtforms import validators
-from flask_appbuilder.models.sqla.filters import FilterEqual, FilterSmaller
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, FilterSmaller
 
 from .. import models as m
 from ..extensions import db
 from ..rules.ledger import reversal_of
 from ..scoping import system
 from .base import ABPartsModelView
-from .interface import ABPartsInterface
+from .interface import ABPartsInterface, FilterWarehouseKind
 
 
 class InventoryModelView(ABPartsModelView):
@@ -24,6 +24,7 @@ class InventoryModelView(ABPartsModelView):
     datamodel = ABPartsInterface(m.Inventory)
     class_permission_name = "Inventory"
     list_title = "Stock levels"
+    base_filters = [["warehouse_id", FilterWarehouseKind, False]]
     list_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "stock_status", "last_updated"]
     show_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "stock_status", "unit_of_measure",
                     "reorder_threshold_set_by", "last_recommendation_update", "last_updated", "created_at"]
@@ -37,6 +38,20 @@ class InventoryModelView(ABPartsModelView):
     description_columns = {
         "minimum_stock_recommendation": "Reorder point, in the part's unit of measure.",
     }
+
+
+class InTransitView(InventoryModelView):
+    """Stock in transit per organization and part: dispatched by stock transfers and not yet
+    received, returned or written off.  The balances of the transit locations, read only."""
+
+    list_title = "Stock in transit"
+    base_permissions = ["can_read"]
+    base_filters = [["warehouse_id", FilterWarehouseKind, True], ["current_stock", FilterNotEqual, 0]]
+    list_columns = ["warehouse.organization", "part", "stock_on_hand", "last_updated"]
+    show_columns = ["warehouse", "part", "stock_on_hand", "unit_of_measure", "last_updated"]
+    search_columns = ["part", "last_updated"]
+    label_columns = {**InventoryModelView.label_columns, "stock_on_hand": "In transit",
+                     "warehouse.organization": "Sending organization"}
 
 
 class InventoryNegativeView(InventoryModelView):
@@ -55,7 +70,8 @@ def active_warehouses() -> list[m.Warehouse]:
     """
     with system():
         return (db.session.query(m.Warehouse).options(joinedload(m.Warehouse.organization))
-                .filter(m.Warehouse.is_active.is_(True)).order_by(m.Warehouse.name).all())
+                .filter(m.Warehouse.is_active.is_(True), m.Warehouse.is_transit.is_(False))
+                .order_by(m.Warehouse.name).all())
 
 
 class TransactionModelView(ABPartsModelView):

@@ -1,16 +1,22 @@
 """Screens of the Organizations menu: organizations and warehouses."""
 from __future__ import annotations
 
+from flask_appbuilder.models.sqla.filters import FilterEqual
+
 from .. import models as m
 from .base import ABPartsModelView
 from .interface import ABPartsInterface
 
+#: Transit locations are kept by the transfer workflow, not managed as warehouses.
+REAL_WAREHOUSES = [["is_transit", FilterEqual, False]]
+
 
 class WarehouseModelView(ABPartsModelView):
-    """Warehouses; an organization's admin manages its own."""
+    """Warehouses; an organization's admin manages its own.  Transit locations are not listed."""
 
     datamodel = ABPartsInterface(m.Warehouse)
     class_permission_name = "Warehouse"
+    base_filters = REAL_WAREHOUSES
     list_title = "Warehouses"
     list_columns = ["name", "organization", "location", "is_active", "updated_at"]
     show_columns = ["name", "organization", "location", "description", "is_active", "created_at", "updated_at"]

@@ -1,0 +1,197 @@
+"""What every workflow shares: state machines, commands, and who is acting.
+
+A workflow step is a *command*: a plain function whose name says its intent
+(``dispatch_transfer``), decorated with :func:`command`.  It checks who may
+take the step and in which state (:class:`StateMachine`), builds the document
+changes and ledger rows, and the rule hooks of :mod:`app.rules` check and post
+them.  One command is one database transaction: it commits on success and
+rolls back on any refusal, so nothing is half-written.  A caller that must
+add its own rows to the same transaction (the REST API stores the answer of an
+idempotent request with it) opens :func:`unit_of_work` around the call.
+
+Layering: screens and REST APIs call commands; commands call the rules
+(through the session) and read with :mod:`app.scoping` in force, so a document
+the actor cannot see is "not found".
+"""
+from __future__ import annotations
+
+import contextlib
+import enum
+import functools
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from .. import models as m
+from ..errors import DomainError, Forbidden, IllegalTransition, OutOfScope, RuleViolation, flush_checked
+from ..extensions import db
+from ..scoping import ADMIN, SUPER_ADMIN, Actor, current_actor, system
+
+_UNIT_OF_WORK = "abparts_unit_of_work"
+
+
+class StateMachine:
+    """The allowed transitions of one kind of document, as one table.
+
+    :param document: what the documents are called in messages ("transfer").
+    :param steps: step name -> (states it starts from, states it may end in).
+    """
+
+    def __init__(self, document: str, steps: dict[str, tuple[frozenset, frozenset]]):
+        self.document = document
+        self.steps = steps
+
+    def check(self, step: str, current: enum.Enum, reference: str = "") -> None:
+        """Refuse ``step`` unless the document's ``current`` state allows it.
+
+        :raises IllegalTransition: (409) naming the current state and the step.
+        """
+        starts, _ends = self.steps[step]
+        if current not in starts:
+            allowed = " or ".join(sorted(str(s) for s in starts))
+            name = f"{self.document} {reference}".strip()
+            raise IllegalTransition(
+                f"Cannot {step} {name}: it is {current}; {step} needs a {self.document} that is {allowed.lower()}."
+            )
+
+    def move(self, document, step: str, new_state: enum.Enum) -> None:
+        """Set ``document.status`` to ``new_state`` after :meth:`check`.
+
+        :raises IllegalTransition: from the current state; :raises ValueError: when
+            ``new_state`` is not an end state of ``step`` (a programming error).
+        """
+        self.check(step, document.status, getattr(document, "reference_number", ""))
+        if new_state not in self.steps[step][1]:
+            raise ValueError(f"{step} cannot end in {new_state}")
+        document.status = new_state
+
+    def allowed_steps(self, current: enum.Enum) -> list[str]:
+        """The steps the state machine allows from ``current`` (who may take them is separate)."""
+        return [step for step, (starts, _) in self.steps.items() if current in starts]
+
+
+@dataclass(frozen=True)
+class Who:
+    """The acting user of a command, resolved once.
+
+    :ivar actor: the scoping :class:`~app.scoping.Actor`.
+    :ivar user: the ``ab_user`` row.
+    :ivar organization: the user's organization.
+    """
+
+    actor: Actor
+    user: m.PortalUser
+    organization: m.Organization
+
+    @property
+    def is_super_admin(self) -> bool:
+        return SUPER_ADMIN in self.actor.roles
+
+    @property
+    def is_admin(self) -> bool:
+        """An organization admin (or a Super Admin)."""
+        return bool(self.actor.roles & {ADMIN, SUPER_ADMIN})
+
+    @property
+    def is_oraseas_staff(self) -> bool:
+        """A Super Admin or a user of Oraseas EE: may act for any organization it sees (issue 8)."""
+        return self.is_super_admin or self.organization.organization_type == m.OrganizationType.oraseas_ee
+
+    def acts_for(self, organization_id) -> bool:
+        """Whether this user acts for ``organization_id``: its own, or any as Oraseas staff."""
+        return self.is_oraseas_staff or self.organization.id == organization_id
+
+
+def acting_user(session) -> Who:
+    """The user the current command runs as.
+
+    :raises Forbidden: when nobody is acting (commands always run as a user:
+        a request's, or one given with :func:`app.scoping.acting_as`).
+    """
+    actor = current_actor()
+    if actor is None or actor.user_id is None:
+        raise Forbidden("A workflow step is always taken by a signed-in user.")
+    if actor.is_read_only:
+        raise Forbidden("Auditors read and export; they change nothing.")
+    with system():
+        user = session.get(m.PortalUser, actor.user_id)
+        organization = session.get(m.Organization, user.organization_id)
+    return Who(actor, user, organization)
+
+
+def load_for_update(session, model, key, what: str):
+    """The document ``key`` of ``model``, locked until the end of the transaction.
+
+    The lock (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write lock is
+    taken at ``BEGIN``) makes a concurrent second step wait and then see the
+    state the first one left: two simultaneous dispatches post once.  Scoping
+    applies: a document the actor cannot see is "not found".
+
+    :raises OutOfScope: (404) when there is no such document for this actor.
+    """
+    key = m.parse_uuid(key)
+    document = None if key is None else session.get(model, key, with_for_update=True, populate_existing=True)
+    if document is None:
+        raise OutOfScope(f"There is no {what} with this id.")
+    return document
+
+
+@contextlib.contextmanager
+def unit_of_work(session=None) -> Iterator:
+    """One database transaction around several commands (and the caller's own rows).
+
+    Commands inside do not commit; the block commits once at its end, or rolls
+    everything back when anything in it raises.
+    """
+    session = session or db.session
+    outer = session.info.get(_UNIT_OF_WORK, False)
+    session.info[_UNIT_OF_WORK] = True
+    try:
+        yield session
+        if not outer:
+            flush_checked(session)
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info[_UNIT_OF_WORK] = outer
+
+
+def command(func: Callable) -> Callable:
+    """Make ``func(session, who, *args, **kwargs)`` a workflow command called as ``func(*args, **kwargs)``.
+
+    The command runs as :func:`acting_user`, its changes are flushed through the
+    rule hooks and committed (unless inside :func:`unit_of_work`).
+
+    :raises DomainError: the refusal of the command or of a rule; the session is
+        rolled back.
+    """
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        session = db.session
+        try:
+            result = func(session, acting_user(session), *args, **kwargs)
+            flush_checked(session)
+        except DomainError:
+            session.rollback()
+            raise
+        if not session.info.get(_UNIT_OF_WORK):
+            session.commit()
+        return result
+
+    return run
+
+
+def require(condition: bool, message: str) -> None:
+    """Refuse a step the acting user may not take.
+
+    :raises Forbidden: (403) with ``message`` when ``condition`` is false.
+    """
+    if not condition:
+        raise Forbidden(message)
+
+
+def refuse(message: str) -> None:
+    """:raises RuleViolation: (422) with ``message``: a business rule refused the step."""
+    raise RuleViolation(message)
