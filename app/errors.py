@@ -82,6 +82,10 @@ CONSTRAINT_MESSAGES = {
 }
 
 
+#: Constraints whose violation means "done already" (a concurrent second click): 409, not 422.
+CONSTRAINT_ERRORS = {"uq_transactions_reversal_of_id": IllegalTransition}
+
+
 def translate_db_error(exc: Exception) -> DomainError:
     """Turn a database error into the domain error naming the rule it broke.
 
@@ -94,13 +98,14 @@ def translate_db_error(exc: Exception) -> DomainError:
     text = str(getattr(exc, "orig", exc)).lower()
     for name, message in CONSTRAINT_MESSAGES.items():
         if name.lower() in text:
-            return RuleViolation(message)
+            return CONSTRAINT_ERRORS.get(name, RuleViolation)(message)
     if isinstance(exc, IntegrityError):
         if "unique" in text or "duplicate" in text:
             # SQLite names the columns, not the constraint.
             for columns, message in _SQLITE_UNIQUE_COLUMNS.items():
                 if columns in text:
-                    return RuleViolation(message)
+                    name = next((n for n, msg in CONSTRAINT_MESSAGES.items() if msg == message), "")
+                    return CONSTRAINT_ERRORS.get(name, RuleViolation)(message)
             return RuleViolation("This record conflicts with an existing one (a unique value is taken).")
         if "foreign key" in text:
             return RuleViolation("This record refers to, or is referred to by, other records.")

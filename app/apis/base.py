@@ -35,6 +35,8 @@ from ..rules.users import ORGANIZATION_COLUMNS
 from ..scoping import current_actor, system
 from ..security.roles import METHOD_PERMISSIONS
 from ..views.interface import CheckedWrites
+from ..workflows import unit_of_work
+from . import idempotency
 
 
 #: Largest row offset (``page * page_size``) a list request may ask for.
@@ -269,16 +271,54 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
                 if key in body:
                     body[key] = str(actor.organization_id)
 
+    def _error_response(self, exc):
+        """The answer to a refused request: the error's status and the rule's message."""
+        error = translate_db_error(exc)
+        if error.status == 404:
+            return self.response_404()
+        return self.response(error.status, message=str(error))
+
     def _mapped(self, call, *args, **kwargs):
         session = self.datamodel.session
         try:
             return call(*args, **kwargs)
         except (DomainError, SQLAlchemyError) as exc:
             session.rollback()
-            error = translate_db_error(exc)
-            if error.status == 404:
-                return self.response_404()
-            return self.response_422(message=str(error))
+            idempotency.forget_claim(session)
+            return self._error_response(exc)
+
+    def run_action(self, work, status: int = 200):
+        """Run a workflow step for the REST API: one transaction, errors mapped, safe retries.
+
+        :param work: a callable running the command(s) and returning the JSON body (a dict).
+        :param status: the status of a successful answer (201 when something was created).
+        :returns: the response; with an ``Idempotency-Key`` a retry gets the first answer.
+        """
+        session = self.datamodel.session
+        try:
+            answered = idempotency.replay(session)
+            if answered is not None:
+                return answered
+            with unit_of_work(session):
+                idempotency.claim(session)
+                body = work()
+                idempotency.record(session, status, body)
+        except idempotency.AlreadyAnswered:
+            return idempotency.replay(session)
+        except (DomainError, SQLAlchemyError) as exc:
+            session.rollback()
+            idempotency.forget_claim(session)
+            return self._error_response(exc)
+        return self.response(status, **body)
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        # FAB answers a POST with this body after its commit; stored now, it commits with the row.
+        # Expired first, the row is read back as FAB will read it after the commit ("5.000", not "5").
+        if idempotency.claimed(self.datamodel.session):
+            self.datamodel.session.expire(item)
+        idempotency.record(session=self.datamodel.session, status=201, body={
+            "id": self.datamodel.get_pk_value(item), "result": self.add_model_schema.dump(item, many=False)})
 
     def get_headless(self, pk, **kwargs):
         return self._mapped(super().get_headless, pk, **kwargs)
@@ -292,7 +332,22 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
             return error
         if request.is_json:
             self._own_organization_in_payload()
-        return self._mapped(super().post_headless)
+        session = self.datamodel.session
+        try:
+            answered = idempotency.replay(session)
+            if answered is not None:
+                return answered
+            idempotency.claim(session)
+        except idempotency.AlreadyAnswered:
+            return idempotency.replay(session)
+        except DomainError as exc:
+            return self._error_response(exc)
+        response = self._mapped(super().post_headless)
+        if response.status_code >= 300:
+            # FAB refused the payload before anything was written: drop the claimed key too.
+            session.rollback()
+            idempotency.forget_claim(session)
+        return response
 
     def put_headless(self, pk):
         return self._json_body_error() or self._mapped(super().put_headless, pk)

@@ -9,6 +9,7 @@ from .. import models as m
 from ..views.interface import ABPartsInterface
 from ..views.organizations import REAL_WAREHOUSES
 from .base import ABPartsRestApi
+from .transfers import ApprovalActions, LedgerActions, StockTransferRestApi
 
 #: The ledger and its derived records are append-only: no PUT, no DELETE (405).
 APPEND_ONLY = {"get", "get_list", "info", "post"}
@@ -78,11 +79,11 @@ class InventoryRestApi(ABPartsRestApi):
     search_columns = ["warehouse", "part", "current_stock", "minimum_stock_recommendation"]
 
 
-class TransactionRestApi(ABPartsRestApi):
+class TransactionRestApi(LedgerActions, ABPartsRestApi):
     resource_name = "transaction"
     class_permission_name = "Transaction"
     datamodel = ABPartsInterface(m.Transaction)
-    include_route_methods = APPEND_ONLY
+    include_route_methods = APPEND_ONLY | {"reverse"}
     unscoped_related = ("to_warehouse",)
     list_columns = ["id", "transaction_type", "part_id", "quantity", "unit_of_measure", "from_warehouse_id",
                     "to_warehouse_id", "machine_id", "performed_by_user_id", "transaction_date",
@@ -106,11 +107,11 @@ class StockAdjustmentRestApi(ABPartsRestApi):
     search_columns = ["inventory", "reason_code", "adjustment_date"]
 
 
-class TransactionApprovalRestApi(ABPartsRestApi):
+class TransactionApprovalRestApi(ApprovalActions, ABPartsRestApi):
     resource_name = "transaction_approval"
     class_permission_name = "TransactionApproval"
     datamodel = ABPartsInterface(m.TransactionApproval)
-    include_route_methods = APPEND_ONLY
+    include_route_methods = APPEND_ONLY | {"approve", "reject"}
     list_columns = ["id", "transaction_id", "approver_id", "status", "notes", "created_at"]
     show_columns = list_columns
     add_columns = ["transaction", "status", "notes"]
@@ -201,7 +202,7 @@ ALL_APIS = [
     OrganizationRestApi, WarehouseRestApi, PartRestApi, MachineRestApi, InventoryRestApi,
     TransactionRestApi, StockAdjustmentRestApi, TransactionApprovalRestApi, CustomerOrderRestApi,
     CustomerOrderItemRestApi, SupplierOrderRestApi, SupplierOrderItemRestApi, PartUsageRestApi,
-    SecurityEventRestApi, UserSessionRestApi,
+    SecurityEventRestApi, UserSessionRestApi, StockTransferRestApi,
 ]
 
 

@@ -509,7 +509,7 @@ def _check_reversal(session, txn: m.Transaction) -> None:
         .where(m.Transaction.reversal_of_id == original.id, m.Transaction.id != txn.id)
     ).scalar_one()
     if taken:
-        raise RuleViolation("This transaction has already been reversed; a transaction is reversed at most once.")
+        raise IllegalTransition("This transaction has already been reversed; a transaction is reversed at most once.")
     expected = (OPPOSITE[original.transaction_type], original.part_id, original.to_warehouse_id,
                 original.from_warehouse_id, original.quantity)
     actual = (txn.transaction_type, txn.part_id, txn.from_warehouse_id, txn.to_warehouse_id, txn.quantity)
@@ -628,7 +628,7 @@ def process(session, actor: Actor | None) -> list[m.Transaction]:
             # authority or stock rule the opposite movement may also break.
             _check_reversal(session, txn)
             if txn.reversal_of_id in reversed_now:
-                raise RuleViolation(
+                raise IllegalTransition(
                     "This transaction has already been reversed; a transaction is reversed at most once."
                 )
             reversed_now.add(txn.reversal_of_id)

@@ -25,7 +25,9 @@ METHOD_PERMISSIONS = {
     # ModelRestApi
     "get_list": READ, "get": READ, "info": READ, "post": ADD, "put": EDIT,
     # custom actions
-    "reverse": ADD, "approve": ADD, "export": READ,
+    "reverse": ADD, "approve": ADD, "reject": ADD, "export": READ,
+    # workflow steps of a document: "edit" of its domain (who exactly decides app.workflows)
+    "dispatch": EDIT, "receive": EDIT, "cancel": EDIT, "resolve": EDIT,
 }
 
 #: The domains (permission names); each has screens and a REST API.
@@ -33,7 +35,7 @@ DOMAINS = (
     "Organization", "User", "Warehouse", "Part", "Machine", "Inventory", "Transaction",
     "StockAdjustment", "TransactionApproval", "CustomerOrder", "CustomerOrderItem",
     "SupplierOrder", "SupplierOrderItem", "PartUsage", "SecurityEvent", "UserSession",
-    "InvitationAuditLog", "UserManagementAuditLog",
+    "InvitationAuditLog", "UserManagementAuditLog", "StockTransfer",
 )
 
 #: Menu entries and categories (FAB ``menu_access``), per domain.
@@ -46,6 +48,7 @@ MENUS = {
     "PartUsage": ("Part Usage",), "SecurityEvent": ("Security Events",),
     "UserSession": ("User Sessions",), "InvitationAuditLog": ("Invitation Log",),
     "UserManagementAuditLog": ("User Management Log",),
+    "StockTransfer": ("Stock Transfers", "Stock in Transit"),
 }
 CATEGORIES = ("Organizations", "Catalog", "Inventory", "Orders", "Usage", "Audit")
 
@@ -62,6 +65,7 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "Machine": (READ, EDIT),
         "Inventory": (READ, ADD, EDIT),
         "Transaction": (READ, ADD),
+        "StockTransfer": (READ, ADD, EDIT),
         "StockAdjustment": (READ, ADD),
         "TransactionApproval": (READ, ADD),
         **{d: ALL for d in _ORDERS},
@@ -74,6 +78,8 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "Part": (READ,),
         "Machine": (READ,),
         "Inventory": (READ,),
+        # the source side's users dispatch, the destination's receive (issue 8)
+        "StockTransfer": (READ, ADD, EDIT),
         "PartUsage": (READ, ADD),
     },
     AUDITOR: {domain: (READ,) for domain in DOMAINS},

@@ -29,6 +29,11 @@ from ..scoping import ADMIN, SUPER_ADMIN, Actor, current_actor, system
 _UNIT_OF_WORK = "abparts_unit_of_work"
 
 
+def state_name(state: enum.Enum) -> str:
+    """A state as words in a message: ``received with discrepancy``."""
+    return state.value.replace("_", " ")
+
+
 class StateMachine:
     """The allowed transitions of one kind of document, as one table.
 
@@ -47,10 +52,11 @@ class StateMachine:
         """
         starts, _ends = self.steps[step]
         if current not in starts:
-            allowed = " or ".join(sorted(str(s) for s in starts))
+            allowed = " or ".join(sorted(state_name(s) for s in starts))
             name = f"{self.document} {reference}".strip()
             raise IllegalTransition(
-                f"Cannot {step} {name}: it is {current}; {step} needs a {self.document} that is {allowed.lower()}."
+                f"Cannot {step} {name}: it is {state_name(current)}; {step} needs a {self.document} "
+                f"that is {allowed}."
             )
 
     def move(self, document, step: str, new_state: enum.Enum) -> None:

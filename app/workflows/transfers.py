@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import models as m
-from ..errors import InvalidQuantity, OutOfScope, RuleViolation
+from ..errors import IllegalTransition, InvalidQuantity, OutOfScope, RuleViolation
 from ..models.types import utcnow
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..scoping import system
@@ -233,6 +233,18 @@ def _new_transfer(session, who: Who, from_warehouse_id, to_warehouse_id, lines, 
     for number, (part, quantity) in enumerate(checked, start=1):
         session.add(m.StockTransferLine(id=uuid.uuid4(), stock_transfer=transfer, line_number=number,
                                         part_id=part.id, quantity=quantity))
+    return transfer
+
+
+def load_transfer(session, transfer_id) -> m.StockTransfer:
+    """The transfer ``transfer_id`` as the actor sees it (scoped).
+
+    :raises OutOfScope: (404) no such transfer for this actor.
+    """
+    key = m.parse_uuid(transfer_id)
+    transfer = session.get(m.StockTransfer, key) if key else None
+    if transfer is None:
+        raise OutOfScope("There is no stock transfer with this id.")
     return transfer
 
 

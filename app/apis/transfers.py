@@ -1,0 +1,389 @@
+"""REST API of stock transfers and of the ledger's workflow steps (issue 8).
+
+Thin callers of :mod:`app.workflows`: each route reads its body, calls one
+command inside :meth:`ABPartsRestApi.run_action` (one transaction, errors
+mapped to 403/404/409/422, ``Idempotency-Key`` honoured) and answers with the
+document.  Ids are UUID strings; quantities are decimal strings in the part's
+unit of measure.
+"""
+from __future__ import annotations
+
+import decimal
+
+from flask import g, request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+
+from .. import models as m
+from ..errors import RuleViolation
+from ..scoping import system
+from ..views.interface import ABPartsInterface
+from ..workflows import transfers as tw
+from ..workflows.base import acting_user
+from ..workflows.ledger import decide_transaction, reverse_transaction
+from .base import ABPartsRestApi
+
+_ERRORS = """
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              description: Visible, but this user's role or side may not take the step
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: The document's state does not allow the step (or it was done already)
+            422:
+              $ref: '#/components/responses/422'"""
+
+
+def documented(func):
+    """Append the error answers every workflow route shares to ``func``'s OpenAPI docstring."""
+    func.__doc__ = func.__doc__.rstrip() + _ERRORS + "\n"
+    return func
+
+
+def _text(value) -> str | None:
+    """Quantities as the rest of the API shows them (``"4.000"``); other values as text."""
+    if isinstance(value, decimal.Decimal):
+        return str(value.quantize(decimal.Decimal("0.001")))
+    return None if value is None else str(value)
+
+
+def transfer_json(session, transfer: m.StockTransfer) -> dict:
+    """The transfer as the API shows it: the document, its lines with what the ledger
+    says of each (dispatched, received, returned, written off, in transit) and the
+    steps the acting user may take now.  Quantities are decimal strings."""
+    figures = tw.line_figures(session, transfer)
+    with system():  # the other party's warehouse and the parts: named for both parties
+        # by id: a relationship loaded earlier under the actor's scope may hold None
+        source = session.get(m.Warehouse, transfer.from_warehouse_id)
+        dest = session.get(m.Warehouse, transfer.to_warehouse_id)
+        lines = [(line, session.get(m.Part, line.part_id)) for line in transfer.lines]
+        names = {wh.id: f"{wh.name} ({session.get(m.Organization, wh.organization_id).name})"
+                 for wh in (source, dest)}
+    who = acting_user(session)
+    out = {
+        "id": str(transfer.id), "reference_number": transfer.reference_number, "status": transfer.status.value,
+        "from_warehouse_id": str(source.id), "from_warehouse": names[source.id],
+        "to_warehouse_id": str(dest.id), "to_warehouse": names[dest.id],
+        "source_organization_id": str(transfer.source_organization_id),
+        "destination_organization_id": str(transfer.destination_organization_id),
+        "notes": transfer.notes, "actions": tw.allowed_actions(who, transfer), "lines": [],
+    }
+    for step in ("created", "dispatched", "received", "cancelled"):
+        out[f"{step}_by_user_id"] = getattr(transfer, f"{step}_by_user_id")
+        out[f"{step}_at"] = _text(getattr(transfer, f"{step}_at"))
+    for line, part in lines:
+        f = figures[line.part_id]
+        out["lines"].append({
+            "id": str(line.id), "line_number": line.line_number, "part_id": str(part.id),
+            "part_number": part.part_number, "unit_of_measure": part.unit_of_measure,
+            "quantity": _text(line.quantity), "received_quantity": _text(line.received_quantity),
+            "dispatched": _text(f.dispatched), "received": _text(f.received), "returned": _text(f.returned),
+            "written_off": _text(f.written_off), "pending_write_off": _text(f.pending_write_off),
+            "in_transit": _text(f.in_transit),
+        })
+    return out
+
+
+def _body() -> dict:
+    """The JSON object of the request (an empty one when there is no body)."""
+    body = request.get_json(silent=True)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise RuleViolation("The request body must be a JSON object.")
+    return body
+
+
+def _list(body: dict, name: str) -> list:
+    value = body.get(name)
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise RuleViolation(f'"{name}" must be a list of objects.')
+    return value
+
+
+def _quantity(value, field: str):
+    """A quantity from JSON: a decimal string or a number (floats arrive as Decimal here)."""
+    if isinstance(value, (str, int, decimal.Decimal)) and not isinstance(value, bool):
+        return value
+    raise RuleViolation(f'"{field}" must be a decimal number, e.g. "2.5".')
+
+
+class StockTransferRestApi(ABPartsRestApi):
+    """``/api/v1/stock_transfer/``: list and read transfers, create drafts, and take their steps."""
+
+    resource_name = "stock_transfer"
+    class_permission_name = "StockTransfer"
+    datamodel = ABPartsInterface(m.StockTransfer)
+    include_route_methods = {"get", "get_list", "info", "post", "dispatch", "receive", "cancel", "resolve"}
+    list_columns = ["id", "reference_number", "status", "from_warehouse_id", "to_warehouse_id",
+                    "source_organization_id", "destination_organization_id", "created_at", "dispatched_at",
+                    "received_at"]
+    show_columns = list_columns
+    search_columns = ["status", "from_warehouse", "to_warehouse", "reference_number", "created_at"]
+    base_order = ("created_at", "desc")
+
+    def get_headless(self, pk, **kwargs):
+        """One transfer with its lines, figures and the steps the user may take."""
+        return self._mapped(lambda: self.response(200, id=pk, result=transfer_json(
+            self.datamodel.session, tw.load_transfer(self.datamodel.session, pk))))
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    @documented
+    def post(self):
+        """Create a draft transfer (or, within one organization, transfer in one step).
+        ---
+        post:
+          summary: Create a stock transfer
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [from_warehouse, to_warehouse, lines]
+                  properties:
+                    from_warehouse: {type: string, format: uuid, description: "One of your organization's warehouses"}
+                    to_warehouse: {type: string, format: uuid}
+                    notes: {type: string}
+                    in_one_step: {type: boolean, description: "Within one organization: dispatch and receive now"}
+                    lines:
+                      type: array
+                      items:
+                        type: object
+                        required: [part, quantity]
+                        properties:
+                          part: {type: string, format: uuid}
+                          quantity: {type: string, example: "2.5", description: "In the part's unit of measure"}
+          parameters:
+          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
+          responses:
+            201:
+              description: The transfer (state draft, or received when in one step)
+        """
+
+        def work():
+            body = _body()
+            lines = [(line.get("part"), _quantity(line.get("quantity"), "quantity")) for line in _list(body, "lines")]
+            make = tw.transfer_in_one_step if body.get("in_one_step") is True else tw.create_transfer
+            transfer = make(body.get("from_warehouse"), body.get("to_warehouse"), lines, body.get("notes"))
+            return {"id": str(transfer.id), "result": transfer_json(self.datamodel.session, transfer)}
+
+        return self._json_body_error() or self.run_action(work, 201)
+
+    def _step(self, pk, call):
+        def work():
+            transfer = call()
+            return {"id": str(transfer.id), "result": transfer_json(self.datamodel.session, transfer)}
+
+        return self.run_action(work)
+
+    @expose("/<pk>/dispatch", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("dispatch")
+    @documented
+    def dispatch(self, pk):
+        """Dispatch a draft: its lines leave the source warehouse for transit.
+        ---
+        post:
+          summary: Dispatch a stock transfer
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
+          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
+          responses:
+            200:
+              description: The dispatched transfer
+        """
+        return self._step(pk, lambda: tw.dispatch_transfer(pk))
+
+    @expose("/<pk>/receive", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("receive")
+    @documented
+    def receive(self, pk):
+        """Receive a dispatched transfer, with the quantity that arrived of every line.
+        ---
+        post:
+          summary: Receive a stock transfer
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
+          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [lines]
+                  properties:
+                    lines:
+                      type: array
+                      items:
+                        type: object
+                        required: [part, received_quantity]
+                        properties:
+                          part: {type: string, format: uuid}
+                          received_quantity: {type: string, example: "3", description: "0 to the quantity dispatched"}
+          responses:
+            200:
+              description: The transfer, received or received_with_discrepancy
+        """
+
+        def call():
+            lines = _list(_body(), "lines")
+            received = {line.get("part"): _quantity(line.get("received_quantity"), "received_quantity")
+                        for line in lines}
+            if len(received) != len(lines):
+                raise RuleViolation("A receipt lists each part once.")
+            return tw.receive_transfer(pk, received)
+
+        return self._step(pk, call)
+
+    @expose("/<pk>/cancel", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("cancel")
+    @documented
+    def cancel(self, pk):
+        """Cancel a draft transfer.
+        ---
+        post:
+          summary: Cancel a draft stock transfer
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
+          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
+          responses:
+            200:
+              description: The cancelled transfer
+        """
+        return self._step(pk, lambda: tw.cancel_transfer(pk))
+
+    @expose("/<pk>/resolve", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("resolve")
+    @documented
+    def resolve(self, pk):
+        """Resolve a line's discrepancy: return it to the source, or write it off (needs approval).
+        ---
+        post:
+          summary: Resolve a discrepancy of a received stock transfer
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
+          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [line, action]
+                  properties:
+                    line: {type: string, format: uuid, description: "The line's part id"}
+                    action: {type: string, enum: [return, write_off]}
+                    notes: {type: string}
+          responses:
+            200:
+              description: The transfer; a write-off waits for approval
+        """
+
+        def call():
+            body = _body()
+            tw.resolve_discrepancy(pk, body.get("line"), body.get("action"), body.get("notes"))
+            return tw.load_transfer(self.datamodel.session, pk)
+
+        return self._step(pk, call)
+
+
+def _transaction_json(api, txn) -> dict:
+    return {"id": str(txn.id), "result": api.show_model_schema.dump(txn, many=False)}
+
+
+class LedgerActions:
+    """``POST /api/v1/transaction/<id>/reverse`` (mixed into the transaction API)."""
+
+    @expose("/<pk>/reverse", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("reverse")
+    @documented
+    def reverse(self, pk):
+        """Post the reversal of a transaction (at most once).
+        ---
+        post:
+          summary: Reverse a transaction
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
+          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema: {type: object, properties: {notes: {type: string}}}
+          responses:
+            201:
+              description: The reversal transaction
+        """
+        return self.run_action(lambda: _transaction_json(self, reverse_transaction(pk, _body().get("notes"))), 201)
+
+
+class ApprovalActions:
+    """``POST /api/v1/transaction_approval/<transaction id>/approve`` and ``/reject``."""
+
+    def _decide(self, pk, status):
+        def work():
+            approval = decide_transaction(pk, status, _body().get("notes"))
+            return {"id": str(approval.id), "result": self.show_model_schema.dump(approval, many=False)}
+
+        return self.run_action(work, 201)
+
+    @expose("/<pk>/approve", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("approve")
+    @documented
+    def approve(self, pk):
+        """Approve a transaction pending approval (it posts now).  ``pk`` is the transaction's id.
+        ---
+        post:
+          summary: Approve a pending transaction
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}, description: "The transaction's id"}
+          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema: {type: object, properties: {notes: {type: string}}}
+          responses:
+            201:
+              description: The approval recorded
+        """
+        return self._decide(pk, m.ApprovalStatus.approved)
+
+    @expose("/<pk>/reject", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("reject")
+    @documented
+    def reject(self, pk):
+        """Reject a transaction pending approval (it never posts).  ``pk`` is the transaction's id.
+        ---
+        post:
+          summary: Reject a pending transaction
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}, description: "The transaction's id"}
+          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
+          responses:
+            201:
+              description: The rejection recorded
+        """
+        return self._decide(pk, m.ApprovalStatus.rejected)
