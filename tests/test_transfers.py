@@ -378,3 +378,46 @@ def test_random_transfers_with_shortages_returns_and_write_offs_keep_the_books(a
         assert refused < 25
         db.session.remove()
 
+
+
+def test_the_screens_take_a_transfer_from_draft_to_received(app, client_as, w):
+    """As users do it in the browser: the multi-line form, the document's buttons, the receipt form."""
+    from .conftest import csrf_token
+
+    oraseas = client_as("oraseas.admin")
+    page = oraseas.get("/stocktransfermodelview/add").get_data(as_text=True)
+    assert "Central" in page and "Beta Main" not in page  # destinations are looked up as one types
+    found = oraseas.get("/stocktransfermodelview/destinations?q=acme").get_json()["results"]
+    assert {r["text"] for r in found} == {"Acme Main (Acme Aqua)", "Acme Site (Acme Aqua)"}
+    parts = oraseas.get("/stocktransfermodelview/parts?q=bulk").get_json()["results"]
+    assert [r["text"] for r in parts] == ["BULK-1 Part BULK-1 (litres)"]
+    token = csrf_token(page)
+    refused = oraseas.post("/stocktransfermodelview/add", data={
+        "csrf_token": token, "from_warehouse": w["Central"], "to_warehouse": w["Acme Main"],
+        "part": [w["CON-1"]], "quantity": ["1.5"]}, follow_redirects=True).get_data(as_text=True)
+    assert "whole number" in refused and 'value="1.5"' in refused  # the rule, and the input kept
+    resp = oraseas.post("/stocktransfermodelview/add", data={
+        "csrf_token": token, "from_warehouse": w["Central"], "to_warehouse": w["Acme Main"],
+        "part": [w["CON-1"], w["BULK-1"], ""], "quantity": ["3", "1.25", ""], "notes": "Kit"})
+    assert resp.status_code == 302
+    show_url = resp.headers["Location"]
+    page = oraseas.get(show_url).get_data(as_text=True)
+    assert "draft" in page and ">Dispatch<" in page and "Central (Oraseas EE)" in page
+    tid = show_url.rstrip("/").rsplit("/", 1)[-1]
+    page = oraseas.post(f"/stocktransfermodelview/dispatch/{tid}", data={"csrf_token": csrf_token(page)},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Dispatched: the stock is in transit." in page and ">Dispatch<" not in page
+
+    acme = client_as("acme.user")
+    page = acme.get(show_url).get_data(as_text=True)
+    assert "Receive" in page and f'name="received_{w["CON-1"]}"' in page
+    page = acme.post(f"/stocktransfermodelview/receive/{tid}", data={
+        "csrf_token": csrf_token(page), f"received_{w['CON-1']}": "3", f"received_{w['BULK-1']}": "1"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "received with discrepancy" in page
+    assert stock(app, "Acme Main", "CON-1") == 13 and stock(app, "Acme Main", "BULK-1") == 1
+    assert acme.get("/stocktransfermodelview/list/").status_code == 200
+    assert client_as("beta.admin").get(show_url).status_code == 404
+    in_transit_page = oraseas.get("/intransitview/list/").get_data(as_text=True)
+    assert "BULK-1" in in_transit_page
+    assert stock(app, "Central", "CON-1") == 82 and books_agree(app)

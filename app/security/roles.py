@@ -28,6 +28,8 @@ METHOD_PERMISSIONS = {
     "reverse": ADD, "approve": ADD, "reject": ADD, "export": READ,
     # workflow steps of a document: "edit" of its domain (who exactly decides app.workflows)
     "dispatch": EDIT, "receive": EDIT, "cancel": EDIT, "resolve": EDIT,
+    # type-ahead lookups of a form: reading
+    "destinations": READ, "parts": READ,
 }
 
 #: The domains (permission names); each has screens and a REST API.

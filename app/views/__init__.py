@@ -9,6 +9,7 @@ from .audit import (
 )
 from .catalog import MachineModelView, PartModelView
 from .inventory import (
+    InTransitView,
     InventoryModelView,
     InventoryNegativeView,
     StockAdjustmentModelView,
@@ -23,6 +24,7 @@ from .orders import (
 )
 from .organizations import OrganizationModelView, WarehouseModelView
 from .switcher import OrganizationSwitcherView
+from .transfers import StockTransferModelView
 from .usage import PartUsageModelView
 
 #: (view, menu name, icon, category) in menu order.
@@ -32,6 +34,8 @@ MENU = [
     (PartModelView, "Parts", "fa-cogs", "Catalog"),
     (MachineModelView, "Machines", "fa-industry", "Catalog"),
     (InventoryModelView, "Stock Levels", "fa-cubes", "Inventory"),
+    (StockTransferModelView, "Stock Transfers", "fa-truck", "Inventory"),
+    (InTransitView, "Stock in Transit", "fa-road", "Inventory"),
     (TransactionModelView, "Transactions", "fa-exchange", "Inventory"),
     (StockAdjustmentModelView, "Stock Adjustments", "fa-sliders", "Inventory"),
     (TransactionApprovalModelView, "Approvals", "fa-check-square-o", "Inventory"),

@@ -127,21 +127,27 @@ class ABPartsInterface(SQLAInterface):
         ("This field is required."), e.g. a part that is not proprietary.  Nor is
         a column the rules fill in (a transaction's date defaults to now).
         """
-        if self.is_boolean(col_name) or self.is_filled_by_rules(col_name):
+        if self.is_boolean(col_name) or self.is_filled_by_rules(col_name) or self.is_expression(col_name):
             return True
         return super().is_nullable(col_name)
+
+    def is_expression(self, col_name: str) -> bool:
+        """A read-only ``column_property`` (a SQL expression, e.g. a transfer's warehouse label)."""
+        column = self.list_columns.get(col_name)
+        return column is not None and not isinstance(column, sa.Column)
 
     def get_col_default(self, col_name: str):
         # A form leaves such a column empty (the rules fill it in at save time)
         # rather than prefilling a value the form could not read back.
-        if self.is_filled_by_rules(col_name):
+        if self.is_filled_by_rules(col_name) or self.is_expression(col_name):
             return None
         return super().get_col_default(col_name)
 
     def is_filled_by_rules(self, col_name: str) -> bool:
         """A NOT NULL column the rules fill in when left empty (``FILLED_BY_RULES``)."""
         column = self.list_columns.get(col_name)
-        return column is not None and bool(column.info.get("filled_by_rules"))
+        # A column_property's expression (a label) has no ``info``: it is never filled by rules.
+        return column is not None and isinstance(column, sa.Column) and bool(column.info.get("filled_by_rules"))
 
     def delete(self, item, commit: bool = True) -> None:
         """Delete ``item``; when the checked ``pre_delete`` already flushed the deletion, just commit.
