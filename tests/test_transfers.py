@@ -305,24 +305,61 @@ def test_the_openapi_document_describes_every_workflow_action(app, api_as):
     assert "lines" in json.dumps(paths["/api/v1/stock_transfer/"]["post"]["requestBody"])
 
 
+def race(clients, url, json=None) -> list[int]:
+    """POST ``url`` from every client at once (a thread each, released together); the statuses."""
+    barrier, answers = threading.Barrier(len(clients)), [None] * len(clients)
+
+    def go(i):
+        barrier.wait(timeout=20)
+        answers[i] = clients[i].post(url, json=json).status_code
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(clients))]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    return sorted(answers)
+
+
 @pytest.mark.postgres
-def test_two_simultaneous_dispatches_post_once(app, api_as, w, engine_name):
+def test_simultaneous_double_dispatch_and_double_receipt_post_once(app, api_as, w, engine_name):
     if engine_name != "postgresql":
         pytest.skip("row locks are PostgreSQL's; SQLite serialises every writer")
     api = api_as("oraseas.admin")
     tid = create(api, w).get_json()["id"]
-    clients = [api_as("oraseas.admin"), api_as("superadmin")]
-    barrier, answers = threading.Barrier(2), [None, None]
+    assert race([api_as("oraseas.admin"), api_as("superadmin")], f"{API}{tid}/dispatch") == [200, 409]
+    assert stock(app, "Central", "CON-1") == 81 and in_transit(app, "Oraseas EE", "CON-1") == 4
+    receivers = [api_as("acme.user"), api_as("acme.admin"), api_as("acme.user")]
+    assert race(receivers, f"{API}{tid}/receive", receipt(w, CON_1="4")) == [200, 409, 409]
+    assert stock(app, "Acme Main", "CON-1") == 14 and in_transit(app, "Oraseas EE", "CON-1") == 0
+    assert books_agree(app)
 
-    def go(i):
-        barrier.wait(timeout=20)
-        answers[i] = clients[i].post(f"{API}{tid}/dispatch").status_code
 
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
-    [t.start() for t in threads]
-    [t.join(60) for t in threads]
-    assert sorted(answers) == [200, 409]
-    assert stock(app, "Central", "CON-1") == 81 and books_agree(app)
+def test_a_transit_location_is_no_warehouse_to_manage(app, api_as, client_as, w):
+    with app.app_context():
+        transit = get_one(m.Warehouse, is_transit=True)
+        tid = str(transit.id)
+        db.session.remove()
+    api = api_as("superadmin")
+    assert api.get(f"/api/v1/warehouse/{tid}").status_code == 404
+    assert tid not in api.get("/api/v1/warehouse/?q=(page_size:100)").get_data(as_text=True)
+    assert api.put(f"/api/v1/warehouse/{tid}", json={"name": "Mine now"}).status_code == 404
+    with app.app_context():
+        from app.errors import DomainError
+        from app.scoping import acting_as
+
+        with acting_as(get_one(m.PortalUser, username="superadmin")):
+            transit = db.session.get(m.Warehouse, m.parse_uuid(tid))
+            transit.name = "Renamed"
+            with pytest.raises(DomainError, match="transit location"):
+                db.session.flush()
+            db.session.rollback()
+        # Nor is a transit location posted into directly (a creation into it).
+        with pytest.raises(DomainError, match="Stock in transit moves only"):
+            db.session.add(m.Transaction(transaction_type=m.TransactionType.creation, part_id=m.parse_uuid(w["CON-1"]),
+                                         quantity=D(1), to_warehouse_id=m.parse_uuid(tid),
+                                         performed_by_user_id=get_one(m.PortalUser, username="superadmin").id))
+            db.session.flush()
+        db.session.rollback()
+        db.session.remove()
 
 
 def test_random_transfers_with_shortages_returns_and_write_offs_keep_the_books(app, w):

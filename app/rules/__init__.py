@@ -34,6 +34,7 @@ def before_flush(session, _flush_context, _instances) -> None:
         organizations.check_organizations(session)
         organizations.check_machines(session, actor)
         organizations.check_parts(session)
+        organizations.check_transit_locations(session)
         orders.check_customer_orders(session, actor)
         users.check_users(session, actor)
         session.info["abparts_admin_check"] = users.organizations_losing_an_admin(session)

@@ -86,3 +86,25 @@ def check_parts(session) -> None:
             raise RuleViolation(
                 "The unit of measure and type of a part cannot change once stock of it has been recorded."
             )
+
+
+def check_transit_locations(session) -> None:
+    """Transit locations are kept by the transfer workflow (issue 8): no path creates,
+    edits or deletes one as a warehouse, and no warehouse becomes one.
+
+    The workflow creates an organization's transit location with a Core insert
+    (``app.workflows.transfers.transit_location``), outside this hook.
+
+    :raises RuleViolation: for any ORM write of a transit location or of ``is_transit``.
+    """
+    for warehouse in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(warehouse, m.Warehouse):
+            continue
+        state = inspect(warehouse)
+        if warehouse.is_transit or state.attrs.is_transit.history.has_changes():
+            if state.pending and not warehouse.is_transit:
+                continue
+            raise RuleViolation(
+                "A transit location holds stock on its way between warehouses; it is kept by the "
+                "stock transfers and cannot be created, changed or deleted as a warehouse."
+            )

@@ -4,12 +4,11 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, flash, request
+from flask import Response, abort, request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from sqlalchemy.orm import selectinload
 
-from ..errors import DomainError, flush_checked
 from ..security.roles import METHOD_PERMISSIONS
 from .interface import CheckedWrites
 
@@ -107,22 +106,6 @@ class ABPartsModelView(CheckedWrites, ModelView):
             for pk in pks:
                 self._visible_or_404(pk)
         return super().action_post()
-
-    def commit_or_flash(self, work) -> bool:
-        """Run ``work()`` and commit; flash the rule's message and roll back on refusal.
-
-        :returns: whether the change was saved.
-        """
-        session = self.datamodel.session
-        try:
-            work()
-            flush_checked(session)
-            session.commit()
-            return True
-        except DomainError as exc:
-            session.rollback()
-            flash(str(exc), "danger")
-            return False
 
 
 class ReadOnlyModelView(ABPartsModelView):

@@ -1,7 +1,7 @@
 """Screens of the Inventory menu: stock levels, the ledger, adjustments and approvals."""
 from __future__ import annotations
 
-from flask import abort, g, redirect, request
+from flask import abort, flash, redirect, request
 from flask_appbuilder.actions import action
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -11,7 +11,8 @@ from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, Fi
 
 from .. import models as m
 from ..extensions import db
-from ..rules.ledger import reversal_of
+from ..errors import DomainError
+from ..workflows.ledger import reverse_transaction
 from ..scoping import system
 from .base import ABPartsModelView
 from .interface import ABPartsInterface, FilterWarehouseKind
@@ -119,7 +120,12 @@ class TransactionModelView(ABPartsModelView):
             item = item[0] if len(item) == 1 else None
         if item is None:
             abort(404)
-        if self.commit_or_flash(lambda: self.datamodel.session.add(reversal_of(item, g.user.id))):
+        try:
+            reverse_transaction(item.id)
+        except DomainError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash("Reversed: the opposite movement is posted.", "success")
             self.update_redirect()
         return redirect(request.referrer or self.get_redirect())
 
