@@ -29,9 +29,9 @@ from ..scoping import ADMIN, SUPER_ADMIN, Actor, current_actor, system
 _UNIT_OF_WORK = "abparts_unit_of_work"
 
 
-def state_name(state: enum.Enum) -> str:
-    """A state as words in a message: ``received with discrepancy``."""
-    return state.value.replace("_", " ")
+def state_name(state: enum.Enum | str) -> str:
+    """A state (member or stored value) as words: ``received with discrepancy``."""
+    return str(getattr(state, "value", state)).replace("_", " ")
 
 
 class StateMachine:

@@ -19,12 +19,13 @@
   }
 
   $(function () {
-    $(".abparts-lookup").each(function () { lookup(this); });
     var $body = $("#transfer-lines tbody");
+    // The blank line is cloned before Select2 decorates the page: a clone of a
+    // decorated select would stay bound to the original's Select2.
     var $template = $body.find("tr.transfer-line").first().clone();
-    $template.find("select").empty().removeClass("select2-hidden-accessible").removeAttr("data-select2-id");
-    $template.find(".select2").remove();
+    $template.find("select").empty();
     $template.find("input").val("");
+    $(".abparts-lookup").each(function () { lookup(this); });
 
     $("#add-line").on("click", function () {
       var $row = $template.clone();
