@@ -41,8 +41,18 @@ def seed_demo_command(scale, years, random_seed):
 @click.option("--repair", is_flag=True, help="Rewrite balances from the ledger and record the changes.")
 @with_appcontext
 def verify_ledger_command(repair):
-    """Recompute every balance from the ledger; exit 1 on any mismatch (unless repaired)."""
-    from .ledger_check import repair_balances, verify_balances
+    """Recompute every balance from the ledger and check the stock in transit against its
+    transfers; exit 1 on any mismatch (unless ``--repair`` fixed every one).
+
+    Output lines: ``MISMATCH warehouse=... part=... balance=... ledger=...`` (a balance
+    against its ledger sum), ``TRANSIT MISMATCH transit=... part=... balance=... in_transit=...``
+    (a transit location's balance against what its transfers have in transit) and
+    ``TRANSIT NEGATIVE transfer=... part=... in_transit=...`` (a transfer line that took
+    more out of transit than it put in).  ``--repair`` rewrites balances from the
+    ledger; transit problems that remain then are reported and exit 1 (the ledger
+    itself needs a correction, which no rewrite of balances makes).
+    """
+    from .ledger_check import repair_balances, verify_balances, verify_transit
 
     mismatches = verify_balances(db.session)
     for row in mismatches:
@@ -50,12 +60,25 @@ def verify_ledger_command(repair):
             f"MISMATCH warehouse={row.warehouse} part={row.part} balance={row.balance} "
             f"ledger={row.ledger_sum}"
         )
-    if not mismatches:
-        click.echo("Ledger and balances agree.")
-        return
-    if repair:
+    if mismatches and repair:
         repair_balances(db.session, mismatches)
         click.echo(f"Repaired {len(mismatches)} balance(s); recorded as a security event 'ledger_repair'.")
+    negative, transit = verify_transit(db.session)
+    _echo_transit(negative, transit)
+    if not mismatches and not negative and not transit:
+        click.echo("Ledger and balances agree.")
         return
-    click.echo(f"{len(mismatches)} mismatch(es). Run with --repair to rewrite balances from the ledger.")
-    sys.exit(1)
+    if negative or transit:
+        click.echo(f"{len(negative) + len(transit)} transit problem(s).")
+    if mismatches and not repair:
+        click.echo(f"{len(mismatches)} mismatch(es). Run with --repair to rewrite balances from the ledger.")
+    if negative or transit or not repair:
+        sys.exit(1)
+
+
+def _echo_transit(negative, transit) -> None:
+    for row in negative:
+        click.echo(f"TRANSIT NEGATIVE transfer={row.reference} part={row.part} in_transit={row.in_transit}")
+    for row in transit:
+        click.echo(f"TRANSIT MISMATCH transit={row.warehouse} part={row.part} balance={row.balance} "
+                   f"in_transit={row.in_transit}")

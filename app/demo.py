@@ -6,11 +6,24 @@ of 6,750 ledger transactions.  Every movement is written as users write them
 (transactions, part usage records, stock adjustments, approvals, reversals)
 and posted by the same hooks, so stock levels agree with the ledger.
 
+Shipments from Oraseas EE's hubs to customers are stock transfer documents
+moved by the workflow commands (:mod:`app.workflows.transfers`): created and
+dispatched by an Oraseas admin, received by the customer's user; each line
+costs two ledger rows (dispatch into transit, receipt out of it).  The demo
+holds transfers in every state: drafts, cancelled ones, the most recent ones
+still in transit, received ones, and a few received with a discrepancy (open,
+returned, written off pending approval, written off and approved).
+
 Dates run up to the day of seeding; everything else depends only on the
-random seed.
+random seed, except the ids the workflow commands give their documents and
+postings (``uuid.uuid4()``, like the ids of derived usage and adjustment
+postings), and so the transit location's id and the transfers' reference
+numbers.  ``tests/test_demo_determinism.py`` compares those by their business data.
 """
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as dt
 import decimal
 import random
@@ -26,8 +39,10 @@ from .errors import LimitReached
 from .models.base import UUIDPrimaryKey
 from .extensions import db
 from .rules.ledger import reversal_of
-from .scoping import ADMIN, AUDITOR, SUPER_ADMIN, USER
+from .scoping import ADMIN, AUDITOR, SUPER_ADMIN, USER, acting_as, actor_for
 from .security.setup import sync_roles
+from .workflows import ledger as ledger_steps
+from .workflows import transfers, unit_of_work
 
 DEMO_PASSWORD = "abparts-demo"
 D = decimal.Decimal
@@ -35,6 +50,11 @@ D = decimal.Decimal
 #: Base sizes at scale 1 (a tenth of each seed cap left free).
 SIZES = {"customers": 90, "users": 180, "parts": 180, "machines": 135, "warehouses": 135,
          "transactions_per_year": 6750}
+#: Transfers in the states that are not the ordinary shipment's "received", at scale 1:
+#: drafts and in transit are the most recent; cancelled and discrepancies spread over the year.
+SPECIAL_TRANSFERS = {"draft": 4, "dispatched": 6, "cancelled": 3}
+#: How each shipment received short is settled, in the order they happen.
+DISCREPANCIES = ["open", "return", "write_off_pending", "write_off_approved", "open"]
 #: The two customer organizations with named demo logins.
 NAMED_CUSTOMERS = [("Aegean Aquafarms", "aegean"), ("Nordic Net Services", "nordic")]
 
@@ -109,18 +129,45 @@ def seed_demo(scale: float = 1.0, years: int = 1, random_seed: int = 2026, echo=
     builder.parts()
     builder.warehouses_and_machines()
     session.flush()
-    builder.ledger(years)
-    builder.orders()
+    # One database transaction: the workflow commands inside do not commit on their own.
+    with unit_of_work(session):
+        builder.ledger(years)
+        builder.orders()
     session.commit()
     counts = {
         name: session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
         for name, model in [("organizations", m.Organization), ("users", m.PortalUser), ("parts", m.Part),
                             ("machines", m.Machine), ("warehouses", m.Warehouse),
-                            ("transactions", m.Transaction), ("inventory rows", m.Inventory)]
+                            ("transactions", m.Transaction), ("inventory rows", m.Inventory),
+                            ("stock transfers", m.StockTransfer)]
     }
+    by_state = dict(session.execute(sa.select(m.StockTransfer.status, sa.func.count())
+                                    .group_by(m.StockTransfer.status)).all())
+    counts.update({f"transfers {state.value}": by_state.get(state, 0) for state in m.TransferStatus})
     echo("Demo data ready in {:.1f} s: {}".format(
         time.monotonic() - started, ", ".join(f"{v} {k}" for k, v in counts.items())))
     return counts
+
+
+@contextlib.contextmanager
+def _workflow_clock(when: dt.datetime):
+    """Run the transfer commands at ``when`` instead of now (the demo's simulated year).
+
+    The commands date what they write (postings, dispatch and receipt times,
+    reference numbers) with :func:`app.models.types.utcnow` as imported by
+    :mod:`app.workflows.transfers`, and take no date of their own; the demo
+    swaps that one name for the block, so its shipments fall through the year
+    like its other movements (which carry their date as users give it).
+    Single-threaded seeding only.
+
+    :param when: an aware UTC datetime.
+    """
+    saved = transfers.utcnow
+    transfers.utcnow = lambda: when
+    try:
+        yield
+    finally:
+        transfers.utcnow = saved
 
 
 class _DemoBuilder:
@@ -128,6 +175,16 @@ class _DemoBuilder:
         self.s, self.rng, self.sizes, self.echo = session, rng, sizes, echo
         self.roles = {name: current_app.appbuilder.sm.find_role(name) for name in (SUPER_ADMIN, ADMIN, USER, AUDITOR)}
         self.password = generate_password_hash(DEMO_PASSWORD)
+        self._actors: dict = {}
+
+    def as_user(self, user):
+        """:func:`acting_as` ``user``, its :class:`~app.scoping.Actor` built once (roles and
+        organizations do not change while seeding)."""
+        if user.id not in self._actors:
+            self._actors[user.id] = actor_for(user)
+        # The demo's own rows so far are written by their recorded users, not by this one.
+        self.s.flush()
+        return acting_as(self._actors[user.id])
 
     def add(self, obj):
         if isinstance(obj, UUIDPrimaryKey):
@@ -272,24 +329,47 @@ class _DemoBuilder:
         start = end - dt.timedelta(days=365 * years)
         step = (end - start) / total
         stock: dict = {}
+        self.on_shelves: dict = collections.defaultdict(set)
         self.posted: list = []
         customers_with_users = [c for c in self.customers if c.id in self.customer_users]
+        # The most recent transfers (in transit, drafts) come after the loop: keep their rows free.
+        special = {k: max(1, round(v * min(1.0, self.sizes["customers"] / SIZES["customers"])))
+                   for k, v in SPECIAL_TRANSFERS.items()}
+        recent_lines = [self.rng.randint(1, 4) for _ in range(special["dispatched"])]
+        loop_total = total - sum(recent_lines)
+        # When (as a share of the loop's rows) a cancelled draft and a short receipt happen.
+        self.cancel_at = sorted(self.rng.uniform(0.1, 0.9) for _ in range(special["cancelled"]))
+        self.short_at = sorted(self.rng.uniform(0.2, 0.9) for _ in range(len(DISCREPANCIES)))
+        self.discrepancies = list(DISCREPANCIES)
         batch = 0
         made = 0
         approvals_left, reversals_left = 12, 8
-        while made < total:
+        while made < loop_total:
             when = start + step * made
+            share = made / loop_total
             roll = self.rng.random()
             part = self.rng.choice(self.part_list)
-            if made < total * 0.04 or roll < 0.14:
-                made += self._creation(part, when, stock, approvals_left > 0 and roll < 0.004)
+            if made < loop_total * 0.04 or roll < 0.14:
+                made += self._creation(part, when, stock, approvals_left > 0 and roll < 0.004,
+                                       reverse=reversals_left > 0 and 0.01 < roll < 0.02)
                 if roll < 0.004:
                     approvals_left -= 1
-            elif roll < 0.48:
-                made += self._transfer(part, when, stock, customers_with_users,
-                                       reverse=reversals_left > 0 and roll < 0.15)
-                if roll < 0.15 and reversals_left > 0:
+                if 0.01 < roll < 0.02:
                     reversals_left -= 1
+            elif roll < 0.185:
+                # A shipment averages 3 lines, 6 rows: about a fifth of the rows.  Its three
+                # workflow steps cost far more time than a row the demo writes itself, so
+                # shipments are fewer and fuller than the one-row transfers they replace.
+                if self.cancel_at and share >= self.cancel_at[0]:
+                    self.cancel_at.pop(0)
+                    self._cancelled_shipment(when, stock, customers_with_users)
+                short = bool(self.short_at) and share >= self.short_at[0]
+                rows = self._shipment(when, stock, customers_with_users, loop_total - made, short=short)
+                if rows and short:
+                    self.short_at.pop(0)
+                made += rows or self._creation(part, when, stock)
+            elif roll < 0.195:
+                made += self._hub_transfer(when, stock, loop_total - made) or self._creation(part, when, stock)
             elif roll < 0.95:
                 made += self._consumption(when, stock, customers_with_users)
             else:
@@ -299,13 +379,25 @@ class _DemoBuilder:
                 self.s.flush()
                 if batch % 4 == 0:
                     self.echo(f"  {min(made, total)}/{total} posted")
+        # The last days: shipments on their way (dispatched, not yet received) and drafts.
+        for number, lines in enumerate(recent_lines):
+            when = end - dt.timedelta(hours=6 * (len(recent_lines) - number) + self.rng.randint(0, 5))
+            made += self._shipment(when, stock, customers_with_users, lines * 2, lines=lines, receive=False)
+        for number in range(special["draft"]):
+            when = end - dt.timedelta(hours=3 * (special["draft"] - number))
+            self._draft(when, stock, customers_with_users, "Planned shipment, waiting for the goods to be packed")
         self.s.flush()
+        self.echo(f"  {made}/{total} posted")
 
     def _move(self, stock, warehouse, part, delta):
         key = (warehouse.id, part.id)
         stock[key] = stock.get(key, D(0)) + delta
+        if warehouse.organization_id != self.oraseas.id:
+            # what each customer has on its shelves, for its part usage
+            (self.on_shelves[warehouse.organization_id].add if stock[key] > 0
+             else self.on_shelves[warehouse.organization_id].discard)((warehouse, part))
 
-    def _creation(self, part, when, stock, needs_approval=False):
+    def _creation(self, part, when, stock, needs_approval=False, reverse=False):
         hub = self.rng.choice(self.hubs)
         txn = self.add(m.Transaction(
             transaction_type=m.TransactionType.creation, part=part, to_warehouse_id=hub.id,
@@ -325,42 +417,148 @@ class _DemoBuilder:
                     self._move(stock, hub, part, txn.quantity)
             return 1
         self._move(stock, hub, part, txn.quantity)
-        return 1
-
-    def _transfer(self, part, when, stock, customers, reverse=False):
-        sources = [h for h in self.hubs if stock.get((h.id, part.id), 0) > 0]
-        if not sources:
-            return self._creation(part, when, stock)
-        hub = self.rng.choice(sources)
-        org = self.rng.choice(customers)
-        dest = self.rng.choice(self.sites[org.id])
-        available = stock[(hub.id, part.id)]
-        qty = min(self.qty(part, 2, 20), available)
-        if part.part_type == m.PartType.consumable:
-            qty = qty.to_integral_value(rounding=decimal.ROUND_DOWN)
-        if qty <= 0:
-            return self._creation(part, when, stock)
-        txn = self.add(m.Transaction(
-            transaction_type=m.TransactionType.transfer, part=part, from_warehouse_id=hub.id,
-            to_warehouse_id=dest.id, quantity=qty, performed_by_user_id=self.oraseas_admin.id,
-            transaction_date=when, reference_number=f"DN-{when:%y%m%d}-{self.rng.randint(100, 999)}"))
-        self._move(stock, hub, part, -qty)
-        self._move(stock, dest, part, qty)
         if not reverse:
             return 1
+        # A delivery note booked twice: the second booking is reversed (stock transfers are
+        # never reversed, so the demo's reversals undo goods receipts).
         self.s.flush()
-        back = reversal_of(txn, self.oraseas_admin.id, notes="Sent to the wrong site; returned")
+        back = reversal_of(txn, self.oraseas_admin.id, notes="Delivery note booked twice; reversed")
         back.transaction_date = when + dt.timedelta(minutes=30)
         self.add(back)
-        self._move(stock, dest, part, -qty)
-        self._move(stock, hub, part, qty)
+        self._move(stock, hub, part, -txn.quantity)
         return 2
+
+    # -- stock transfers (app.workflows.transfers) ------------------------------
+    def _lines(self, hub, stock, count):
+        """Up to ``count`` ``(part, quantity)`` of what ``hub`` holds, each part once."""
+        held = [p for p in self.part_list if stock.get((hub.id, p.id), 0) > 0]
+        out = []
+        for part in self.rng.sample(held, min(count, len(held))):
+            qty = min(self.qty(part, 2, 20), stock[(hub.id, part.id)])
+            if part.part_type == m.PartType.consumable:
+                qty = qty.to_integral_value(rounding=decimal.ROUND_DOWN)
+            if qty > 0:
+                out.append((part, qty))
+        return out
+
+    def _destination(self, customers):
+        org = self.rng.choice(customers)
+        users = self.customer_users[org.id]
+        # the customer's User receives (its admin where the organization has no User)
+        receiver = next((u for u in users if self.roles[USER] in u.roles), users[0])
+        return self.rng.choice(self.sites[org.id]), receiver
+
+    def _create(self, when, hub, dest, lines, notes):
+        with _workflow_clock(when), self.as_user(self.oraseas_admin):
+            transfer = transfers.create_transfer(hub.id, dest.id, [(p.id, q) for p, q in lines], notes)
+            transfer.created_at = transfer.updated_at = when  # the document's date in the simulated year
+        return transfer
+
+    def _shipment(self, when, stock, customers, rows_left, lines=None, receive=True, short=False):
+        """One shipment from a hub to a customer's site: a transfer of 1-4 lines, dispatched by
+        the Oraseas admin and (``receive``) received by the customer's user.
+
+        :returns: the ledger rows written (two a line when received, one when in transit); 0 when
+            no hub holds stock or no row is left.
+        """
+        count = min(lines or self.rng.choice([1, 2, 3, 3, 4, 4, 4]), rows_left // (2 if receive else 1))
+        sources = [h for h in self.hubs if any(stock.get((h.id, p.id), 0) > 0 for p in self.part_list)]
+        if count < 1 or not sources:
+            return 0
+        hub = self.rng.choice(sources)
+        picked = self._lines(hub, stock, count)
+        if not picked:
+            return 0
+        dest, receiver = self._destination(customers)
+        transfer = self._create(when, hub, dest, picked, self.rng.choice(
+            ["Customer order", "Replenishment of consumables", "Service kit", "Urgent: machine down"]))
+        with _workflow_clock(when + dt.timedelta(hours=1)), self.as_user(self.oraseas_admin):
+            transfers.dispatch_transfer(transfer.id)
+        for part, qty in picked:
+            self._move(stock, hub, part, -qty)
+        if not receive:
+            return len(picked)
+        received = {part.id: qty for part, qty in picked}
+        if short:
+            part, qty = picked[0]
+            missing = min(qty, D(self.rng.randint(1, 3)))  # whole units: right for bulk materials too
+            received[part.id] = qty - missing
+        arrived = when + dt.timedelta(hours=self.rng.randint(4, 30))
+        with _workflow_clock(arrived), self.as_user(receiver):
+            transfers.receive_transfer(transfer.id, received)
+        for part, qty in picked:
+            self._move(stock, dest, part, received[part.id])
+        rows = len(picked) + sum(1 for q in received.values() if q > 0)
+        if short:
+            rows += self._settle(transfer, picked[0][0], hub, stock, arrived + dt.timedelta(days=2))
+        return rows
+
+    def _settle(self, transfer, part, hub, stock, when) -> int:
+        """Settle (or not) a short receipt, the next way of :data:`DISCREPANCIES`; the rows written."""
+        how = self.discrepancies.pop(0)
+        if how == "open":
+            return 0
+        left = transfers.line_figures(self.s, transfer)[part.id].open_discrepancy
+        if how == "return":
+            with _workflow_clock(when), self.as_user(self.oraseas_admin):
+                transfers.resolve_discrepancy(transfer.id, part.id, "return", "Found at the depot; back on the shelf")
+            self._move(stock, hub, part, left)
+            return 1
+        # A write-off is approved by an admin of the source organization who did not record it:
+        # the Super Admin records this one, the Oraseas admin decides.
+        recorder = self.oraseas_admin if how == "write_off_pending" else self.superadmin
+        with _workflow_clock(when), self.as_user(recorder):
+            write_off = transfers.resolve_discrepancy(transfer.id, part.id, "write_off", "Lost by the carrier")
+        if how == "write_off_approved":
+            with self.as_user(self.oraseas_admin):
+                ledger_steps.decide_transaction(write_off.id, m.ApprovalStatus.approved,
+                                                "Carrier confirmed the loss")
+        return 1
+
+    def _cancelled_shipment(self, when, stock, customers):
+        transfer = self._draft(when, stock, customers, "Customer order")
+        if transfer is not None:
+            with _workflow_clock(when + dt.timedelta(hours=2)), self.as_user(self.oraseas_admin):
+                transfers.cancel_transfer(transfer.id)
+
+    def _draft(self, when, stock, customers, notes):
+        sources = [h for h in self.hubs if any(stock.get((h.id, p.id), 0) > 0 for p in self.part_list)]
+        if not sources:
+            return None
+        hub = self.rng.choice(sources)
+        picked = self._lines(hub, stock, self.rng.randint(1, 4))
+        if not picked:
+            return None
+        dest, _receiver = self._destination(customers)
+        return self._create(when, hub, dest, picked, notes)
+
+    def _hub_transfer(self, when, stock, rows_left):
+        """Stock rebalanced between two Oraseas hubs at once (one organization: one step); rows written."""
+        sources = [h for h in self.hubs if any(stock.get((h.id, p.id), 0) > 0 for p in self.part_list)]
+        if not sources or rows_left < 1:
+            return 0
+        hub = self.rng.choice(sources)
+        dest = self.rng.choice([h for h in self.hubs if h is not hub])
+        picked = self._lines(hub, stock, min(self.rng.randint(1, 2), rows_left))
+        if not picked:
+            return 0
+        with _workflow_clock(when), self.as_user(self.oraseas_admin):
+            transfers.transfer_in_one_step(hub.id, dest.id, [(p.id, q) for p, q in picked], "Rebalancing hubs")
+        for part, qty in picked:
+            self._move(stock, hub, part, -qty)
+            self._move(stock, dest, part, qty)
+        return len(picked)
 
     def _consumption(self, when, stock, customers):
         org = self.rng.choice(customers)
-        candidates = [(w, p) for w in self.sites[org.id] for p in self.part_list if stock.get((w.id, p.id), 0) > 0]
-        if not candidates or org.id not in self.machines:
-            return self._transfer(self.rng.choice(self.part_list), when, stock, customers)
+        if not self.on_shelves[org.id] or org.id not in self.machines:
+            # nothing on this customer's shelves yet: another customer's machine gets serviced
+            org = next((c for c in self.rng.sample(customers, len(customers))
+                        if self.on_shelves[c.id] and c.id in self.machines), None)
+            if org is None:  # nobody has stock yet: a shipment comes first
+                return (self._shipment(when, stock, customers, 8) or
+                        self._creation(self.rng.choice(self.part_list), when, stock))
+        candidates = sorted(self.on_shelves[org.id], key=lambda wp: (str(wp[0].id), str(wp[1].id)))
         warehouse, part = self.rng.choice(candidates)
         qty = min(self.qty(part, 1, 4), stock[(warehouse.id, part.id)])
         if part.part_type == m.PartType.consumable:

@@ -1,4 +1,5 @@
-"""Verifying the books: every balance against the sum of its posted ledger rows."""
+"""Verifying the books: every balance against the sum of its posted ledger rows, and
+the stock in transit against the stock transfers it belongs to (issue 8)."""
 from __future__ import annotations
 
 import decimal
@@ -22,6 +23,29 @@ class Mismatch:
     part: str
     balance: decimal.Decimal
     ledger_sum: decimal.Decimal
+
+
+@dataclass(frozen=True)
+class TransitMismatch:
+    """A transit location's balance of a part that differs from what its transfers have in
+    transit (quantities in the part's unit)."""
+
+    warehouse_id: object
+    part_id: object
+    warehouse: str
+    part: str
+    balance: decimal.Decimal
+    in_transit: decimal.Decimal
+
+
+@dataclass(frozen=True)
+class NegativeTransit:
+    """A transfer line whose ledger rows take more out of transit than they put in."""
+
+    transfer_id: object
+    reference: str
+    part: str
+    in_transit: decimal.Decimal
 
 
 def posted_filter():
@@ -68,6 +92,87 @@ def verify_balances(session) -> list[Mismatch]:
                 sums.get((warehouse_id, part_id), decimal.Decimal(0)),
             ))
         return out
+
+
+def _in_transit_per_line():
+    """``SELECT transfer, transit location, part, in transit`` of every transfer line with ledger rows.
+
+    The SQL form of :func:`app.workflows.transfers.line_figures` (``in_transit`` =
+    dispatched - received - returned - written off), one aggregate over the
+    ledger rows linked to transfers: a dispatch (source warehouse -> the source
+    organization's transit location) adds, a receipt (transit -> destination),
+    a return (transit -> source) and an approved write-off (an adjustment) take
+    away; a transfer in one step (source -> destination) never passes transit.
+
+    :returns: a subquery with columns ``transfer_id``, ``reference``,
+        ``transit_id`` (``NULL`` when the organization has no transit location),
+        ``part_id`` and ``in_transit`` (in the part's unit).
+    """
+    t = m.Transaction.__table__.c
+    st = m.StockTransfer.__table__.c
+    transit = m.Warehouse.__table__.alias("transit")
+    written_off = sa.and_(
+        t.transaction_type == m.TransactionType.adjustment,
+        sa.or_(t.requires_approval.is_(False), t.approval_status == m.ApprovalStatus.approved.value),
+    )
+    not_adjustment = t.transaction_type != m.TransactionType.adjustment
+    into = sa.and_(not_adjustment, t.from_warehouse_id == st.from_warehouse_id, t.to_warehouse_id == transit.c.id)
+    out_of = sa.and_(not_adjustment, t.from_warehouse_id == transit.c.id,
+                     t.to_warehouse_id.in_([st.to_warehouse_id, st.from_warehouse_id]))
+    movement = sa.case((into, t.quantity), (out_of, -t.quantity), (written_off, -t.quantity),
+                       else_=sa.cast(0, t.quantity.type))
+    return (
+        sa.select(st.id.label("transfer_id"), st.reference_number.label("reference"),
+                  transit.c.id.label("transit_id"), t.part_id.label("part_id"),
+                  sa.func.sum(movement).label("in_transit"))
+        .select_from(m.Transaction.__table__.join(m.StockTransfer.__table__, t.stock_transfer_id == st.id).outerjoin(
+            transit, sa.and_(transit.c.organization_id == st.source_organization_id, transit.c.is_transit.is_(True))))
+        .group_by(st.id, st.reference_number, transit.c.id, t.part_id)
+        .subquery("line_transit")
+    )
+
+
+def verify_transit(session) -> tuple[list[NegativeTransit], list[TransitMismatch]]:
+    """Check the stock in transit against the transfers it belongs to.
+
+    - every transfer line has zero or more in transit (never less);
+    - per (transit location, part), the sum over transfers of what is in transit
+      equals the transit location's balance (a balance with no transfer behind it,
+      or transfers whose stock is not in the balance, is a mismatch).
+
+    Two aggregate queries (and one for the balances), whatever the number of transfers.
+
+    :returns: ``(negative lines, mismatches)``, both empty when transit agrees;
+        quantities in the part's unit of measure.
+    """
+    zero = decimal.Decimal(0)
+    with system():
+        lines = _in_transit_per_line()
+        negative = [
+            NegativeTransit(transfer_id, reference, part, decimal.Decimal(qty))
+            for transfer_id, reference, part, qty in session.execute(
+                sa.select(lines.c.transfer_id, lines.c.reference, m.Part.__table__.c.part_number, lines.c.in_transit)
+                .join(m.Part.__table__, m.Part.__table__.c.id == lines.c.part_id)
+                .where(lines.c.in_transit < 0)
+                .order_by(lines.c.reference, m.Part.__table__.c.part_number))
+        ]
+        per_location = {
+            (w, p): decimal.Decimal(q) for w, p, q in session.execute(
+                sa.select(lines.c.transit_id, lines.c.part_id, sa.func.sum(lines.c.in_transit))
+                .where(lines.c.transit_id.is_not(None))
+                .group_by(lines.c.transit_id, lines.c.part_id))
+        }
+        inv, wh = m.Inventory.__table__.c, m.Warehouse.__table__.c
+        balances = {(w, p): decimal.Decimal(q) for w, p, q in session.execute(
+            sa.select(inv.warehouse_id, inv.part_id, inv.current_stock)
+            .join(m.Warehouse.__table__, wh.id == inv.warehouse_id).where(wh.is_transit.is_(True)))}
+        wrong = [k for k in set(per_location) | set(balances) if per_location.get(k, zero) != balances.get(k, zero)]
+        mismatches = [
+            TransitMismatch(w, p, str(session.get(m.Warehouse, w)), session.get(m.Part, p).part_number,
+                            balances.get((w, p), zero), per_location.get((w, p), zero))
+            for w, p in sorted(wrong, key=lambda k: (str(k[0]), str(k[1])))
+        ]
+        return negative, mismatches
 
 
 def repair_balances(session, mismatches: list[Mismatch]) -> None:

@@ -185,26 +185,30 @@ def test_racing_consumptions_leave_exactly_n_successes_and_a_zero_balance(app, c
 @pytest.mark.postgres
 def test_opposite_transfers_between_two_warehouses_never_deadlock(app, ctx, engine_name, thread_engine):
     """Each writer moves two parts in one commit, so it updates four balances: A->B
-    and B->A writers would lock them in opposite orders without the fixed order."""
+    and B->A writers would lock them in opposite orders without the fixed order.
+
+    The two warehouses are one organization's (Acme Main and Acme Site): a transfer
+    transaction between two organizations is refused since issue 8."""
     only_on(engine_name, "postgresql")
-    central = get_one(m.Warehouse, name="Central")
+    site = get_one(m.Warehouse, name="Acme Site")
     acme_main = get_one(m.Warehouse, name="Acme Main")
     con = get_one(m.Part, part_number="CON-1")
     bulk = get_one(m.Part, part_number="BULK-1")
     superadmin = get_one(m.PortalUser, username="superadmin")
-    for part, qty in ((con, 100), (bulk, 100)):
-        db.session.add(m.Transaction(transaction_type=T.creation, part=part, quantity=D(qty),
-                                     to_warehouse_id=acme_main.id, performed_by_user_id=superadmin.id))
+    for warehouse in (acme_main, site):
+        for part, qty in ((con, 100), (bulk, 100)):
+            db.session.add(m.Transaction(transaction_type=T.creation, part=part, quantity=D(qty),
+                                         to_warehouse_id=warehouse.id, performed_by_user_id=superadmin.id))
     db.session.commit()
-    before = {(w.id, p.id): balance(w, p) for w in (central, acme_main) for p in (con, bulk)}
-    assert before == {(central.id, con.id): 85, (central.id, bulk.id): 50,
+    before = {(w.id, p.id): balance(w, p) for w in (site, acme_main) for p in (con, bulk)}
+    assert before == {(site.id, con.id): 100, (site.id, bulk.id): 100,
                       (acme_main.id, con.id): 110, (acme_main.id, bulk.id): 100}
     who = actor("superadmin")
     per_direction = 15
-    forth = several(posting(T.transfer, con.id, 1, source=central.id, dest=acme_main.id),
-                    posting(T.transfer, bulk.id, "0.5", source=central.id, dest=acme_main.id))
-    back = several(posting(T.transfer, bulk.id, "1.25", source=acme_main.id, dest=central.id),
-                   posting(T.transfer, con.id, 2, source=acme_main.id, dest=central.id))
+    forth = several(posting(T.transfer, con.id, 1, source=site.id, dest=acme_main.id),
+                    posting(T.transfer, bulk.id, "0.5", source=site.id, dest=acme_main.id))
+    back = several(posting(T.transfer, bulk.id, "1.25", source=acme_main.id, dest=site.id),
+                   posting(T.transfer, con.id, 2, source=acme_main.id, dest=site.id))
     jobs = [(who, forth if i % 2 else back) for i in range(2 * per_direction)]
 
     results = run_writers(app, thread_engine, jobs)
@@ -212,9 +216,9 @@ def test_opposite_transfers_between_two_warehouses_never_deadlock(app, ctx, engi
     assert_no_failures(results)  # a deadlock would show here (psycopg DeadlockDetected)
     assert results == ["ok"] * len(jobs)
     k = per_direction
-    assert balance(central, con) == 85 - k * 1 + k * 2
+    assert balance(site, con) == 100 - k * 1 + k * 2
     assert balance(acme_main, con) == 110 + k * 1 - k * 2
-    assert balance(central, bulk) == 50 - k * D("0.5") + k * D("1.25")
+    assert balance(site, bulk) == 100 - k * D("0.5") + k * D("1.25")
     assert balance(acme_main, bulk) == 100 + k * D("0.5") - k * D("1.25")
     assert verify_balances(db.session) == []
 

@@ -20,7 +20,11 @@ def test_export_keeps_the_lists_filters(client_as):
     table = rows(client_as("auditor").get("/transactionmodelview/export/?_flt_0_transaction_type=transfer"))
     types = {row[1] for row in table[1:]}
     assert types == {"Transfer"}
-    assert len(table) - 1 == 2  # the two transfers of the base data
+    # the base data's two shipments, each a stock transfer: a dispatch into transit and a receipt out of it
+    assert len(table) - 1 == 4
+    assert sorted((row[4], row[5]) for row in table[1:]) == [
+        ("Central (Oraseas EE)", "In transit (Oraseas EE)"), ("Central (Oraseas EE)", "In transit (Oraseas EE)"),
+        ("In transit (Oraseas EE)", "Acme Main (Acme Aqua)"), ("In transit (Oraseas EE)", "Beta Main (Beta Fish)")]
 
 
 def test_export_is_scoped_to_the_users_organization(client_as):

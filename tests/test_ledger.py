@@ -8,7 +8,11 @@ rows of every ledger table and reads every balance, its last posting time and
 every approval status, before and after.
 
 Base data (``tests/factories.py``): Central (Oraseas EE) holds 85 CON-1 and 50
-litres of BULK-1, Acme Main 10 CON-1, Beta Main 5 CON-1, Acme Site nothing.
+litres of BULK-1, Acme Main 10 CON-1, Beta Main 5 CON-1, Acme Site nothing;
+Oraseas EE's transit location is empty.  A transfer transaction moves stock
+within one organization only (between organizations it is a stock transfer
+document, ``tests/test_transfers.py``), so the tests that move stock out of
+Central add Oraseas EE's second warehouse, North Hub (:func:`second_hub`).
 
 Requests and the ``ctx`` session never overlap: a test client request made
 while the test holds an application context would share that context's
@@ -28,6 +32,8 @@ import sqlalchemy as sa
 
 from app import models as m
 from app.errors import (
+    Forbidden,
+    IllegalTransition,
     InsufficientStock,
     InvalidQuantity,
     LedgerImmutable,
@@ -67,11 +73,36 @@ class World:
         self.acme_machine = get_one(m.Machine, serial_number="SN-ACME-1").id
         self.beta_machine = get_one(m.Machine, serial_number="SN-BETA-1").id
         self.acme = get_one(m.Organization, name="Acme Aqua").id
+        self.north_hub = wh.get("North Hub")  # only after second_hub()
         self.users = {name: get_one(m.PortalUser, username=name) for name in USERNAMES}
         self.uid = {name: u.id for name, u in self.users.items()}
 
     def inventory_id(self, warehouse_id, part_id):
         return get_one(m.Inventory, warehouse_id=warehouse_id, part_id=part_id).id
+
+
+#: What the ledger rule says to a direct transfer between two organizations' warehouses.
+CROSS_ORGANIZATION = "Transfers between organizations go through dispatch and receipt"
+
+
+def second_hub() -> uuid.UUID:
+    """Add Oraseas EE's second warehouse, North Hub (no stock), and commit.
+
+    :returns: its id.
+    """
+    with system():
+        oraseas = get_one(m.Organization, name="Oraseas EE")
+        hub = m.Warehouse(organization_id=oraseas.id, name="North Hub")
+        db.session.add(hub)
+        db.session.commit()
+        return hub.id
+
+
+@pytest.fixture
+def hub(w):
+    """North Hub's id (:func:`second_hub`), also as ``w.north_hub``."""
+    w.north_hub = second_hub()
+    return w.north_hub
 
 
 def _all(model):
@@ -187,11 +218,25 @@ def test_a_creation_adds_to_the_destination(w):
     assert reload(m.Transaction, t.id).unit_of_measure == "pieces"
 
 
-def test_a_transfer_takes_from_the_source_and_adds_to_the_destination(w):
-    post(txn(T.transfer, w.con, D(6), source=w.central, dest=w.acme_main), user=w.users["oraseas.admin"])
+def test_a_transfer_takes_from_the_source_and_adds_to_the_destination(w, hub):
+    post(txn(T.transfer, w.con, D(6), source=w.central, dest=hub), user=w.users["oraseas.admin"])
     assert balance(w.central, w.con) == D(79)
-    assert balance(w.acme_main, w.con) == D(16)
+    assert balance(hub, w.con) == D(6)
+    assert balance(w.acme_main, w.con) == D(10)
     assert balance(w.beta_main, w.con) == D(5)
+
+
+@pytest.mark.parametrize("user, source, dest", [
+    ("oraseas.admin", "central", "acme_main"),  # a shipment to a customer
+    ("superadmin", "beta_main", "acme_site"),   # even a Super Admin's
+    ("acme.admin", "acme_main", "beta_main"),   # out of one's own warehouse into another organization's
+])
+def test_a_direct_transfer_between_organizations_is_refused(w, user, source, dest):
+    """Issue 8: stock between organizations moves by dispatch and receipt of a stock transfer."""
+    message = refused_post(RuleViolation, CROSS_ORGANIZATION,
+                           txn(T.transfer, w.con, D(1), source=getattr(w, source), dest=getattr(w, dest)),
+                           user=w.users[user])
+    assert "create a stock transfer" in message
 
 
 def test_a_consumption_takes_from_the_source(w):
@@ -210,23 +255,25 @@ def test_an_adjustment_adds_to_its_destination_or_takes_from_its_source(w):
     assert verify_balances(db.session) == []
 
 
-def test_the_first_posting_creates_the_stock_record_in_the_parts_unit(w):
-    assert balance(w.acme_site, w.bulk) is None
-    post(txn(T.transfer, w.bulk, D("2.5"), source=w.central, dest=w.acme_site), user=w.users["oraseas.admin"])
-    record = get_one(m.Inventory, warehouse_id=w.acme_site, part_id=w.bulk)
+def test_the_first_posting_creates_the_stock_record_in_the_parts_unit(w, hub):
+    assert balance(hub, w.bulk) is None
+    post(txn(T.transfer, w.bulk, D("2.5"), source=w.central, dest=hub), user=w.users["oraseas.admin"])
+    record = get_one(m.Inventory, warehouse_id=hub, part_id=w.bulk)
     assert record.current_stock == D("2.5")
     assert record.unit_of_measure == "litres"
     assert balance(w.central, w.bulk) == D("47.5")
 
 
 def test_last_updated_moves_with_every_posting(w):
-    central, acme = last_updated(w.central, w.con), last_updated(w.acme_main, w.con)
-    post(txn(T.transfer, w.con, D(1), source=w.central, dest=w.acme_main), user=w.users["oraseas.admin"])
-    central2, acme2 = last_updated(w.central, w.con), last_updated(w.acme_main, w.con)
-    assert central2 > central and acme2 > acme
-    post(txn(T.consumption, w.con, D(1), source=w.acme_main), user=w.users["acme.admin"])
-    assert last_updated(w.acme_main, w.con) > acme2
-    assert last_updated(w.central, w.con) == central2, "a posting elsewhere moved this balance's time"
+    acme = w.users["acme.admin"]
+    post(txn(T.transfer, w.con, D(2), source=w.acme_main, dest=w.acme_site), user=acme)  # Acme Site's record
+    main, site = last_updated(w.acme_main, w.con), last_updated(w.acme_site, w.con)
+    post(txn(T.transfer, w.con, D(1), source=w.acme_main, dest=w.acme_site), user=acme)
+    main2, site2 = last_updated(w.acme_main, w.con), last_updated(w.acme_site, w.con)
+    assert main2 > main and site2 > site
+    post(txn(T.consumption, w.con, D(1), source=w.acme_site), user=acme)
+    assert last_updated(w.acme_site, w.con) > site2
+    assert last_updated(w.acme_main, w.con) == main2, "a posting elsewhere moved this balance's time"
 
 
 # --- part usage and stock adjustments --------------------------------------------
@@ -307,7 +354,8 @@ def test_rejecting_never_posts(w):
     assert reload(m.Transaction, t.id).approval_status == "rejected"
     assert reload(m.TransactionApproval, decision.id).approver_id == w.uid["superadmin"]
     assert balance(w.central, w.con) == D(85)
-    refused_post(RuleViolation, "Only a transaction pending approval",
+    # a second decision is a step the state does not allow (409), no longer a rule violation (422)
+    refused_post(IllegalTransition, "Only a transaction pending approval",
                  m.TransactionApproval(transaction_id=t.id, status=A.approved), user=w.users["superadmin"])
     assert verify_balances(db.session) == []
 
@@ -315,19 +363,42 @@ def test_rejecting_never_posts(w):
 def test_approving_twice_is_refused(w):
     t = pending(w)
     approve(w, t.id)
-    refused_post(RuleViolation, "Only a transaction pending approval can be approved or rejected, once",
+    refused_post(IllegalTransition, "Only a transaction pending approval can be approved or rejected, once",
                  m.TransactionApproval(transaction_id=t.id, status=A.approved), user=w.users["superadmin"])
     assert balance(w.central, w.con) == D(105)
 
 
-def test_a_transaction_cannot_be_approved_by_its_performer_unless_super_admin(w):
+def test_a_transaction_is_never_approved_by_its_performer_not_even_a_super_admin(w):
+    """Issue 8 removed the Super Admin exception: four eyes, always (403)."""
     t = pending(w, user="oraseas.admin")
-    refused_post(RuleViolation, "someone other than the user who recorded it",
+    refused_post(Forbidden, "someone other than the user who recorded it",
                  m.TransactionApproval(transaction_id=t.id, status=A.approved), user=w.users["oraseas.admin"])
     assert reload(m.Transaction, t.id).approval_status == "pending"
     own = pending(w, qty=3, user="superadmin")
-    approve(w, own.id, user="superadmin")
+    for status in (A.approved, A.rejected):
+        refused_post(Forbidden, "someone other than the user who recorded it",
+                     m.TransactionApproval(transaction_id=own.id, status=status), user=w.users["superadmin"])
+    assert reload(m.Transaction, own.id).approval_status == "pending"
+    assert balance(w.central, w.con) == D(85)
+    approve(w, own.id, user="oraseas.admin")  # an admin of the stock's organization who did not record it
     assert balance(w.central, w.con) == D(88)
+
+
+def test_only_an_admin_of_the_stocks_organization_or_oraseas_staff_approves(w):
+    """Issue 8, "Cross-organization approval": the owner is the source's organization
+    (the destination's when nothing leaves a warehouse)."""
+    acme_consumption = post(txn(T.consumption, w.con, D(2), source=w.acme_main, requires_approval=True),
+                            user=w.users["acme.user"])
+    beta_creation = post(txn(T.creation, w.con, D(4), dest=w.beta_main, requires_approval=True),
+                         user=w.users["beta.admin"])
+    # a User of the owning organization sees the row but is no admin
+    refused_post(Forbidden, "Only an admin of Beta Fish, whose stock this transaction moves, or Oraseas EE staff",
+                 m.TransactionApproval(transaction_id=beta_creation.id, status=A.approved),
+                 user=w.users["beta.user"])
+    assert reload(m.Transaction, beta_creation.id).approval_status == "pending"
+    approve(w, acme_consumption.id, user="acme.admin")  # an admin of the owner who did not record it
+    approve(w, beta_creation.id, user="superadmin")  # Oraseas EE staff decide for any organization
+    assert (balance(w.acme_main, w.con), balance(w.beta_main, w.con)) == (D(8), D(9))
 
 
 def test_an_approval_that_would_take_stock_below_zero_is_refused(w):
@@ -361,16 +432,16 @@ def test_invalid_quantities_are_refused_not_rounded(w, part, qty, message):
                  user=w.users["oraseas.admin"])
 
 
-def test_quantities_are_exact_decimals_whole_units_for_consumables_fractions_for_bulk(w):
+def test_quantities_are_exact_decimals_whole_units_for_consumables_fractions_for_bulk(w, hub):
     admin = w.users["oraseas.admin"]
     for _ in range(3):
-        post(txn(T.transfer, w.bulk, D("0.1"), source=w.central, dest=w.acme_site), user=admin)
-    post(txn(T.transfer, w.bulk, D("0.001"), source=w.central, dest=w.acme_site), user=admin)
-    post(txn(T.transfer, w.con, D("3.000"), source=w.central, dest=w.acme_site), user=admin)
-    assert balance(w.acme_site, w.bulk) == D("0.301")
+        post(txn(T.transfer, w.bulk, D("0.1"), source=w.central, dest=hub), user=admin)
+    post(txn(T.transfer, w.bulk, D("0.001"), source=w.central, dest=hub), user=admin)
+    post(txn(T.transfer, w.con, D("3.000"), source=w.central, dest=hub), user=admin)
+    assert balance(hub, w.bulk) == D("0.301")
     assert balance(w.central, w.bulk) == D("49.699")
-    assert balance(w.acme_site, w.con) == D(3)
-    for value in (balance(w.acme_site, w.bulk), *(t.quantity for t in _all(m.Transaction))):
+    assert balance(hub, w.con) == D(3)
+    for value in (balance(hub, w.bulk), *(t.quantity for t in _all(m.Transaction))):
         assert isinstance(value, D)
 
 
@@ -425,23 +496,26 @@ def test_the_warehouses_must_match_the_transaction_type(w, kind, source, dest, m
 # --- who may move stock ------------------------------------------------------------------
 
 
-def test_stock_leaves_only_the_users_own_organizations_warehouses(w):
+def test_stock_leaves_only_the_users_own_organizations_warehouses(w, hub):
     acme = w.users["acme.admin"]
     own = "only out of your own organization's warehouses"
-    refused_post(OutOfScope, own, txn(T.transfer, w.con, D(1), source=w.central, dest=w.acme_main), user=acme)
+    refused_post(OutOfScope, own, txn(T.transfer, w.con, D(1), source=w.central, dest=hub), user=acme)
     refused_post(OutOfScope, own, txn(T.consumption, w.con, D(1), source=w.beta_main), user=acme)
     refused_post(OutOfScope, own, txn(T.creation, w.con, D(1), dest=w.central), user=acme)
     refused_post(OutOfScope, own, m.PartUsage(warehouse_id=w.beta_main, part_id=w.con, quantity=D(1)),
                  user=w.users["acme.user"])
-    # moving out of one's own warehouse into another organization's is allowed
-    post(txn(T.transfer, w.con, D(2), source=w.acme_main, dest=w.beta_main), user=acme)
-    assert (balance(w.acme_main, w.con), balance(w.beta_main, w.con)) == (D(8), D(7))
+    # moving between one's own warehouses is allowed (into another organization's: a stock
+    # transfer document, test_a_direct_transfer_between_organizations_is_refused)
+    post(txn(T.transfer, w.con, D(2), source=w.acme_main, dest=w.acme_site), user=acme)
+    assert (balance(w.acme_main, w.con), balance(w.acme_site, w.con)) == (D(8), D(2))
 
 
 def test_a_super_admin_moves_stock_out_of_any_warehouse(w):
-    post(txn(T.transfer, w.con, D(4), source=w.beta_main, dest=w.acme_site), user=w.users["superadmin"])
-    assert balance(w.beta_main, w.con) == D(1)
+    post(txn(T.transfer, w.con, D(4), source=w.acme_main, dest=w.acme_site), user=w.users["superadmin"])
+    assert balance(w.acme_main, w.con) == D(6)
     assert balance(w.acme_site, w.con) == D(4)
+    post(txn(T.consumption, w.con, D(4), source=w.beta_main), user=w.users["superadmin"])
+    assert balance(w.beta_main, w.con) == D(1)
 
 
 def test_the_performer_is_the_acting_user_whatever_the_record_says(w):
@@ -466,7 +540,7 @@ def test_a_consumptions_machine_belongs_to_the_organization_owning_the_source(w)
 # --- stock below zero ------------------------------------------------------------------------
 
 
-def test_no_balance_goes_below_zero(w):
+def test_no_balance_goes_below_zero(w, hub):
     acme = w.users["acme.admin"]
     refused_post(InsufficientStock, r"Not enough stock of CON-1 in Acme Main \(Acme Aqua\): 10(\.000)? pieces "
                  r"on hand, 11 needed", txn(T.consumption, w.con, D(11), source=w.acme_main), user=acme)
@@ -474,7 +548,7 @@ def test_no_balance_goes_below_zero(w):
     refused_post(InsufficientStock, "Not enough stock of CON-1 in Acme Site",
                  txn(T.transfer, w.con, D(1), source=w.acme_site, dest=w.acme_main), user=acme)
     refused_post(InsufficientStock, "Not enough stock of BULK-1 in Central",
-                 txn(T.transfer, w.bulk, D("50.001"), source=w.central, dest=w.acme_site),
+                 txn(T.transfer, w.bulk, D("50.001"), source=w.central, dest=hub),
                  user=w.users["oraseas.admin"])
     post(txn(T.consumption, w.con, D(10), source=w.acme_main), user=acme)
     assert balance(w.acme_main, w.con) == D(0)
@@ -674,32 +748,38 @@ def test_the_api_answers_405_to_put_and_delete_of_the_ledger(app, api_as, resour
 
 @pytest.mark.parametrize("kind, source, dest, opposite", [
     (T.creation, None, "central", T.adjustment),
-    (T.transfer, "central", "acme_main", T.transfer),
+    (T.transfer, "central", "north_hub", T.transfer),
     (T.consumption, "central", None, T.adjustment),
     (T.adjustment, None, "central", T.adjustment),
     (T.adjustment, "central", None, T.adjustment),
 ])
-def test_a_reversal_posts_the_opposite_movement_linked_to_the_original(w, kind, source, dest, opposite):
+def test_a_reversal_posts_the_opposite_movement_linked_to_the_original(w, hub, kind, source, dest, opposite):
     admin = w.users["oraseas.admin"]
-    start = {k: balance(getattr(w, k), w.con) for k in ("central", "acme_main")}
+
+    def stock():
+        # North Hub has no stock record before its first posting: count that as zero
+        return {k: balance(getattr(w, k), w.con) or D(0) for k in ("central", "north_hub")}
+
+    start = stock()
     original = post(txn(kind, w.con, D(4), source=getattr(w, source) if source else None,
                         dest=getattr(w, dest) if dest else None), user=admin)
-    assert {k: balance(getattr(w, k), w.con) for k in start} != start
+    assert stock() != start
     back = post(reversal_of(reload(m.Transaction, original.id), w.uid["oraseas.admin"]), user=admin)
     back = reload(m.Transaction, back.id)
     assert back.reversal_of_id == original.id
     assert back.transaction_type == opposite
     assert (back.from_warehouse_id, back.to_warehouse_id) == (original.to_warehouse_id, original.from_warehouse_id)
     assert back.quantity == D(4)
-    assert {k: balance(getattr(w, k), w.con) for k in start} == start
+    assert stock() == start
     assert verify_balances(db.session) == []
 
 
-def test_a_transaction_is_reversed_at_most_once_and_a_reversal_never(w):
+def test_a_transaction_is_reversed_at_most_once_and_a_reversal_never(w, hub):
     admin, uid = w.users["oraseas.admin"], w.uid["oraseas.admin"]
-    original = post(txn(T.transfer, w.con, D(3), source=w.central, dest=w.acme_main), user=admin)
+    original = post(txn(T.transfer, w.con, D(3), source=w.central, dest=hub), user=admin)
     back = post(reversal_of(reload(m.Transaction, original.id), uid), user=admin)
-    refused(RuleViolation, "already been reversed",
+    # a second reversal is a step already taken (409), no longer a rule violation (422)
+    refused(IllegalTransition, "already been reversed",
             lambda: db.session.add(reversal_of(db.session.get(m.Transaction, original.id), uid)), user=admin)
     refused(RuleViolation, "A reversal cannot itself be reversed",
             lambda: db.session.add(reversal_of(db.session.get(m.Transaction, back.id), uid)), user=admin)
@@ -713,7 +793,7 @@ def test_two_reversals_of_one_transaction_in_one_posting_are_refused(w):
         target = db.session.get(m.Transaction, original.id)
         db.session.add_all([reversal_of(target, uid), reversal_of(target, uid)])
 
-    refused((RuleViolation, LedgerImmutable), "revers", twice, user=admin)
+    refused((IllegalTransition, RuleViolation, LedgerImmutable), "revers", twice, user=admin)
 
 
 def test_pending_or_rejected_transactions_cannot_be_reversed(w):
@@ -726,9 +806,9 @@ def test_pending_or_rejected_transactions_cannot_be_reversed(w):
                 lambda t=t: db.session.add(reversal_of(db.session.get(m.Transaction, t.id), uid)), user=admin)
 
 
-def test_a_reversal_must_be_exactly_the_opposite(w):
+def test_a_reversal_must_be_exactly_the_opposite(w, hub):
     admin, uid = w.users["oraseas.admin"], w.uid["oraseas.admin"]
-    original = post(txn(T.transfer, w.con, D(3), source=w.central, dest=w.acme_main), user=admin)
+    original = post(txn(T.transfer, w.con, D(3), source=w.central, dest=hub), user=admin)
 
     def bent():
         back = reversal_of(db.session.get(m.Transaction, original.id), uid)
@@ -736,6 +816,25 @@ def test_a_reversal_must_be_exactly_the_opposite(w):
         db.session.add(back)
 
     refused(RuleViolation, "exactly the opposite movement", bent, user=admin)
+
+
+def test_a_stock_transfers_postings_are_never_reversed(w, hub):
+    """Issue 8: a shortage is returned or written off through its transfer, never reversed."""
+    from app.workflows import transfers
+
+    uid = w.uid["superadmin"]
+    with acting_as(w.users["oraseas.admin"]):
+        one_step = transfers.transfer_in_one_step(w.central, hub, [(w.con, D(2))])
+    moved = get_one(m.Transaction, stock_transfer_id=one_step.id)
+    refused(RuleViolation, "A stock transfer's postings are not reversed",
+            lambda: db.session.add(reversal_of(db.session.get(m.Transaction, moved.id), uid)),
+            user=w.users["superadmin"])
+    # the base data's shipment into Acme Main (its receipt, out of transit)
+    receipt = get_one(m.Transaction, to_warehouse_id=w.acme_main)
+    assert receipt.stock_transfer_id is not None
+    refused(RuleViolation, "A stock transfer's postings are not reversed",
+            lambda: db.session.add(reversal_of(db.session.get(m.Transaction, receipt.id), uid)),
+            user=w.users["superadmin"])
 
 
 def _page_after(client, resp) -> str:
@@ -751,8 +850,9 @@ def _reverse_in_the_ui(client, pk):
 
 def test_the_reverse_action_of_the_screen(app, client_as):
     with app.app_context():
+        second_hub()
         w = World()
-        original = post(txn(T.transfer, w.con, D(3), source=w.central, dest=w.acme_main),
+        original = post(txn(T.transfer, w.con, D(3), source=w.central, dest=w.north_hub),
                         user=w.users["oraseas.admin"]).id
         db.session.remove()
     admin = client_as("superadmin")
@@ -762,7 +862,7 @@ def test_the_reverse_action_of_the_screen(app, client_as):
         back = get_one(m.Transaction, reversal_of_id=original)
         assert back.transaction_type == T.transfer and back.performed_by_user_id == w.uid["superadmin"]
         back = back.id
-        assert (balance(w.central, w.con), balance(w.acme_main, w.con)) == (D(85), D(10))
+        assert (balance(w.central, w.con), balance(w.north_hub, w.con)) == (D(85), D(0))
         before = books()
         db.session.remove()
     assert "already been reversed" in _page_after(admin, _reverse_in_the_ui(admin, original))
@@ -774,15 +874,15 @@ def test_the_reverse_action_of_the_screen(app, client_as):
 def test_the_reverse_action_refuses_what_the_user_may_not_see_or_undo(app, client_as):
     with app.app_context():
         w = World()
-        shipment = post(txn(T.transfer, w.con, D(3), source=w.central, dest=w.acme_main),
-                        user=w.users["oraseas.admin"]).id
+        # the receipt of the base data's shipment Central -> Acme Main (a stock transfer)
+        shipment = get_one(m.Transaction, to_warehouse_id=w.acme_main).id
         beta = post(txn(T.consumption, w.con, D(1), source=w.beta_main), user=w.users["beta.admin"]).id
         before = books()
         db.session.remove()
     acme = client_as("acme.admin")
-    # the shipment into Acme Main is in Acme's ledger, but undoing it takes stock back into Central
+    # the shipment into Acme Main is in Acme's ledger, but it is a stock transfer's receipt (issue 8)
     page = _page_after(acme, _reverse_in_the_ui(acme, shipment))
-    assert "only out of your own organization's warehouses, not Central" in page
+    assert "A stock transfer's postings are not reversed" in page
     token = csrf_token(acme.get("/transactionmodelview/add").get_data(as_text=True))
     for pk in (beta, uuid.uuid4(), "not-a-uuid"):
         resp = acme.post(f"/transactionmodelview/action/reverse/{pk}", data={"csrf_token": token})
@@ -794,13 +894,15 @@ def test_the_reverse_action_refuses_what_the_user_may_not_see_or_undo(app, clien
 # --- multi-line postings ------------------------------------------------------------------------------
 
 
-def test_a_multi_line_posting_is_all_or_nothing(w):
+def test_a_multi_line_posting_is_all_or_nothing(w, hub):
     admin = w.users["oraseas.admin"]
     good = lambda: [txn(T.creation, w.con, D(5), dest=w.central),  # noqa: E731
-                    txn(T.transfer, w.con, D(5), source=w.central, dest=w.acme_main),
-                    txn(T.transfer, w.bulk, D("1.25"), source=w.central, dest=w.acme_site)]
+                    txn(T.transfer, w.con, D(5), source=w.central, dest=hub),
+                    txn(T.transfer, w.bulk, D("1.25"), source=w.central, dest=hub)]
     refused_post(InsufficientStock, "Not enough stock of CON-1 in Beta Main",
-                 *good(), txn(T.transfer, w.con, D(6), source=w.beta_main, dest=w.central), user=w.users["superadmin"])
+                 *good(), txn(T.consumption, w.con, D(6), source=w.beta_main), user=w.users["superadmin"])
+    refused_post(RuleViolation, CROSS_ORGANIZATION, *good(),
+                 txn(T.transfer, w.con, D(1), source=w.beta_main, dest=w.central), user=w.users["superadmin"])
     refused_post(InvalidQuantity, "whole", *good()[:2], txn(T.creation, w.con, D("0.5"), dest=w.central),
                  *good()[2:], user=admin)
     refused_post(RuleViolation, "must differ", *good(),
@@ -816,8 +918,8 @@ def test_a_multi_line_posting_is_all_or_nothing(w):
 
     refused(InsufficientStock, "Not enough stock of BULK-1 in Central", lines_with_records, user=admin)
     post(*good(), user=admin)
-    assert (balance(w.central, w.con), balance(w.acme_main, w.con)) == (D(85), D(15))
-    assert balance(w.acme_site, w.bulk) == D("1.25")
+    assert (balance(w.central, w.con), balance(hub, w.con)) == (D(85), D(5))
+    assert balance(hub, w.bulk) == D("1.25")
 
 
 # --- the REST API -------------------------------------------------------------------------------------------
@@ -825,8 +927,9 @@ def test_a_multi_line_posting_is_all_or_nothing(w):
 
 @pytest.fixture
 def ids(app):
-    """The base data's ids as strings, read outside any request."""
+    """The base data's ids as strings, read outside any request, and North Hub's (added)."""
     with app.app_context():
+        second_hub()
         w = World()
         out = {k: str(v) for k, v in vars(w).items() if isinstance(v, uuid.UUID)}
         out["uid"] = w.uid
@@ -854,7 +957,7 @@ def test_an_api_transaction_posts_and_its_performer_is_the_api_user(app, api_as,
     api = api_as("oraseas.admin")
     resp = api.post("/api/v1/transaction/", json={
         "transaction_type": "transfer", "part": ids["bulk"], "quantity": 2.675,
-        "from_warehouse": ids["central"], "to_warehouse": ids["acme_site"]})
+        "from_warehouse": ids["central"], "to_warehouse": ids["north_hub"]})
     assert resp.status_code == 201, resp.get_json()
     pk = resp.get_json()["id"]
 
@@ -863,7 +966,7 @@ def test_an_api_transaction_posts_and_its_performer_is_the_api_user(app, api_as,
         assert t.performed_by_user_id == ids["uid"]["oraseas.admin"]
         assert t.quantity == D("2.675") and t.unit_of_measure == "litres"
         assert balance(uuid.UUID(ids["central"]), uuid.UUID(ids["bulk"])) == D("47.325")
-        assert balance(uuid.UUID(ids["acme_site"]), uuid.UUID(ids["bulk"])) == D("2.675")
+        assert balance(uuid.UUID(ids["north_hub"]), uuid.UUID(ids["bulk"])) == D("2.675")
         assert verify_balances(db.session) == []
 
     _in_app(app, check)
@@ -928,7 +1031,7 @@ def test_an_api_approval_posts_the_pending_transaction(app, api_as, ids):
     central = (uuid.UUID(ids["central"]), uuid.UUID(ids["con"]))
     assert _in_app(app, lambda: balance(*central)) == D(85)
     own = api.post("/api/v1/transaction_approval/", json={"transaction": pk, "status": "approved"})
-    assert own.status_code == 422 and "someone other than" in own.get_json()["message"]
+    assert own.status_code == 403 and "someone other than" in own.get_json()["message"]  # Forbidden
     resp = api_as("superadmin").post("/api/v1/transaction_approval/", json={"transaction": pk, "status": "approved"})
     assert resp.status_code == 201, resp.get_json()
     assert _in_app(app, lambda: balance(*central)) == D(94)
@@ -948,6 +1051,7 @@ API_REFUSALS = [
     ({"part": "con", "quantity": "86"}, "Not enough stock of CON-1 in Central"),
     ({"part": "con", "quantity": "1", "to_warehouse": "central"}, "must differ"),
     ({"part": "con", "quantity": "1", "to_warehouse": "ghost"}, "no warehouse with id"),
+    ({"part": "con", "quantity": "1", "to_warehouse": "acme_site"}, CROSS_ORGANIZATION),
 ]
 
 
@@ -955,11 +1059,10 @@ def test_api_refusals_name_the_rule_and_write_nothing(app, api_as, ids):
     api = api_as("oraseas.admin")
     before = _books(app)
     for change, message in API_REFUSALS:
-        body = {"transaction_type": "transfer", "from_warehouse": ids["central"], "to_warehouse": ids["acme_site"],
+        body = {"transaction_type": "transfer", "from_warehouse": ids["central"], "to_warehouse": "north_hub",
                 **change}
         body["part"] = ids[body["part"]]
-        if body["to_warehouse"] in ("central", "ghost"):
-            body["to_warehouse"] = ids["central"] if body["to_warehouse"] == "central" else str(uuid.uuid4())
+        body["to_warehouse"] = ids.get(body["to_warehouse"]) or str(uuid.uuid4())  # "ghost": no such warehouse
         resp = api.post("/api/v1/transaction/", json=body)
         assert resp.status_code == 422, (change, resp.status_code)
         assert message.lower() in str(resp.get_json()["message"]).lower(), (change, resp.get_json())

@@ -17,8 +17,17 @@ step:
 - an accepted step moved the balances exactly as the model says, and a step
   is accepted exactly when the model says it is valid.
 
-Each example starts from the restored base data.  The examples are derived
-from a fixed seed (``derandomize``), so a run is repeatable.
+Since issue 8 a transfer transaction moves stock within one organization only
+(between organizations it is a stock transfer document, moved through a transit
+location by dispatch and receipt); the drawn transfers stay within one
+organization, and one drawn with the "warehouses" fault between two is refused.
+Approvals come from an admin of the organization owning the stock or from
+Oraseas EE staff, and never from the performer.  The base data's shipments are
+stock transfer postings through Oraseas EE's transit location: never reversed.
+
+Each example starts from the restored base data plus Oraseas EE's second
+warehouse, North Hub (so Oraseas EE moves stock between warehouses too).  The
+examples are derived from a fixed seed (``derandomize``), so a run is repeatable.
 """
 from __future__ import annotations
 
@@ -39,18 +48,25 @@ from app.ledger_check import verify_balances
 from app.rules.ledger import reversal_of
 from app.scoping import acting_as, system
 
-from .test_ledger import World, books
+from .test_ledger import World, books, second_hub
 from .test_verify_ledger import independent_books
 
 D = decimal.Decimal
 T = m.TransactionType
 MAX_QUANTITY = D("9999999.999")
 
-WAREHOUSES = ["central", "acme_main", "acme_site", "beta_main"]
-OWNER = {"central": "oraseas", "acme_main": "acme", "acme_site": "acme", "beta_main": "beta"}
+WAREHOUSES = ["central", "north_hub", "acme_main", "acme_site", "beta_main"]
+#: "transit" (Oraseas EE's transit location) is never drawn: only the base data's shipments touch it.
+OWNER = {"central": "oraseas", "north_hub": "oraseas", "acme_main": "acme", "acme_site": "acme", "beta_main": "beta",
+         "transit": "oraseas"}
+#: Warehouses with another warehouse of the same organization: the sources of a well-formed transfer.
+SIBLINGS = {w: [o for o in WAREHOUSES if o != w and OWNER[o] == OWNER[w]] for w in WAREHOUSES}
+TRANSFER_SOURCES = [w for w in WAREHOUSES if SIBLINGS[w]]
 USERS = ["superadmin", "oraseas.admin", "acme.admin", "acme.user", "beta.admin"]
 USER_ORG = {"superadmin": "oraseas", "oraseas.admin": "oraseas", "acme.admin": "acme", "acme.user": "acme",
             "beta.admin": "beta"}
+#: Only admins decide on approvals (and a Super Admin).
+ADMINS = {"superadmin", "oraseas.admin", "acme.admin", "beta.admin"}
 MACHINE_ORG = {"acme_machine": "acme", "beta_machine": "beta"}
 PARTS = {"con": True, "bulk": False}  # part -> counted in whole units
 
@@ -98,8 +114,12 @@ def fault_quantity(draw, part):
 def movements(draw, approval=True, faults=True):
     """One movement, well formed and by a user who may make it, with at most one fault."""
     kind, part = draw(kinds), draw(parts)
-    source = draw(warehouses) if kind in (T.transfer, T.consumption) else None
-    dest = draw(warehouses) if kind in (T.transfer, T.creation) else None
+    if kind == T.transfer:  # within one organization (between two: only the "warehouses" fault)
+        source = draw(st.sampled_from(TRANSFER_SOURCES))
+        dest = draw(st.sampled_from(SIBLINGS[source]))
+    else:
+        source = draw(warehouses) if kind == T.consumption else None
+        dest = draw(warehouses) if kind == T.creation else None
     if kind == T.adjustment:
         if draw(st.booleans()):
             source = draw(warehouses)
@@ -154,7 +174,7 @@ def decisions(pending_first):
     return st.fixed_dictionaries({
         "step": st.just("decide"), "pick": st.integers(0, 1000), "pending_first": pending_first,
         "status": st.sampled_from([m.ApprovalStatus.approved, m.ApprovalStatus.rejected]),
-        "approver": st.sampled_from(["superadmin", "superadmin", "oraseas.admin", "performer"])})
+        "approver": st.sampled_from(["superadmin", "superadmin", "oraseas.admin", "acme.admin", "performer"])})
 
 
 @st.composite
@@ -196,6 +216,7 @@ class Entry:
     status: str  # posted, pending, rejected
     is_reversal: bool = False
     reversed: bool = False
+    by_transfer: bool = False  # a stock transfer's posting (the base data's shipments)
 
 
 @dataclass
@@ -224,12 +245,22 @@ def types_match(kind, source, dest) -> bool:
     if kind == T.consumption:
         return source is not None and dest is None
     if kind == T.transfer:
-        return source is not None and dest is not None and source != dest
+        # within one organization: between two, a stock transfer document (issue 8)
+        return source is not None and dest is not None and source != dest and OWNER[source] == OWNER[dest]
     return (source is None) != (dest is None)
 
 
 def may_move(user, source, dest) -> bool:
     return user == "superadmin" or OWNER[source or dest] == USER_ORG[user]
+
+
+def may_approve(approver, entry) -> bool:
+    """Issue 8: never the performer; a Super Admin, or an admin of the organization owning
+    the stock (the source's, else the destination's) or of Oraseas EE."""
+    if approver == entry.performer:
+        return False
+    owner = OWNER[entry.source or entry.dest]
+    return approver == "superadmin" or (approver in ADMINS and USER_ORG[approver] in (owner, "oraseas"))
 
 
 def machine_ok(machine, source, dest) -> bool:
@@ -264,9 +295,11 @@ class Runner:
     """The application and the model side by side, starting from the base data."""
 
     def __init__(self):
+        second_hub()
         self.w = World()
         self.model = Model()
         key = {v: k for k, v in vars(self.w).items() if k in WAREHOUSES}
+        key[_transit_id()] = "transit"
         part_key = {self.w.con: "con", self.w.bulk: "bulk"}
         uid_key = {v: k for k, v in self.w.uid.items()}
         for (wh, part), value in independent_books()[0].items():
@@ -274,9 +307,10 @@ class Runner:
         base = sorted(_transactions(), key=lambda t: (t.transaction_type.value, part_key[t.part_id], t.quantity,
                                                       str(key.get(t.from_warehouse_id)), str(key.get(t.to_warehouse_id))))
         for t in base:
-            self.model.entries.append(Entry(t.id, part_key[t.part_id], t.quantity, key.get(t.from_warehouse_id),
-                                            key.get(t.to_warehouse_id), uid_key.get(t.performed_by_user_id, "?"),
-                                            "posted"))
+            self.model.entries.append(Entry(t.id, part_key[t.part_id], t.quantity, key[t.from_warehouse_id]
+                                            if t.from_warehouse_id else None, key[t.to_warehouse_id],
+                                            uid_key.get(t.performed_by_user_id, "?"), "posted",
+                                            by_transfer=t.stock_transfer_id is not None))
 
     def ids(self, warehouse):
         return getattr(self.w, warehouse) if warehouse else None
@@ -375,8 +409,7 @@ class Runner:
         visible = approver == "superadmin" or USER_ORG[approver] in {OWNER[w] for w in (entry.source, entry.dest) if w}
         approving = s["status"] == m.ApprovalStatus.approved
         net = net_changes([(entry.part, entry.qty, entry.source, entry.dest)]) if approving else {}
-        expected = (entry.status == "pending" and visible
-                    and (approver != entry.performer or approver == "superadmin")
+        expected = (entry.status == "pending" and visible and may_approve(approver, entry)
                     and stock_ok(self.model, net))
         decision = m.TransactionApproval(transaction_id=entry.id, status=s["status"])
 
@@ -391,6 +424,7 @@ class Runner:
         user = s["user"]
         net = net_changes([(entry.part, entry.qty, entry.dest, entry.source)])
         expected = (entry.status == "posted" and not entry.is_reversal and not entry.reversed
+                    and not entry.by_transfer
                     and may_move(user, entry.source, entry.dest) and stock_ok(self.model, net))
         with system():
             back = reversal_of(db.session.get(m.Transaction, entry.id), self.w.uid[user])
@@ -408,6 +442,11 @@ class Runner:
             self.model.balances[key] += delta
 
 
+def _transit_id():
+    with system():
+        return db.session.execute(sa.select(m.Warehouse.id).where(m.Warehouse.is_transit.is_(True))).scalar_one()
+
+
 def _transactions():
     with system():
         return db.session.execute(sa.select(m.Transaction)).scalars().all()
@@ -421,6 +460,7 @@ def _inventory_id(warehouse_id, part_id):
 
 def db_balances(runner):
     key = {getattr(runner.w, k): k for k in WAREHOUSES}
+    key[_transit_id()] = "transit"
     part_key = {runner.w.con: "con", runner.w.bulk: "bulk"}
     balances, sums = independent_books()
     assert balances == sums, "a balance differs from its ledger sum"

@@ -97,6 +97,9 @@ def test_a_posting_reaches_the_ledger_by_primary_key_only(ctx, engine_name, conf
     db.session.rollback()
 
 
+RECORDED_BY = {"Acme Main": "acme.admin", "Beta Main": "beta.admin"}
+
+
 def test_the_ledger_scope_shows_an_organization_only_its_own_transactions_and_approvals(ctx):
     superadmin = get_one(m.PortalUser, username="superadmin")
     acme_admin = actor_for(get_one(m.PortalUser, username="acme.admin"))
@@ -106,12 +109,15 @@ def test_the_ledger_scope_shows_an_organization_only_its_own_transactions_and_ap
     main_ids = {name: get_one(m.Warehouse, name=name).id for name in ("Acme Main", "Beta Main")}
     con_id = get_one(m.Part, part_number="CON-1").id
     pending = {}
-    with acting_as(superadmin):
-        for name, warehouse_id in main_ids.items():
+    # Each organization's admin records its creation and the Super Admin approves both: an
+    # approver is never the performer, not even a Super Admin (issue 8).
+    for name, warehouse_id in main_ids.items():
+        with acting_as(get_one(m.PortalUser, username=RECORDED_BY[name])):
             pending[name] = m.Transaction(transaction_type=T.creation, part_id=con_id, quantity=D(2),
                                           to_warehouse_id=warehouse_id, requires_approval=True)
             db.session.add(pending[name])
-        db.session.commit()
+            db.session.commit()
+    with acting_as(superadmin):
         for txn in pending.values():
             db.session.add(m.TransactionApproval(transaction_id=txn.id, status=m.ApprovalStatus.approved))
         db.session.commit()

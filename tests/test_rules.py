@@ -54,6 +54,9 @@ SERIAL_NUMBER = "Machine serial numbers must be unique."
 KEEP_ADMIN = "Each organization must keep at least one active admin"
 
 CUSTOMERS = m.Organization.organization_type == m.OrganizationType.customer
+#: A transit location is no warehouse of the seed's count (``app.rules.limits``); the
+#: base data has one (Oraseas EE's, from its two shipments).
+REAL_WAREHOUSES = m.Warehouse.is_transit.is_(False)
 
 
 # --- helpers -------------------------------------------------------------------
@@ -745,7 +748,7 @@ CAPS = {
         ("superadmin", "/api/v1/machine/", lambda ids: _machine_form(ids.org("Acme Aqua"), "SN-NEW-2")),
     ),
     "LIMIT_WAREHOUSES": (
-        m.Warehouse, (),
+        m.Warehouse, (REAL_WAREHOUSES,),
         lambda: factories.warehouse(org("Acme Aqua"), "Acme Third"),
         ("acme.admin", "/warehousemodelview/add", lambda ids: _warehouse_form(ids.org("Acme Aqua"), "Acme Third")),
         ("acme.admin", "/api/v1/warehouse/", lambda ids: {"organization": ids.org("Acme Aqua"), "name": "Acme Fourth"}),
@@ -845,7 +848,8 @@ def test_database_refusals_are_translated_into_the_rule(ctx):
         error = refuse(ctx, None, checked=True)
         assert str(error) == message, name
         assert isinstance(error.__cause__, IntegrityError), name  # the database refused it
-    assert (count(m.Warehouse), count(m.Part), count(m.Machine), count(m.PortalUser)) == (4, 2, 2, 7)
+    # 5 warehouses: the base data's 4 and Oraseas EE's transit location
+    assert (count(m.Warehouse), count(m.Part), count(m.Machine), count(m.PortalUser)) == (5, 2, 2, 7)
 
 
 def test_username_collision_on_the_form_names_the_rule(client_as, rows, ids):

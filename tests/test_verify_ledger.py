@@ -5,9 +5,12 @@
   warehouse, part, balance and ledger sum, and the exit status is 1.
 - ``--repair`` rewrites the balances from the ledger, records what it changed
   as a ``ledger_repair`` security event, and verifying again finds nothing.
+- Stock in transit (issue 8): every transfer line has zero or more in transit,
+  and per (transit location, part) what the transfers have in transit is the
+  transit location's balance; a tampered transit balance or ledger row is reported.
 - ``seed-demo`` on an EMPTY migrated database (one per engine, built here)
   creates books that agree, checked both by the command and by an independent
-  recomputation in this module.
+  recomputation in this module, with stock transfers in every state.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ import sqlalchemy as sa
 
 from app import models as m
 from app.extensions import db
-from app.scoping import system
+from app.scoping import acting_as, system
+from app.workflows import transfers
 
 from .conftest import empty_database, get_one, make_config
 
@@ -69,6 +73,39 @@ def drop_stock_record(warehouse: str, part: str) -> None:
     db.session.commit()
 
 
+def transit_from_transfers() -> dict:
+    """``{(transit location id, part_id): Decimal}`` in transit, recomputed here with
+    :func:`app.workflows.transfers.line_figures`, one transfer at a time; zero entries dropped."""
+    out: dict = defaultdict(D)
+    with system():
+        for transfer in db.session.execute(sa.select(m.StockTransfer)).scalars():
+            transit = db.session.execute(sa.select(m.Warehouse.id).where(
+                m.Warehouse.organization_id == transfer.source_organization_id,
+                m.Warehouse.is_transit.is_(True))).scalar_one_or_none()
+            for part_id, figures in transfers.line_figures(db.session, transfer).items():
+                assert figures.in_transit >= 0, (transfer.reference_number, figures)
+                out[(transit, part_id)] += figures.in_transit
+    return {k: v for k, v in out.items() if v}
+
+
+def transit_balances() -> dict:
+    """``{(transit location id, part_id): Decimal}`` of the transit locations' balances; zeros dropped."""
+    with system():
+        rows = db.session.execute(sa.select(m.Inventory.warehouse_id, m.Inventory.part_id, m.Inventory.current_stock)
+                                  .join(m.Warehouse, m.Warehouse.id == m.Inventory.warehouse_id)
+                                  .where(m.Warehouse.is_transit.is_(True))).all()
+    return {(w, p): q for w, p, q in rows if q}
+
+
+def dispatch_to_acme(quantity=4) -> None:
+    """Central -> Acme Main, ``quantity`` CON-1, dispatched by oraseas.admin and not received."""
+    with acting_as(get_one(m.PortalUser, username="oraseas.admin")):
+        transfer = transfers.create_transfer(get_one(m.Warehouse, name="Central").id,
+                                             get_one(m.Warehouse, name="Acme Main").id,
+                                             [(get_one(m.Part, part_number="CON-1").id, D(quantity))])
+        transfers.dispatch_transfer(transfer.id)
+
+
 def in_app(app, fn):
     with app.app_context():
         try:
@@ -95,6 +132,63 @@ def test_a_corrupted_balance_is_reported_with_warehouse_part_balance_and_ledger_
     assert re.fullmatch(r"MISMATCH warehouse=Acme Main \(Acme Aqua\) part=CON-1 balance=7(\.0+)? ledger=10(\.0+)?",
                         lines[0]), lines[0]
     assert "1 mismatch(es)" in result.output
+
+
+def test_a_dispatched_transfer_verifies_clean(app, runner):
+    in_app(app, dispatch_to_acme)
+    result = runner.invoke(args=VERIFY)
+    assert result.exit_code == 0, result.output
+    assert "Ledger and balances agree." in result.output and "TRANSIT" not in result.output
+
+    def check():
+        con = get_one(m.Part, part_number="CON-1").id
+        transit = get_one(m.Warehouse, is_transit=True).id
+        assert transit_balances() == transit_from_transfers() == {(transit, con): D(4)}
+
+    in_app(app, check)
+
+
+def test_a_tampered_transit_balance_is_reported(app, runner, engine_name):
+    def tamper():
+        dispatch_to_acme()
+        # Core UPDATE, behind every hook: 4 are in transit, the balance says 2
+        corrupt(engine_name, "In transit", "CON-1", 2)
+
+    in_app(app, tamper)
+    result = runner.invoke(args=VERIFY)
+    assert result.exit_code == 1, result.output
+    assert re.search(r"^MISMATCH warehouse=In transit \(Oraseas EE\) part=CON-1 balance=2(\.0+)? ledger=4(\.0+)?$",
+                     result.output, re.M), result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("TRANSIT")]
+    assert len(lines) == 1, result.output
+    assert re.fullmatch(r"TRANSIT MISMATCH transit=In transit \(Oraseas EE\) part=CON-1 balance=2(\.0+)? "
+                        r"in_transit=4(\.0+)?", lines[0]), lines[0]
+    assert "1 transit problem(s)" in result.output
+    # --repair rewrites the balance from the ledger, which is what the transfer has in transit
+    repaired = runner.invoke(args=[*VERIFY, "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert runner.invoke(args=VERIFY).exit_code == 0
+
+
+def test_a_tampered_receipt_shows_a_line_taking_more_out_of_transit_than_it_put_in(app, runner, engine_name):
+    def tamper():
+        # the base data's receipt into Beta Main (5 CON-1) rewritten to 7 with a Core UPDATE
+        beta_main = get_one(m.Warehouse, name="Beta Main").id
+        receipt = get_one(m.Transaction, to_warehouse_id=beta_main)
+        db.session.execute(sa.text(f"UPDATE transactions SET quantity = {raw_stock(engine_name, 7)} WHERE id = :id"),
+                           {"id": receipt.id.hex if engine_name == "sqlite" else receipt.id})
+        db.session.commit()
+        return get_one(m.StockTransfer, id=receipt.stock_transfer_id).reference_number
+
+    reference = in_app(app, tamper)
+    result = runner.invoke(args=VERIFY)
+    assert result.exit_code == 1, result.output
+    assert f"TRANSIT NEGATIVE transfer={reference} part=CON-1 in_transit=-2" in result.output, result.output
+    assert re.search(r"^TRANSIT MISMATCH transit=In transit \(Oraseas EE\) part=CON-1 balance=0(\.0+)? "
+                     r"in_transit=-2(\.0+)?$", result.output, re.M), result.output
+    # a rewrite of balances cannot mend a ledger row: still reported, still exit 1
+    repaired = runner.invoke(args=[*VERIFY, "--repair"])
+    assert repaired.exit_code == 1 and "TRANSIT NEGATIVE" in repaired.output, repaired.output
 
 
 def test_a_missing_stock_record_is_a_mismatch_too(app, runner):
@@ -201,6 +295,11 @@ def test_seed_demo_creates_books_that_agree(demo_app):
         balances, sums = independent_books()
         assert balances == sums
         assert all(v >= 0 for v in balances.values()), "the demo left a negative balance"
+        in_transit = transit_from_transfers()
+        assert in_transit and transit_balances() == in_transit
+        states = dict(db.session.execute(sa.select(m.StockTransfer.status, sa.func.count())
+                                         .group_by(m.StockTransfer.status)).all())
+        assert set(states) == set(m.TransferStatus), states
 
     in_app(demo_app, check)
     verified = runner.invoke(args=VERIFY)
