@@ -90,6 +90,8 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
     machine = relationship("Machine")
     performed_by_user = relationship("PortalUser")
     reversal_of = relationship("Transaction", remote_side="Transaction.id", uselist=False)
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("part",)
 
     @property
     def is_posted(self) -> bool:
@@ -127,6 +129,8 @@ class TransactionApproval(UUIDPrimaryKey, CreatedAt, Model):
 
     transaction = relationship("Transaction")
     approver = relationship("PortalUser")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("approver",)
 
     def __str__(self) -> str:
         return f"{self.status} by {self.approver}"
