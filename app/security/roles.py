@@ -26,6 +26,8 @@ METHOD_PERMISSIONS = {
     "get_list": READ, "get": READ, "info": READ, "post": ADD, "put": EDIT,
     # custom actions
     "reverse": ADD, "approve": ADD, "export": READ,
+    # relation choices on demand (app/views/choices.py): what a form or filter may offer
+    "choices": READ,
 }
 
 #: The domains (permission names); each has screens and a REST API.

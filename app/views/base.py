@@ -10,6 +10,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args
 
 from ..errors import DomainError, flush_checked
 from ..security.roles import METHOD_PERMISSIONS
+from .choices import OnDemandChoices
 from .interface import CheckedWrites, LoadsShownRelations
 
 
@@ -18,7 +19,7 @@ def format_datetime(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
 
 
-class ABPartsModelView(LoadsShownRelations, CheckedWrites, ModelView):
+class ABPartsModelView(OnDemandChoices, LoadsShownRelations, CheckedWrites, ModelView):
     """A generated admin screen of one ABParts domain.
 
     - Permissions: ``class_permission_name`` is the domain, and FAB's methods
@@ -27,8 +28,9 @@ class ABPartsModelView(LoadsShownRelations, CheckedWrites, ModelView):
       (a checked flush), so a refused write flashes the rule's message, the
       session is rolled back and nothing is saved.  Database error text is never shown.
     - Rows: what a user sees is decided by :mod:`app.scoping`, not here.
-    - Relations: a list page loads the relations it prints with the page
-      (:class:`~app.views.interface.LoadsShownRelations`).
+    - Relations: form dropdowns and list filters offer rows on demand
+      (:mod:`app.views.choices`); a list page loads the relations it prints
+      with the page (:class:`~app.views.interface.LoadsShownRelations`).
     """
 
     method_permission_name = METHOD_PERMISSIONS
