@@ -279,3 +279,14 @@ def get_one(model, **where):
 
     with system():
         return db.session.execute(sa.select(model).filter_by(**where)).scalar_one()
+
+
+def choices(client, view: str, kind: str, column: str, q: str = "", page: int = 1) -> dict[str, str]:
+    """``{text: id}`` of one page of a relation field's on-demand choices (``/<view>/choices/...``).
+
+    :param view: the screen's route base without slashes, e.g. ``"transactionmodelview"``.
+    :param kind: ``add``, ``edit`` or ``search``.
+    """
+    resp = client.get(f"/{view}/choices/{kind}/{column}", query_string={"q": q, "page": page})
+    assert resp.status_code == 200, resp.status_code
+    return {row["text"]: row["id"] for row in resp.get_json()["results"]}

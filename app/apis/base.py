@@ -1,7 +1,6 @@
 """The one base class of the REST API: UUID routes, error mapping, exact decimals."""
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any
 
@@ -32,7 +31,7 @@ from ..errors import DomainError, translate_db_error
 from ..models.base import parse_uuid
 from ..models.types import UUIDType
 from ..rules.users import ORGANIZATION_COLUMNS
-from ..scoping import current_actor, system
+from ..scoping import current_actor
 from ..security.roles import METHOD_PERMISSIONS
 from ..views.interface import CheckedWrites
 from ..workflows import unit_of_work
@@ -52,9 +51,6 @@ class ExistingRelated(Related):
     The lookup runs through the scoped session, so another organization's row
     is "not found", exactly like a missing one.
     """
-
-    #: Look the row up across organizations (see ``ABPartsRestApi.unscoped_related``).
-    unscoped = False
 
     def _key(self, value):
         column = self.related_keys[0].columns[0]
@@ -76,8 +72,7 @@ class ExistingRelated(Related):
         key = self._key(value)
         if key is None:
             raise ValidationError(f"{value!r} is not a valid {name} id.")
-        with system() if self.unscoped else contextlib.nullcontext():
-            obj = self.session.get(self.related_model, key)
+        obj = self.session.get(self.related_model, key)
         if obj is None:
             raise ValidationError(f"There is no {name} with id {value}.")
         return obj
@@ -157,10 +152,6 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
     model2schemaconverter = ExactDecimalConverter
     allow_browser_login = True
     page_size = 25
-    #: Related fields of ``add_columns`` looked up across organizations: a transfer
-    #: may deliver into another organization's warehouse (issue 3: only the source
-    #: must be the user's own); the rule hooks still decide whether the write is allowed.
-    unscoped_related: tuple[str, ...] = ()
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
@@ -169,10 +160,6 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
         for name, field in self.add_model_schema.fields.items():
             if self.datamodel.is_filled_by_rules(name):
                 field.required = False
-        for name in self.unscoped_related:
-            field = self.add_model_schema.fields.get(name)
-            if isinstance(field, ExistingRelated):
-                field.unscoped = True
 
     @expose("/<pk>", methods=["GET"])
     @protect()

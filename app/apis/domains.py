@@ -84,7 +84,6 @@ class TransactionRestApi(LedgerActions, ABPartsRestApi):
     class_permission_name = "Transaction"
     datamodel = ABPartsInterface(m.Transaction)
     include_route_methods = APPEND_ONLY | {"reverse"}
-    unscoped_related = ("to_warehouse",)
     list_columns = ["id", "transaction_type", "part_id", "quantity", "unit_of_measure", "from_warehouse_id",
                     "to_warehouse_id", "machine_id", "performed_by_user_id", "transaction_date",
                     "requires_approval", "approval_status", "reversal_of_id", "reference_number"]

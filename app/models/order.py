@@ -44,6 +44,8 @@ class CustomerOrder(UUIDPrimaryKey, Timestamps, Model):
     oraseas_organization = relationship("Organization", foreign_keys=[oraseas_organization_id])
     ordered_by_user = relationship("PortalUser")
     items = relationship("CustomerOrderItem", back_populates="customer_order")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("customer_organization",)
 
     def __str__(self) -> str:
         org = self.customer_organization.name if self.customer_organization else "?"
@@ -71,6 +73,8 @@ class CustomerOrderItem(QuantityDisplay, UUIDPrimaryKey, Timestamps, Model):
 
     customer_order = relationship("CustomerOrder", back_populates="items")
     part = relationship("Part")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("part",)
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.part}"
@@ -124,6 +128,8 @@ class SupplierOrderItem(QuantityDisplay, UUIDPrimaryKey, Timestamps, Model):
 
     supplier_order = relationship("SupplierOrder", back_populates="items")
     part = relationship("Part")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("part",)
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.part}"

@@ -7,10 +7,10 @@ import io
 from flask import Response, abort, request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
-from sqlalchemy.orm import selectinload
 
 from ..security.roles import METHOD_PERMISSIONS
-from .interface import CheckedWrites
+from .choices import OnDemandChoices
+from .interface import CheckedWrites, LoadsShownRelations
 
 
 def format_datetime(value) -> str:
@@ -18,7 +18,7 @@ def format_datetime(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
 
 
-class ABPartsModelView(CheckedWrites, ModelView):
+class ABPartsModelView(OnDemandChoices, LoadsShownRelations, CheckedWrites, ModelView):
     """A generated admin screen of one ABParts domain.
 
     - Permissions: ``class_permission_name`` is the domain, and FAB's methods
@@ -27,6 +27,9 @@ class ABPartsModelView(CheckedWrites, ModelView):
       (a checked flush), so a refused write flashes the rule's message, the
       session is rolled back and nothing is saved.  Database error text is never shown.
     - Rows: what a user sees is decided by :mod:`app.scoping`, not here.
+    - Relations: form dropdowns and list filters offer rows on demand
+      (:mod:`app.views.choices`); a list page loads the relations it prints
+      with the page (:class:`~app.views.interface.LoadsShownRelations`).
     """
 
     method_permission_name = METHOD_PERMISSIONS
@@ -51,10 +54,8 @@ class ABPartsModelView(CheckedWrites, ModelView):
         get_filter_args(self._filters)
         order_column, order_direction = get_order_args().get(self.__class__.__name__, self.base_order or ("", ""))
         columns = list(self.list_columns)
-        model = self.datamodel.obj
-        query = self.datamodel.session.query(model).options(
-            *[selectinload(getattr(model, c)) for c in columns if self.datamodel.is_relation(c)]
-        )
+        # apply_all loads the list's relations with the rows (LoadsShownRelations).
+        query = self.datamodel.session.query(self.datamodel.obj)
         items = self.datamodel.apply_all(query, self._filters, order_column, order_direction).all()
 
         def cell(item, col):
