@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 from typing import Any
 
@@ -30,7 +31,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..errors import DomainError, translate_db_error
 from ..models.base import parse_uuid
-from ..models.types import UUIDType
+from ..models.types import TIMESTAMP_HELP, UUIDType, parse_timestamp
 from ..rules.users import ORGANIZATION_COLUMNS
 from ..scoping import current_actor, system
 from ..security.roles import METHOD_PERMISSIONS
@@ -90,8 +91,27 @@ def _strict_related(field):
     return field
 
 
+class Timestamp(fields.DateTime):
+    """A date-time in a payload; a date alone is that day at 00:00 UTC.
+
+    Reads what the screens' :class:`~app.views.fields.TimestampField` reads
+    (:func:`app.models.types.parse_timestamp`), so a client and a form agree;
+    anything else is refused with :data:`~app.models.types.TIMESTAMP_HELP`.
+    Loads an aware UTC datetime; dumps ISO 8601 with the offset, as before.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
+        if not isinstance(value, str):
+            raise ValidationError(TIMESTAMP_HELP)
+        try:
+            return parse_timestamp(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 class ExactDecimalConverter(Model2SchemaConverter):
-    """Quantities and money are exact Decimals, sent as strings; never rounded.
+    """Quantities and money are exact Decimals, sent as strings; never rounded;
+    date-times are :class:`Timestamp` fields.
 
     marshmallow's ``Decimal(places=3)`` would round 1.0005 to 1.000 silently;
     here the value reaches the rules untouched and one with more places than
@@ -111,6 +131,8 @@ class ExactDecimalConverter(Model2SchemaConverter):
             )
             exact.unique = getattr(field, "unique", False)
             return exact
+        if type(field) is fields.DateTime:
+            field.__class__ = Timestamp  # keeps what FAB set: required, allow_none, dump_only
         return _strict_related(field)
 
 

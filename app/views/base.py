@@ -8,9 +8,11 @@ from flask import Response, abort, flash, request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from sqlalchemy.orm import selectinload
+from wtforms import validators
 
 from ..errors import DomainError, flush_checked
 from ..security.roles import METHOD_PERMISSIONS
+from .fields import TimestampField
 from .interface import CheckedWrites
 
 
@@ -35,11 +37,34 @@ class ABPartsModelView(CheckedWrites, ModelView):
     list_template = "abparts/list.html"
 
     def __init__(self, **kwargs):
+        self._timestamp_fields()
         super().__init__(**kwargs)
         self.formatters_columns = dict(self.formatters_columns)
         for col in {*self.list_columns, *self.show_columns}:
             if col not in self.formatters_columns and self.datamodel.is_datetime(col):
                 self.formatters_columns[col] = format_datetime
+
+    def _timestamp_fields(self) -> None:
+        """Give every date-time column a :class:`~app.views.fields.TimestampField` in the add and edit forms.
+
+        Through FAB's documented ``add_form_extra_fields``/``edit_form_extra_fields``
+        (before FAB builds the forms); an extra field a view declares itself wins.
+        Label, description and the view's validators are the column's, as FAB
+        would give them; required unless the column is nullable or filled in by the rules.
+        """
+        label_columns = self.label_columns or {}
+        description_columns = self.description_columns or {}
+        validators_columns = self.validators_columns or {}
+
+        def field(col):
+            presence = validators.Optional() if self.datamodel.is_nullable(col) else validators.InputRequired()
+            return TimestampField(label_columns.get(col), [presence, *validators_columns.get(col, [])],
+                                  description=description_columns.get(col, ""),
+                                  default=self.datamodel.get_col_default(col))
+
+        columns = [col for col in self.datamodel.list_columns if self.datamodel.is_datetime(col)]
+        self.add_form_extra_fields = {**{c: field(c) for c in columns}, **(self.add_form_extra_fields or {})}
+        self.edit_form_extra_fields = {**{c: field(c) for c in columns}, **(self.edit_form_extra_fields or {})}
 
     @expose("/export/")
     @has_access
