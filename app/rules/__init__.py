@@ -35,6 +35,7 @@ def before_flush(session, _flush_context, _instances) -> None:
         organizations.check_machines(session, actor)
         organizations.check_parts(session)
         orders.check_customer_orders(session, actor)
+        orders.check_order_lines(session)
         users.check_users(session, actor)
         session.info["abparts_admin_check"] = users.organizations_losing_an_admin(session)
         new_transactions = ledger.process(session, actor)

@@ -1,5 +1,8 @@
-"""Rules on orders (seed 001 "customer_orders": orders placed by customers to Oraseas EE)."""
+"""Rules on orders (seed 001 "customer_orders": orders placed by customers to Oraseas EE;
+"customer_order_items", "supplier_order_items": their lines)."""
 from __future__ import annotations
+
+import decimal
 
 import sqlalchemy as sa
 from sqlalchemy import inspect
@@ -7,7 +10,13 @@ from sqlalchemy import inspect
 from .. import models as m
 from ..errors import RuleViolation
 from ..scoping import Actor
+from .ledger import check_quantity
 from .state import related
+
+#: The lines of customer and supplier orders.
+ORDER_LINES = (m.CustomerOrderItem, m.SupplierOrderItem)
+#: The seed's default quantity of an order line (``DEFAULT 1``).
+DEFAULT_LINE_QUANTITY = decimal.Decimal(1)
 
 
 def check_customer_orders(session, actor: Actor | None) -> None:
@@ -35,3 +44,28 @@ def check_customer_orders(session, actor: Actor | None) -> None:
             raise RuleViolation("Customer orders are placed by customer organizations.")
         if inspect(order).pending and actor is not None and actor.user_id is not None:
             order.ordered_by_user_id = actor.user_id
+
+
+def check_order_lines(session) -> None:
+    """An order line's quantity follows the ledger's unit rules; its price defaults to the part's.
+
+    The quantity is in the part's unit of measure, checked by
+    :func:`app.rules.ledger.check_quantity` as every stock movement is: greater
+    than zero, at most 3 decimal places (never rounded), whole units for
+    consumables.  Left out, it is the seed's default 1.  A ``unit_price`` left
+    empty is the part's ``unit_price`` (money, price currency) at the time of
+    the order; a price given is kept.
+
+    :raises RuleViolation: a line without a part.
+    :raises InvalidQuantity: the quantity breaks a unit rule (the message names it).
+    """
+    for line in (*session.new, *session.dirty):
+        if not isinstance(line, ORDER_LINES):
+            continue
+        part = related(session, line, "part", "part_id", m.Part)
+        if part is None:
+            raise RuleViolation("An order line needs a part.")
+        quantity = DEFAULT_LINE_QUANTITY if line.quantity is None else line.quantity
+        line.quantity = check_quantity(quantity, part)
+        if line.unit_price is None:
+            line.unit_price = part.unit_price

@@ -6,6 +6,10 @@ from .base import ABPartsModelView
 from .interface import ABPartsInterface
 
 _ITEM_LABELS = {"quantity_with_unit": "Quantity", "unit_price": "Unit price"}
+_ITEM_DESCRIPTIONS = {
+    "quantity": "In the part's unit of measure; whole units for consumables, up to 3 decimals for bulk.",
+    "unit_price": "Leave empty for the part's unit price.",
+}
 _ORDER_DATES = ["order_date", "expected_delivery_date", "actual_delivery_date"]
 
 
@@ -19,6 +23,7 @@ class CustomerOrderItemModelView(ABPartsModelView):
     show_columns = list_columns + ["created_at", "updated_at"]
     search_columns = ["customer_order", "part"]
     label_columns = _ITEM_LABELS
+    description_columns = _ITEM_DESCRIPTIONS
 
 
 class CustomerOrderModelView(ABPartsModelView):
@@ -49,6 +54,7 @@ class SupplierOrderItemModelView(ABPartsModelView):
     show_columns = list_columns + ["created_at", "updated_at"]
     search_columns = ["supplier_order", "part"]
     label_columns = _ITEM_LABELS
+    description_columns = _ITEM_DESCRIPTIONS
 
 
 class SupplierOrderModelView(ABPartsModelView):
