@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from app import models as m
 from app.models.types import TIMESTAMP_HELP
 
-from .conftest import csrf_token, get_one
+from .conftest import csrf_token, get_one, submit_form
 
 UTC = dt.timezone.utc
 DAY = "2026-12-03"
@@ -130,11 +130,8 @@ def test_an_offset_is_converted_to_utc(app, api_as):
 
 def test_a_value_that_is_no_date_is_refused_saying_what_to_enter(app, client_as, api_as):
     ids = _ids(app)
-    c = client_as("acme.admin")
-    page = c.get("/customerordermodelview/add").get_data(as_text=True)
-    resp = c.post("/customerordermodelview/add", data={
-        "csrf_token": csrf_token(page), "customer_organization": ids["acme"], "status": "Requested",
-        "order_date": "03/12/2026"})
+    resp = submit_form(client_as("acme.admin"), "/customerordermodelview/add", {
+        "customer_organization": ids["acme"], "status": "Requested", "order_date": "03/12/2026"})
     assert resp.status_code == 200 and TIMESTAMP_HELP in html.unescape(resp.get_data(as_text=True))
     resp = api_as("acme.admin").post("/api/v1/customer_order/", json={
         "customer_organization": ids["acme"], "status": "Requested", "order_date": "03/12/2026"})
@@ -146,12 +143,11 @@ def test_a_value_that_is_no_date_is_refused_saying_what_to_enter(app, client_as,
 def test_a_required_date_left_empty_is_refused_and_an_optional_one_may_be(app, client_as):
     ids = _ids(app)
     c = client_as("acme.admin")
-    page = c.get("/customerordermodelview/add").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "customer_organization": ids["acme"], "status": "Requested",
-            "order_date": "", "expected_delivery_date": ""}
-    assert "This field is required." in c.post("/customerordermodelview/add", data=data).get_data(as_text=True)
+    data = {"customer_organization": ids["acme"], "status": "Requested", "order_date": "",
+            "expected_delivery_date": ""}
+    assert "This field is required." in submit_form(c, "/customerordermodelview/add", data).get_data(as_text=True)
     assert _count(app, m.CustomerOrder) == 0
-    resp = c.post("/customerordermodelview/add", data={**data, "order_date": DAY}, follow_redirects=True)
+    resp = submit_form(c, "/customerordermodelview/add", {**data, "order_date": DAY}, follow_redirects=True)
     assert "Added Row" in resp.get_data(as_text=True)
     assert _stored(app, m.CustomerOrder, "order_date", DAY_AT_MIDNIGHT) == 1
 
