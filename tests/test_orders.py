@@ -2,13 +2,16 @@
 Oraseas EE; the lines of every order follow the ledger's unit rules."""
 import decimal
 import html
+import re
+import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from app import models as m
 
-from .conftest import csrf_token, get_one
+from .conftest import get_one, submit_form
+from .test_scoping import api_values, select_options
 
 D = decimal.Decimal
 
@@ -123,12 +126,11 @@ def test_order_lines_through_the_form_follow_the_unit_rules(app, api_as, client_
     ids, order = _order(app, api_as, kind)
     spec = ORDERS[kind]
     c = client_as(spec["user"])
-    page = c.get(f"/{spec['view']}/add").get_data(as_text=True)
 
     def line(part, quantity):
-        resp = c.post(f"/{spec['view']}/add", follow_redirects=True, data={
-            "csrf_token": csrf_token(page), spec["order"]: order, "part": ids[part], "quantity": quantity,
-            "unit_price": ""})
+        resp = submit_form(c, f"/{spec['view']}/add", {
+            spec["order"]: order, "part": ids[part], "quantity": quantity, "unit_price": ""},
+            follow_redirects=True)
         return html.unescape(resp.get_data(as_text=True))
 
     assert WHOLE_UNITS in line("con", "2.5")
@@ -136,3 +138,109 @@ def test_order_lines_through_the_form_follow_the_unit_rules(app, api_as, client_
     assert _lines(app, spec["model"]) == []
     assert "Added Row" in line("bulk", "2.5")
     assert _lines(app, spec["model"]) == [("BULK-1", D("2.5"), D("4.50"))]
+
+
+# --- who is named and offered: Oraseas EE's staff and the customer -------------------
+
+def _cells(page: str) -> list[list[str]]:
+    """The text cells of each row of a rendered list, tags stripped."""
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S)
+    return [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in rows]
+
+
+def _shown(page: str, label: str) -> str:
+    """The value a show page gives for ``label``."""
+    match = re.search(rf"<th[^>]*>{label}</th>\s*<td>(.*?)</td>", page, re.S)
+    assert match, f"no {label} on the page"
+    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
+
+
+def _order_form(client, customer: str, **kwargs):
+    """Submit the customer order add form: ``customer`` (an organization id), on 2026-12-03, Requested."""
+    return submit_form(client, "/customerordermodelview/add", {
+        "customer_organization": customer, "order_date": "2026-12-03", "status": "Requested"}, **kwargs)
+
+
+def _acme_order(app, api_as, order_date="2026-12-03") -> str:
+    resp = api_as("acme.admin").post("/api/v1/customer_order/", json={
+        "customer_organization": _ids(app)["acme"], "order_date": order_date, "status": "Requested"})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    return resp.get_json()["id"]
+
+
+def test_oraseas_staff_see_the_customer_of_every_order_they_receive(app, api_as, client_as):
+    order = _acme_order(app, api_as)
+    c = client_as("oraseas.admin")
+    listed = c.get("/customerordermodelview/list/").get_data(as_text=True)
+    row = next(cells for cells in _cells(listed) if "2026-12-03 00:00 UTC" in cells)
+    assert row[row.index("2026-12-03 00:00 UTC") + 1] == "Acme Aqua"  # the Customer column, not None
+    shown = c.get(f"/customerordermodelview/show/{order}").get_data(as_text=True)
+    assert _shown(shown, "Customer") == "Acme Aqua"
+    assert _shown(shown, "Supplied by") == "Oraseas EE"
+    # The customer sees whom it ordered from, though Oraseas EE is not in its scope.
+    assert _shown(client_as("acme.admin").get(f"/customerordermodelview/show/{order}").get_data(as_text=True),
+                  "Supplied by") == "Oraseas EE"
+    # The order's lines name it too.
+    api_as("acme.admin").post("/api/v1/customer_order_item/", json={
+        "customer_order": order, "part": _ids(app)["con"], "quantity": "2"})
+    lines = c.get("/customerorderitemmodelview/list/").get_data(as_text=True)
+    assert "Acme Aqua 2026-12-03 (Requested)" in html.unescape(lines)
+    # Only the name: Acme Aqua itself stays out of Oraseas EE's scope.
+    orgs = api_as("oraseas.admin").get("/api/v1/organization/").get_json()["result"]
+    assert "Acme Aqua" not in {o["name"] for o in orgs}
+
+
+def test_the_customer_dropdown_offers_customers_only_and_a_customer_only_itself(app, client_as, api_as):
+    for user, offered in [("oraseas.admin", {"Acme Aqua", "Beta Fish"}), ("superadmin", {"Acme Aqua", "Beta Fish"}),
+                          ("acme.admin", {"Acme Aqua"})]:
+        page = client_as(user).get("/customerordermodelview/add").get_data(as_text=True)
+        # No supplier (Acme Supplies), no Oraseas EE or BossAqua.
+        assert set(select_options(page, "customer_organization").values()) == offered, user
+        info = api_as(user).get("/api/v1/customer_order/_info").get_json()
+        assert api_values(info, "add_columns", "customer_organization") == offered, user
+
+
+def test_oraseas_staff_place_an_order_on_behalf_of_a_customer(app, client_as, api_as):
+    ids = _ids(app)
+    c = client_as("oraseas.admin")
+    resp = _order_form(c, ids["beta"], follow_redirects=True)
+    assert "Added Row" in resp.get_data(as_text=True)
+    resp = api_as("oraseas.admin").post("/api/v1/customer_order/", json={
+        "customer_organization": ids["acme"], "order_date": "2026-12-04", "status": "Requested"})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    with app.app_context():
+        orders = sa.select(m.CustomerOrder).order_by(m.CustomerOrder.order_date)
+        from app.extensions import db
+        assert [(str(o.customer_organization_id), str(o.oraseas_organization_id))
+                for o in db.session.execute(orders).scalars()] == [(ids["beta"], ids["oraseas"]),
+                                                                  (ids["acme"], ids["oraseas"])]
+    # A supplier is no customer, whatever the form or payload says.
+    with app.app_context():
+        supplier = str(get_one(m.Organization, name="Acme Supplies").id)
+    refused = api_as("oraseas.admin").post("/api/v1/customer_order/", json={
+        "customer_organization": supplier, "order_date": "2026-12-05", "status": "Requested"})
+    assert refused.status_code == 422
+    forged = _order_form(c, supplier)
+    assert forged.status_code == 200 and "This field is required." in forged.get_data(as_text=True)  # not offered
+    assert api_as("superadmin").get("/api/v1/customer_order/").get_json()["count"] == 2
+
+
+def test_the_edit_form_keeps_the_orders_customer_for_oraseas_staff(app, client_as):
+    ids = _ids(app)
+    c = client_as("oraseas.admin")
+    _order_form(c, ids["beta"])
+    with app.app_context():
+        order = str(get_one(m.CustomerOrder, customer_organization_id=uuid.UUID(ids["beta"])).id)
+    edit = c.get(f"/customerordermodelview/edit/{order}").get_data(as_text=True)
+    # Beta Fish is selected, not the first choice (Acme Aqua) a browser would fall back to.
+    assert re.search(rf'<option selected value="{ids["beta"]}">Beta Fish</option>', edit)
+
+
+def test_a_customer_cannot_order_for_another_customer_on_the_form(app, client_as):
+    ids = _ids(app)
+    resp = _order_form(client_as("acme.admin"), ids["beta"])
+    assert resp.status_code == 200 and "This field is required." in resp.get_data(as_text=True)  # not offered
+    with app.app_context():
+        from app.extensions import db
+        assert db.session.execute(sa.select(sa.func.count()).select_from(m.CustomerOrder)).scalar_one() == 0

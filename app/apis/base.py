@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Callable
 
 import prison
 from flask import request
@@ -32,7 +32,7 @@ from werkzeug.exceptions import BadRequest
 from ..errors import DomainError, translate_db_error
 from ..models.base import parse_uuid
 from ..models.types import TIMESTAMP_HELP, UUIDType, parse_timestamp
-from ..rules.users import ORGANIZATION_COLUMNS
+from ..rules.users import own_organization_columns
 from ..scoping import current_actor, system
 from ..security.roles import METHOD_PERMISSIONS
 from ..views.interface import CheckedWrites
@@ -49,11 +49,15 @@ class ExistingRelated(Related):
     id (which then trips over an unrelated rule, or is inserted); here an
     unknown, malformed or out-of-scope id is refused with the field named.
     The lookup runs through the scoped session, so another organization's row
-    is "not found", exactly like a missing one.
+    is "not found", exactly like a missing one - unless the field is unscoped or
+    the row is among the field's ``choices``.
     """
 
     #: Look the row up across organizations (see ``ABPartsRestApi.unscoped_related``).
     unscoped = False
+    #: A function listing rows this field accepts beyond the visible ones
+    #: (see ``ABPartsRestApi.related_choices``).
+    choices: Callable[[], list] | None = None
 
     def _key(self, value):
         column = self.related_keys[0].columns[0]
@@ -77,6 +81,8 @@ class ExistingRelated(Related):
             raise ValidationError(f"{value!r} is not a valid {name} id.")
         with system() if self.unscoped else contextlib.nullcontext():
             obj = self.session.get(self.related_model, key)
+        if obj is None and self.choices is not None:
+            obj = next((row for row in self.choices() if row.id == key), None)
         if obj is None:
             raise ValidationError(f"There is no {name} with id {value}.")
         return obj
@@ -181,6 +187,11 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
     #: may deliver into another organization's warehouse (issue 3: only the source
     #: must be the user's own); the rule hooks still decide whether the write is allowed.
     unscoped_related: tuple[str, ...] = ()
+    #: Related fields that also accept the rows a function lists, out of scope or
+    #: not, and offer those in ``/_info``: the function of the screen's dropdown
+    #: (a customer order's customer: ``rules.orders.orderable_customers``).  The
+    #: rule hooks still decide whether the write is allowed.
+    related_choices: dict[str, Callable[[], list]] = {}
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
@@ -193,6 +204,11 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
             field = self.add_model_schema.fields.get(name)
             if isinstance(field, ExistingRelated):
                 field.unscoped = True
+        for name, choices in self.related_choices.items():
+            for schema in (self.add_model_schema, self.edit_model_schema):
+                field = schema.fields.get(name)
+                if isinstance(field, ExistingRelated):
+                    field.choices = choices
 
     @expose("/<pk>", methods=["GET"])
     @protect()
@@ -240,6 +256,13 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
             info["type"] = "Related"  # ``/_info`` keeps FAB's type name for clients
         return info
 
+    def _get_list_related_field(self, field, filter_rel_field, page=None, page_size=None):
+        # A field with its own choices offers them, in FAB's shape, all on one page.
+        if isinstance(field, ExistingRelated) and field.choices is not None:
+            rows = field.choices()
+            return len(rows), [{"id": str(row.id), "value": str(row)} for row in rows]
+        return super()._get_list_related_field(field, filter_rel_field, page=page, page_size=page_size)
+
     def create_blueprint(self, appbuilder, *args, **kwargs):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
         blueprint.before_request(self._check_query_string)
@@ -286,7 +309,7 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
         if actor is None or not actor.is_restricted or actor.organization_id is None:
             return
         body = request.get_json(silent=True)
-        for column in ORGANIZATION_COLUMNS.get(self.datamodel.obj, ()):
+        for column in own_organization_columns(self.datamodel.obj, actor):
             for key in (column, column[: -len("_id")]):
                 if key in body:
                     body[key] = str(actor.organization_id)

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from .. import models as m
 from ..errors import RuleViolation
-from ..scoping import Actor
+from ..scoping import Actor, current_actor, system
 from .ledger import check_quantity
 from .state import related
 
@@ -19,11 +19,42 @@ ORDER_LINES = (m.CustomerOrderItem, m.SupplierOrderItem)
 DEFAULT_LINE_QUANTITY = decimal.Decimal(1)
 
 
+def orderable_customers() -> list[m.Organization]:
+    """The customer organizations the acting user may place a customer order for.
+
+    What the customer dropdown of the order screens offers and the customer ids
+    the REST API accepts:
+
+    - Oraseas EE's staff (orders are addressed to Oraseas EE, which takes them
+      on behalf of its customers), Super Admins, Auditors, and code acting as
+      nobody: every customer organization;
+    - anyone else: its own organization when that is a customer, else none.
+
+    Read across organizations (:func:`app.scoping.system`): scoping still shows
+    Oraseas EE's staff no row of a customer organization; they get this list of
+    customers to choose from, and each order's customer name through the order
+    (``CustomerOrder.customer_organization_name``), nothing more.  Suppliers are
+    never offered: orders are placed by customers.
+
+    :returns: :class:`~app.models.Organization` rows, by name.
+    """
+    actor = current_actor()
+    org = m.Organization
+    stmt = sa.select(org).where(org.organization_type == m.OrganizationType.customer).order_by(org.name)
+    if actor is not None and actor.is_restricted and not actor.is_oraseas_staff:
+        stmt = stmt.where(org.id == actor.organization_id)
+    with system():
+        return list(m.db_session().execute(stmt).scalars())
+
+
 def check_customer_orders(session, actor: Actor | None) -> None:
     """A customer order is placed by a customer organization and addressed to Oraseas EE.
 
     The supplying organization is always Oraseas EE (filled in, whatever the
     form or payload said); a new order records the acting user as its orderer.
+    Which customer an actor may order for: :func:`orderable_customers` (a
+    customer's own users are held to their organization by
+    :func:`app.rules.users.assign_own_organization` and ``check_organization_change``).
 
     :raises RuleViolation: when the ordering organization is not a customer,
         or no Oraseas EE organization exists.
