@@ -174,3 +174,15 @@ def _count(app, model) -> int:
         n = db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
         db.session.remove()
     return n
+
+
+def test_the_pickers_leave_a_typed_date_time_alone(app, client_as, api_as):
+    """FAB's picker would rewrite a typed time or a stored date-time to today's date on blur
+    (bootstrap-datepicker's forceParse, checked in Chromium); the add and edit pages turn that off."""
+    ids = _ids(app)
+    created = api_as("acme.admin").post("/api/v1/customer_order/", json={
+        "customer_organization": ids["acme"], "status": "Requested", "order_date": MOMENT}).get_json()["id"]
+    c = client_as("acme.admin")
+    for url in ("/customerordermodelview/add", f"/customerordermodelview/edit/{created}"):
+        page = c.get(url).get_data(as_text=True)
+        assert page.index("forceParse: false") > page.index("js/ab.js"), url  # after FAB's own start-up

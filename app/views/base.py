@@ -35,6 +35,9 @@ class ABPartsModelView(CheckedWrites, ModelView):
     method_permission_name = METHOD_PERMISSIONS
     page_size = 25
     list_template = "abparts/list.html"
+    #: FAB's add and edit pages, with the date pickers leaving typed text alone (``date_picker.html``).
+    add_template = "abparts/add.html"
+    edit_template = "abparts/edit.html"
 
     def __init__(self, **kwargs):
         self._timestamp_fields()
