@@ -223,6 +223,16 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def submit_form(client, url: str, data: dict, **kwargs):
+    """Open the form at ``url`` and submit ``data`` with the form's CSRF token, as a browser does.
+
+    :param kwargs: passed to ``client.post`` (``follow_redirects=True`` ...).
+    :returns: the response to the POST.
+    """
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
 @pytest.fixture
 def client_as(app):
     """``client_as("acme.admin")``: a test client logged in through the real login form."""

@@ -7,9 +7,11 @@ import io
 from flask import Response, abort, request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
+from wtforms import validators
 
 from ..security.roles import METHOD_PERMISSIONS
 from .choices import OnDemandChoices
+from .fields import TimestampField
 from .interface import CheckedWrites, LoadsShownRelations
 
 
@@ -35,13 +37,39 @@ class ABPartsModelView(OnDemandChoices, LoadsShownRelations, CheckedWrites, Mode
     method_permission_name = METHOD_PERMISSIONS
     page_size = 25
     list_template = "abparts/list.html"
+    #: FAB's add and edit pages, with the date pickers leaving typed text alone (``date_picker.html``).
+    add_template = "abparts/add.html"
+    edit_template = "abparts/edit.html"
 
     def __init__(self, **kwargs):
+        self._timestamp_fields()
         super().__init__(**kwargs)
         self.formatters_columns = dict(self.formatters_columns)
         for col in {*self.list_columns, *self.show_columns}:
             if col not in self.formatters_columns and self.datamodel.is_datetime(col):
                 self.formatters_columns[col] = format_datetime
+
+    def _timestamp_fields(self) -> None:
+        """Give every date-time column a :class:`~app.views.fields.TimestampField` in the add and edit forms.
+
+        Through FAB's documented ``add_form_extra_fields``/``edit_form_extra_fields``
+        (before FAB builds the forms); an extra field a view declares itself wins.
+        Label, description and the view's validators are the column's, as FAB
+        would give them; required unless the column is nullable or filled in by the rules.
+        """
+        label_columns = self.label_columns or {}
+        description_columns = self.description_columns or {}
+        validators_columns = self.validators_columns or {}
+
+        def field(col):
+            presence = validators.Optional() if self.datamodel.is_nullable(col) else validators.InputRequired()
+            return TimestampField(label_columns.get(col), [presence, *validators_columns.get(col, [])],
+                                  description=description_columns.get(col, ""),
+                                  default=self.datamodel.get_col_default(col))
+
+        columns = [col for col in self.datamodel.list_columns if self.datamodel.is_datetime(col)]
+        self.add_form_extra_fields = {**{c: field(c) for c in columns}, **(self.add_form_extra_fields or {})}
+        self.edit_form_extra_fields = {**{c: field(c) for c in columns}, **(self.edit_form_extra_fields or {})}
 
     @expose("/export/")
     @has_access
