@@ -78,6 +78,8 @@ class Config:
     AUTH_ROLE_PUBLIC = "Public"
     AUTH_USER_REGISTRATION = False
     FAB_ADD_SECURITY_API = False
+    # FAB's page frame plus the portal's scripts (relation choices on demand).
+    FAB_BASE_TEMPLATE = "abparts/base.html"
     BABEL_DEFAULT_LOCALE = "en"
     # FAB resolves this relative to the app package: point it at the top-level folder.
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")

@@ -14,6 +14,15 @@ loads).  :data:`SCOPE_RULES` says how each model reaches its organization;
 :data:`UNSCOPED_MODELS` lists the shared tables.  ``tests/test_scoping.py``
 fails when a model is in neither.
 
+Two deliberate, narrow exceptions, both about customer orders (which a
+customer places and Oraseas EE receives): whoever sees an order sees the names
+of both parties (``CustomerOrder.customer_organization_name`` and
+``oraseas_organization_name``, Core subqueries read with the order row, which
+this rule does not narrow), and Oraseas EE's staff choose among every customer
+organization when they place an order on a customer's behalf
+(:func:`app.rules.orders.orderable_customers`).  Neither opens any other row of
+those organizations.
+
 Who is acting: the security manager calls :func:`establish` when it loads the
 user of a request (session cookie or JWT).  Outside a request (commands, seed
 data, tests) nobody is acting and nothing is filtered, unless code runs inside
@@ -62,12 +71,14 @@ class Actor:
     :ivar roles: names of the user's roles.
     :ivar visible_organization_ids: the organizations whose rows are shown, or
         ``None`` for all of them (Super Admin or Auditor without a switcher choice).
+    :ivar organization_type: the type of the user's own organization.
     """
 
     user_id: int | None
     organization_id: uuid.UUID | None
     roles: frozenset[str] = field(default_factory=frozenset)
     visible_organization_ids: tuple[uuid.UUID, ...] | None = None
+    organization_type: m.OrganizationType | None = None
 
     @property
     def is_super_admin(self) -> bool:
@@ -82,6 +93,11 @@ class Actor:
     def is_restricted(self) -> bool:
         """Confined to its own organization's family, for reads and writes."""
         return not self.sees_all_organizations
+
+    @property
+    def is_oraseas_staff(self) -> bool:
+        """A user of Oraseas EE: customer orders are addressed to it (see :mod:`app.rules.orders`)."""
+        return self.organization_type == m.OrganizationType.oraseas_ee
 
     @property
     def is_read_only(self) -> bool:
@@ -112,12 +128,13 @@ def actor_for(user, selected_organization_id: uuid.UUID | None = None) -> Actor:
     """
     with system():
         roles = frozenset(role.name for role in user.roles)
+        organization = getattr(user, "organization", None)
     org_id = getattr(user, "organization_id", None)
     if roles & ALL_ORGANIZATION_ROLES:
         visible = organization_family(selected_organization_id) if selected_organization_id else None
     else:
         visible = organization_family(org_id) if org_id else ()
-    return Actor(user.id, org_id, roles, visible)
+    return Actor(user.id, org_id, roles, visible, organization.organization_type if organization else None)
 
 
 def establish(user) -> Actor | None:

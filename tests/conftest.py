@@ -223,6 +223,16 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def submit_form(client, url: str, data: dict, **kwargs):
+    """Open the form at ``url`` and submit ``data`` with the form's CSRF token, as a browser does.
+
+    :param kwargs: passed to ``client.post`` (``follow_redirects=True`` ...).
+    :returns: the response to the POST.
+    """
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
 @pytest.fixture
 def client_as(app):
     """``client_as("acme.admin")``: a test client logged in through the real login form."""
@@ -279,3 +289,14 @@ def get_one(model, **where):
 
     with system():
         return db.session.execute(sa.select(model).filter_by(**where)).scalar_one()
+
+
+def choices(client, view: str, kind: str, column: str, q: str = "", page: int = 1) -> dict[str, str]:
+    """``{text: id}`` of one page of a relation field's on-demand choices (``/<view>/choices/...``).
+
+    :param view: the screen's route base without slashes, e.g. ``"transactionmodelview"``.
+    :param kind: ``add``, ``edit`` or ``search``.
+    """
+    resp = client.get(f"/{view}/choices/{kind}/{column}", query_string={"q": q, "page": page})
+    assert resp.status_code == 200, resp.status_code
+    return {row["text"]: row["id"] for row in resp.get_json()["results"]}

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from app import models as m
 
-from .conftest import csrf_token
+from .conftest import choices, csrf_token
 
 # --- the matrix ---------------------------------------------------------------------
 #
@@ -230,8 +230,7 @@ def test_a_user_added_on_the_form_logs_in_with_a_hashed_password(app, client_as)
 
     c = client_as("acme.admin")
     form = c.get("/users/add").get_data(as_text=True)
-    org_id = re.search(r'<select[^>]*name="organization"[^>]*>.*?<option[^>]*value="([^"]+)"[^>]*>Acme Aqua',
-                       form, re.S).group(1)
+    org_id = choices(c, "users", "add", "organization", q="Acme Aqua")["Acme Aqua"]
     user_role = re.search(r'<option value="(\d+)">User</option>', form).group(1)
     resp = c.post("/users/add", data={
         "csrf_token": csrf_token(form), "first_name": "New", "last_name": "Hire", "username": "acme.new",
@@ -249,7 +248,7 @@ def test_a_user_added_on_the_form_logs_in_with_a_hashed_password(app, client_as)
 def test_the_user_form_requires_a_role(app, client_as):
     c = client_as("acme.admin")
     form = c.get("/users/add").get_data(as_text=True)
-    org_id = re.search(r'<option[^>]*value="([^"]+)"[^>]*>Acme Aqua', form).group(1)
+    org_id = choices(c, "users", "add", "organization", q="Acme Aqua")["Acme Aqua"]
     resp = c.post("/users/add", data={
         "csrf_token": csrf_token(form), "first_name": "No", "last_name": "Role", "username": "acme.norole",
         "email": "acme.norole@example.test", "organization": org_id, "user_status": "active", "active": "y",

@@ -1,7 +1,19 @@
-"""Customer orders: placed by a customer organization, always addressed to Oraseas EE."""
+"""Orders: customer orders are placed by a customer organization and always addressed to
+Oraseas EE; the lines of every order follow the ledger's unit rules."""
+import decimal
+import html
+import re
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
 from app import models as m
 
-from .conftest import get_one
+from .conftest import get_one, submit_form
+from .test_scoping import api_values, select_options
+
+D = decimal.Decimal
 
 
 def _ids(app):
@@ -11,6 +23,7 @@ def _ids(app):
             "beta": str(get_one(m.Organization, name="Beta Fish").id),
             "oraseas": str(get_one(m.Organization, name="Oraseas EE").id),
             "con": str(get_one(m.Part, part_number="CON-1").id),
+            "bulk": str(get_one(m.Part, part_number="BULK-1").id),
         }
 
 
@@ -43,3 +56,191 @@ def test_orders_are_placed_only_by_customer_organizations(app, api_as):
     assert "placed by customer organizations" in resp.get_json()["message"]
     count = api_as("superadmin").get("/api/v1/customer_order/").get_json()["count"]
     assert count == 0
+
+
+# --- order lines: the ledger's unit rules, the part's price ------------------------
+
+WHOLE_UNITS = "CON-1 is a consumable counted in whole pieces; 2.5 is not a whole number."
+THREE_PLACES = "may have at most 3 decimal places; 1.0005 has more."
+#: Per kind of order: who orders, the order's API resource and a valid order, the line's resource and screen.
+ORDERS = {
+    "customer": dict(user="acme.admin", order="customer_order", line="customer_order_item",
+                     view="customerorderitemmodelview", model=m.CustomerOrderItem,
+                     fields=lambda ids: {"customer_organization": ids["acme"], "status": "Requested"}),
+    "supplier": dict(user="oraseas.admin", order="supplier_order", line="supplier_order_item",
+                     view="supplierorderitemmodelview", model=m.SupplierOrderItem,
+                     fields=lambda ids: {"ordering_organization": ids["oraseas"], "supplier_name": "Nets Ltd",
+                                         "status": "Pending"}),
+}
+
+
+def _order(app, api_as, kind) -> tuple[dict, str]:
+    """Ids of the base data and the id of a new order of ``kind`` (made through the API)."""
+    ids, spec = _ids(app), ORDERS[kind]
+    resp = api_as(spec["user"]).post(f"/api/v1/{spec['order']}/", json={
+        **spec["fields"](ids), "order_date": "2026-12-03"})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    return ids, resp.get_json()["id"]
+
+
+def _lines(app, model) -> list[tuple]:
+    """``(part number, quantity, unit price)`` of every line of ``model`` (read unscoped)."""
+    from app.extensions import db
+    from app.scoping import system
+
+    with app.app_context(), system():
+        rows = [(line.part.part_number, line.quantity, line.unit_price)
+                for line in db.session.execute(sa.select(model)).scalars()]
+        db.session.remove()
+    return sorted(rows)
+
+
+@pytest.mark.parametrize("kind", list(ORDERS))
+def test_order_lines_through_the_api_follow_the_unit_rules(app, api_as, kind):
+    ids, order = _order(app, api_as, kind)
+    spec = ORDERS[kind]
+    api = api_as(spec["user"])
+    key = spec["order"]
+
+    def line(part, quantity, **extra):
+        return api.post(f"/api/v1/{spec['line']}/", json={key: order, "part": ids[part], "quantity": quantity,
+                                                           **extra})
+
+    refused = line("con", "2.5")
+    assert refused.status_code == 422 and refused.get_json()["message"] == WHOLE_UNITS
+    refused = line("bulk", "1.0005")
+    assert refused.status_code == 422 and THREE_PLACES in refused.get_json()["message"]
+    assert _lines(app, spec["model"]) == []  # nothing saved, nothing rounded
+    assert line("bulk", "2.5").status_code == 201
+    assert line("con", "3", unit_price="9.20").status_code == 201
+    # The prices: the part's when left empty (BULK-1 costs 4.50), the one given otherwise.
+    assert _lines(app, spec["model"]) == [("BULK-1", D("2.5"), D("4.50")), ("CON-1", D(3), D("9.20"))]
+    created = api.get(f"/api/v1/{spec['line']}/").get_json()["result"]
+    con_line = next(r["id"] for r in created if r["part_id"] == ids["con"])
+    changed = api.put(f"/api/v1/{spec['line']}/{con_line}", json={"quantity": "2.5"})
+    assert changed.status_code == 422 and changed.get_json()["message"] == WHOLE_UNITS
+
+
+@pytest.mark.parametrize("kind", list(ORDERS))
+def test_order_lines_through_the_form_follow_the_unit_rules(app, api_as, client_as, kind):
+    ids, order = _order(app, api_as, kind)
+    spec = ORDERS[kind]
+    c = client_as(spec["user"])
+
+    def line(part, quantity):
+        resp = submit_form(c, f"/{spec['view']}/add", {
+            spec["order"]: order, "part": ids[part], "quantity": quantity, "unit_price": ""},
+            follow_redirects=True)
+        return html.unescape(resp.get_data(as_text=True))
+
+    assert WHOLE_UNITS in line("con", "2.5")
+    assert THREE_PLACES in line("bulk", "1.0005")
+    assert _lines(app, spec["model"]) == []
+    assert "Added Row" in line("bulk", "2.5")
+    assert _lines(app, spec["model"]) == [("BULK-1", D("2.5"), D("4.50"))]
+
+
+# --- who is named and offered: Oraseas EE's staff and the customer -------------------
+
+def _cells(page: str) -> list[list[str]]:
+    """The text cells of each row of a rendered list, tags stripped."""
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S)
+    return [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in rows]
+
+
+def _shown(page: str, label: str) -> str:
+    """The value a show page gives for ``label``."""
+    match = re.search(rf"<th[^>]*>{label}</th>\s*<td>(.*?)</td>", page, re.S)
+    assert match, f"no {label} on the page"
+    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
+
+
+def _order_form(client, customer: str, **kwargs):
+    """Submit the customer order add form: ``customer`` (an organization id), on 2026-12-03, Requested."""
+    return submit_form(client, "/customerordermodelview/add", {
+        "customer_organization": customer, "order_date": "2026-12-03", "status": "Requested"}, **kwargs)
+
+
+def _acme_order(app, api_as, order_date="2026-12-03") -> str:
+    resp = api_as("acme.admin").post("/api/v1/customer_order/", json={
+        "customer_organization": _ids(app)["acme"], "order_date": order_date, "status": "Requested"})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    return resp.get_json()["id"]
+
+
+def test_oraseas_staff_see_the_customer_of_every_order_they_receive(app, api_as, client_as):
+    order = _acme_order(app, api_as)
+    c = client_as("oraseas.admin")
+    listed = c.get("/customerordermodelview/list/").get_data(as_text=True)
+    row = next(cells for cells in _cells(listed) if "2026-12-03 00:00 UTC" in cells)
+    assert row[row.index("2026-12-03 00:00 UTC") + 1] == "Acme Aqua"  # the Customer column, not None
+    shown = c.get(f"/customerordermodelview/show/{order}").get_data(as_text=True)
+    assert _shown(shown, "Customer") == "Acme Aqua"
+    assert _shown(shown, "Supplied by") == "Oraseas EE"
+    # The customer sees whom it ordered from, though Oraseas EE is not in its scope.
+    assert _shown(client_as("acme.admin").get(f"/customerordermodelview/show/{order}").get_data(as_text=True),
+                  "Supplied by") == "Oraseas EE"
+    # The order's lines name it too.
+    api_as("acme.admin").post("/api/v1/customer_order_item/", json={
+        "customer_order": order, "part": _ids(app)["con"], "quantity": "2"})
+    lines = c.get("/customerorderitemmodelview/list/").get_data(as_text=True)
+    assert "Acme Aqua 2026-12-03 (Requested)" in html.unescape(lines)
+    # Only the name: Acme Aqua itself stays out of Oraseas EE's scope.
+    orgs = api_as("oraseas.admin").get("/api/v1/organization/").get_json()["result"]
+    assert "Acme Aqua" not in {o["name"] for o in orgs}
+
+
+def test_the_customer_dropdown_offers_customers_only_and_a_customer_only_itself(app, client_as, api_as):
+    for user, offered in [("oraseas.admin", {"Acme Aqua", "Beta Fish"}), ("superadmin", {"Acme Aqua", "Beta Fish"}),
+                          ("acme.admin", {"Acme Aqua"})]:
+        page = client_as(user).get("/customerordermodelview/add").get_data(as_text=True)
+        # No supplier (Acme Supplies), no Oraseas EE or BossAqua.
+        assert set(select_options(page, "customer_organization").values()) == offered, user
+        info = api_as(user).get("/api/v1/customer_order/_info").get_json()
+        assert api_values(info, "add_columns", "customer_organization") == offered, user
+
+
+def test_oraseas_staff_place_an_order_on_behalf_of_a_customer(app, client_as, api_as):
+    ids = _ids(app)
+    c = client_as("oraseas.admin")
+    resp = _order_form(c, ids["beta"], follow_redirects=True)
+    assert "Added Row" in resp.get_data(as_text=True)
+    resp = api_as("oraseas.admin").post("/api/v1/customer_order/", json={
+        "customer_organization": ids["acme"], "order_date": "2026-12-04", "status": "Requested"})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    with app.app_context():
+        orders = sa.select(m.CustomerOrder).order_by(m.CustomerOrder.order_date)
+        from app.extensions import db
+        assert [(str(o.customer_organization_id), str(o.oraseas_organization_id))
+                for o in db.session.execute(orders).scalars()] == [(ids["beta"], ids["oraseas"]),
+                                                                  (ids["acme"], ids["oraseas"])]
+    # A supplier is no customer, whatever the form or payload says.
+    with app.app_context():
+        supplier = str(get_one(m.Organization, name="Acme Supplies").id)
+    refused = api_as("oraseas.admin").post("/api/v1/customer_order/", json={
+        "customer_organization": supplier, "order_date": "2026-12-05", "status": "Requested"})
+    assert refused.status_code == 422
+    forged = _order_form(c, supplier)
+    assert forged.status_code == 200 and "This field is required." in forged.get_data(as_text=True)  # not offered
+    assert api_as("superadmin").get("/api/v1/customer_order/").get_json()["count"] == 2
+
+
+def test_the_edit_form_keeps_the_orders_customer_for_oraseas_staff(app, client_as):
+    ids = _ids(app)
+    c = client_as("oraseas.admin")
+    _order_form(c, ids["beta"])
+    with app.app_context():
+        order = str(get_one(m.CustomerOrder, customer_organization_id=uuid.UUID(ids["beta"])).id)
+    edit = c.get(f"/customerordermodelview/edit/{order}").get_data(as_text=True)
+    # Beta Fish is selected, not the first choice (Acme Aqua) a browser would fall back to.
+    assert re.search(rf'<option selected value="{ids["beta"]}">Beta Fish</option>', edit)
+
+
+def test_a_customer_cannot_order_for_another_customer_on_the_form(app, client_as):
+    ids = _ids(app)
+    resp = _order_form(client_as("acme.admin"), ids["beta"])
+    assert resp.status_code == 200 and "This field is required." in resp.get_data(as_text=True)  # not offered
+    with app.app_context():
+        from app.extensions import db
+        assert db.session.execute(sa.select(sa.func.count()).select_from(m.CustomerOrder)).scalar_one() == 0

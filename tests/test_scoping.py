@@ -27,7 +27,7 @@ from app import models as m
 from app import scoping
 from app.views.interface import ABPartsInterface
 
-from .conftest import csrf_token, get_one
+from .conftest import choices, csrf_token, get_one
 
 # --- helpers --------------------------------------------------------------------
 
@@ -326,20 +326,18 @@ def test_customer_admin_sees_only_own_rows_in_lists_counts_dropdowns_and_info(ap
         assert {r["serial_number"] for r in machines["result"]} == {"SN-ACME-1"}
 
     with subtests.test("add forms' related-field choices"):
-        warehouse_form = c.get("/warehousemodelview/add").get_data(as_text=True)
-        assert set(select_options(warehouse_form, "organization").values()) == own_family
-        inventory_form = c.get("/inventorymodelview/add").get_data(as_text=True)
-        assert set(select_options(inventory_form, "warehouse").values()) == own_warehouses
+        assert set(choices(c, "warehousemodelview", "add", "organization")) == own_family
+        assert set(choices(c, "inventorymodelview", "add", "warehouse")) == own_warehouses
+        assert set(choices(c, "users", "add", "organization")) == own_family
         user_form = c.get("/users/add").get_data(as_text=True)
-        assert set(select_options(user_form, "organization").values()) == own_family
         assert set(select_options(user_form, "roles").values()) == {"Admin", "User"}
-        usage_form = c.get("/partusagemodelview/add").get_data(as_text=True)
-        assert set(select_options(usage_form, "machine").values()) == {"Machine SN-ACME-1 (SN-ACME-1)"}
+        assert set(choices(c, "partusagemodelview", "add", "machine")) == {"Machine SN-ACME-1 (SN-ACME-1)"}
 
     with subtests.test("list search filters' choices"):
         html = c.get("/inventorymodelview/list/").get_data(as_text=True)
         assert "Acme Main (Acme Aqua)" in html
         assert "Beta Main" not in html and "Central (Oraseas EE)" not in html
+        assert set(choices(c, "inventorymodelview", "search", "warehouse")) == own_warehouses
 
     with subtests.test("FAB's /_info related values"):
         info = api.get("/api/v1/warehouse/_info").get_json()
@@ -488,8 +486,7 @@ def test_staff_see_every_organization(app, client_as, api_as, subtests):
             assert list_names(html, ALL_WAREHOUSES) == ALL_WAREHOUSES
     with subtests.test("super admin's add forms offer every organization and role"):
         c = client_as("superadmin")
-        assert set(select_options(c.get("/warehousemodelview/add").get_data(as_text=True),
-                                  "organization").values()) == ALL_ORGANIZATIONS
+        assert set(choices(c, "warehousemodelview", "add", "organization")) == ALL_ORGANIZATIONS
         roles = set(select_options(c.get("/users/add").get_data(as_text=True), "roles").values())
         assert {"Super Admin", "Auditor", "Admin", "User"} <= roles
 

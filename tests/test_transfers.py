@@ -235,8 +235,13 @@ def test_within_one_organization_a_transfer_may_be_done_in_one_step_between_neve
     oraseas = api_as("oraseas.admin")
     resp = create(oraseas, w, dest="Acme Main", in_one_step=True)
     assert resp.status_code == 422 and "dispatch and receipt" in resp.get_json()["message"]
-    # ... and not as a bare ledger transfer either.
+    # ... and not as a bare ledger transfer either: the customer's warehouse is no destination
+    # of a ledger row (the rule says why when the user does see both warehouses).
     resp = oraseas.post("/api/v1/transaction/", json={
+        "transaction_type": "transfer", "part": w["CON-1"], "quantity": "1",
+        "from_warehouse": w["Central"], "to_warehouse": w["Acme Main"]})
+    assert resp.status_code == 422 and "to_warehouse" in resp.get_json()["message"]
+    resp = api_as("superadmin").post("/api/v1/transaction/", json={
         "transaction_type": "transfer", "part": w["CON-1"], "quantity": "1",
         "from_warehouse": w["Central"], "to_warehouse": w["Acme Main"]})
     assert resp.status_code == 422 and "dispatch and receipt" in resp.get_json()["message"]

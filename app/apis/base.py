@@ -1,9 +1,9 @@
 """The one base class of the REST API: UUID routes, error mapping, exact decimals."""
 from __future__ import annotations
 
-import contextlib
+import datetime as dt
 import json
-from typing import Any
+from typing import Any, Callable
 
 import prison
 from flask import request
@@ -30,9 +30,9 @@ from werkzeug.exceptions import BadRequest
 
 from ..errors import DomainError, translate_db_error
 from ..models.base import parse_uuid
-from ..models.types import UUIDType
-from ..rules.users import ORGANIZATION_COLUMNS
-from ..scoping import current_actor, system
+from ..models.types import TIMESTAMP_HELP, UUIDType, parse_timestamp
+from ..rules.users import own_organization_columns
+from ..scoping import current_actor
 from ..security.roles import METHOD_PERMISSIONS
 from ..views.interface import CheckedWrites
 from ..workflows import unit_of_work
@@ -50,11 +50,13 @@ class ExistingRelated(Related):
     id (which then trips over an unrelated rule, or is inserted); here an
     unknown, malformed or out-of-scope id is refused with the field named.
     The lookup runs through the scoped session, so another organization's row
-    is "not found", exactly like a missing one.
+    is "not found", exactly like a missing one - unless the field is unscoped or
+    the row is among the field's ``choices``.
     """
 
-    #: Look the row up across organizations (see ``ABPartsRestApi.unscoped_related``).
-    unscoped = False
+    #: A function listing rows this field accepts beyond the visible ones
+    #: (see ``ABPartsRestApi.related_choices``).
+    choices: Callable[[], list] | None = None
 
     def _key(self, value):
         column = self.related_keys[0].columns[0]
@@ -76,8 +78,9 @@ class ExistingRelated(Related):
         key = self._key(value)
         if key is None:
             raise ValidationError(f"{value!r} is not a valid {name} id.")
-        with system() if self.unscoped else contextlib.nullcontext():
-            obj = self.session.get(self.related_model, key)
+        obj = self.session.get(self.related_model, key)
+        if obj is None and self.choices is not None:
+            obj = next((row for row in self.choices() if row.id == key), None)
         if obj is None:
             raise ValidationError(f"There is no {name} with id {value}.")
         return obj
@@ -92,8 +95,27 @@ def _strict_related(field):
     return field
 
 
+class Timestamp(fields.DateTime):
+    """A date-time in a payload; a date alone is that day at 00:00 UTC.
+
+    Reads what the screens' :class:`~app.views.fields.TimestampField` reads
+    (:func:`app.models.types.parse_timestamp`), so a client and a form agree;
+    anything else is refused with :data:`~app.models.types.TIMESTAMP_HELP`.
+    Loads an aware UTC datetime; dumps ISO 8601 with the offset, as before.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
+        if not isinstance(value, str):
+            raise ValidationError(TIMESTAMP_HELP)
+        try:
+            return parse_timestamp(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 class ExactDecimalConverter(Model2SchemaConverter):
-    """Quantities and money are exact Decimals, sent as strings; never rounded.
+    """Quantities and money are exact Decimals, sent as strings; never rounded;
+    date-times are :class:`Timestamp` fields.
 
     marshmallow's ``Decimal(places=3)`` would round 1.0005 to 1.000 silently;
     here the value reaches the rules untouched and one with more places than
@@ -113,6 +135,8 @@ class ExactDecimalConverter(Model2SchemaConverter):
             )
             exact.unique = getattr(field, "unique", False)
             return exact
+        if type(field) is fields.DateTime:
+            field.__class__ = Timestamp  # keeps what FAB set: required, allow_none, dump_only
         return _strict_related(field)
 
 
@@ -157,10 +181,11 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
     model2schemaconverter = ExactDecimalConverter
     allow_browser_login = True
     page_size = 25
-    #: Related fields of ``add_columns`` looked up across organizations: a transfer
-    #: may deliver into another organization's warehouse (issue 3: only the source
-    #: must be the user's own); the rule hooks still decide whether the write is allowed.
-    unscoped_related: tuple[str, ...] = ()
+    #: Related fields that also accept the rows a function lists, out of scope or
+    #: not, and offer those in ``/_info``: the function of the screen's dropdown
+    #: (a customer order's customer: ``rules.orders.orderable_customers``).  The
+    #: rule hooks still decide whether the write is allowed.
+    related_choices: dict[str, Callable[[], list]] = {}
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
@@ -169,10 +194,11 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
         for name, field in self.add_model_schema.fields.items():
             if self.datamodel.is_filled_by_rules(name):
                 field.required = False
-        for name in self.unscoped_related:
-            field = self.add_model_schema.fields.get(name)
-            if isinstance(field, ExistingRelated):
-                field.unscoped = True
+        for name, choices in self.related_choices.items():
+            for schema in (self.add_model_schema, self.edit_model_schema):
+                field = schema.fields.get(name)
+                if isinstance(field, ExistingRelated):
+                    field.choices = choices
 
     @expose("/<pk>", methods=["GET"])
     @protect()
@@ -220,6 +246,13 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
             info["type"] = "Related"  # ``/_info`` keeps FAB's type name for clients
         return info
 
+    def _get_list_related_field(self, field, filter_rel_field, page=None, page_size=None):
+        # A field with its own choices offers them, in FAB's shape, all on one page.
+        if isinstance(field, ExistingRelated) and field.choices is not None:
+            rows = field.choices()
+            return len(rows), [{"id": str(row.id), "value": str(row)} for row in rows]
+        return super()._get_list_related_field(field, filter_rel_field, page=page, page_size=page_size)
+
     def create_blueprint(self, appbuilder, *args, **kwargs):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
         blueprint.before_request(self._check_query_string)
@@ -266,7 +299,7 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
         if actor is None or not actor.is_restricted or actor.organization_id is None:
             return
         body = request.get_json(silent=True)
-        for column in ORGANIZATION_COLUMNS.get(self.datamodel.obj, ()):
+        for column in own_organization_columns(self.datamodel.obj, actor):
             for key in (column, column[: -len("_id")]):
                 if key in body:
                     body[key] = str(actor.organization_id)

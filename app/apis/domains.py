@@ -6,6 +6,7 @@ are shared with the screens of the same domain (``class_permission_name``).
 from __future__ import annotations
 
 from .. import models as m
+from ..rules.orders import orderable_customers
 from ..views.interface import ABPartsInterface
 from ..views.organizations import REAL_WAREHOUSES
 from .base import ABPartsRestApi
@@ -84,7 +85,6 @@ class TransactionRestApi(LedgerActions, ABPartsRestApi):
     class_permission_name = "Transaction"
     datamodel = ABPartsInterface(m.Transaction)
     include_route_methods = APPEND_ONLY | {"reverse"}
-    unscoped_related = ("to_warehouse",)
     list_columns = ["id", "transaction_type", "part_id", "quantity", "unit_of_measure", "from_warehouse_id",
                     "to_warehouse_id", "machine_id", "performed_by_user_id", "transaction_date",
                     "requires_approval", "approval_status", "reversal_of_id", "reference_number"]
@@ -119,9 +119,12 @@ class TransactionApprovalRestApi(ApprovalActions, ABPartsRestApi):
 
 
 class CustomerOrderRestApi(ABPartsRestApi):
+    """Customer orders; the customer is one of ``orderable_customers`` (as on the screen)."""
+
     resource_name = "customer_order"
     class_permission_name = "CustomerOrder"
     datamodel = ABPartsInterface(m.CustomerOrder)
+    related_choices = {"customer_organization": orderable_customers}
     list_columns = ["id", "customer_organization_id", "oraseas_organization_id", "order_date", "status",
                     "expected_delivery_date", "actual_delivery_date", "ordered_by_user_id"]
     show_columns = list_columns + ["notes", "created_at", "updated_at"]

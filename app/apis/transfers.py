@@ -63,7 +63,7 @@ def transfer_json(session, transfer: m.StockTransfer) -> dict:
         lines = [(line, session.get(m.Part, line.part_id)) for line in transfer.lines]
         names = {wh.id: f"{wh.name} ({session.get(m.Organization, wh.organization_id).name})"
                  for wh in (source, dest)}
-    who = acting_user(session)
+    who = acting_user(session, reading=True)
     out = {
         "id": str(transfer.id), "reference_number": transfer.reference_number, "status": transfer.status.value,
         "from_warehouse_id": str(source.id), "from_warehouse": names[source.id],

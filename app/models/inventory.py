@@ -53,6 +53,8 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
 
     warehouse = relationship("Warehouse")
     part = relationship("Part")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("part", "warehouse")
 
     @property
     def is_negative(self) -> bool:

@@ -97,6 +97,8 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
     performed_by_user = relationship("PortalUser")
     reversal_of = relationship("Transaction", remote_side="Transaction.id", uselist=False)
     stock_transfer = relationship("StockTransfer")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("part",)
 
     @property
     def is_posted(self) -> bool:
@@ -134,6 +136,8 @@ class TransactionApproval(UUIDPrimaryKey, CreatedAt, Model):
 
     transaction = relationship("Transaction")
     approver = relationship("PortalUser")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("approver",)
 
     def __str__(self) -> str:
         return f"{self.status} by {self.approver}"

@@ -8,12 +8,27 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .base import QuantityDisplay, Timestamps, UUIDPrimaryKey
+from .organization import Organization
 from .types import Money, Quantity, TZDateTime, UUIDType
 
 ORDER_STATUSES = ("Requested", "Pending", "Shipped", "Received", "Cancelled")
+
+
+def _name_of_party(column):
+    """The name of the organization ``column`` refers to, read with the order row itself.
+
+    A Core subquery of an alias of ``organizations``: the scoping rule
+    (``with_loader_criteria`` on mapped classes, :mod:`app.scoping`) does not
+    narrow it, on purpose.  Each party of a customer order sees the other's
+    name - Oraseas EE's staff the customer of every order they receive, a
+    customer the Oraseas EE organization it orders from - and only the name,
+    and only on orders they may already see; the organizations stay out of scope.
+    """
+    party = Organization.__table__.alias("order_party")
+    return sa.select(party.c.name).where(party.c.id == column).scalar_subquery()
 
 
 class CustomerOrder(UUIDPrimaryKey, Timestamps, Model):
@@ -44,9 +59,17 @@ class CustomerOrder(UUIDPrimaryKey, Timestamps, Model):
     oraseas_organization = relationship("Organization", foreign_keys=[oraseas_organization_id])
     ordered_by_user = relationship("PortalUser")
     items = relationship("CustomerOrderItem", back_populates="customer_order")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("customer_organization",)
+
+    #: The parties' names, for every user who sees the order (see :func:`_name_of_party`);
+    #: the relationships above load only organizations in the user's scope.
+    customer_organization_name = column_property(_name_of_party(customer_organization_id))
+    oraseas_organization_name = column_property(_name_of_party(oraseas_organization_id))
 
     def __str__(self) -> str:
-        org = self.customer_organization.name if self.customer_organization else "?"
+        org = self.customer_organization_name or (
+            self.customer_organization.name if self.customer_organization else "?")
         return f"{org} {self.order_date:%Y-%m-%d} ({self.status})"
 
 
@@ -71,6 +94,8 @@ class CustomerOrderItem(QuantityDisplay, UUIDPrimaryKey, Timestamps, Model):
 
     customer_order = relationship("CustomerOrder", back_populates="items")
     part = relationship("Part")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("part",)
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.part}"
@@ -124,6 +149,8 @@ class SupplierOrderItem(QuantityDisplay, UUIDPrimaryKey, Timestamps, Model):
 
     supplier_order = relationship("SupplierOrder", back_populates="items")
     part = relationship("Part")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("part",)
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.part}"

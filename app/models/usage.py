@@ -56,6 +56,8 @@ class PartUsage(QuantityDisplay, UUIDPrimaryKey, Timestamps, Model):
     recorded_by_user = relationship("PortalUser")
     warehouse = relationship("Warehouse")
     transaction = relationship("Transaction")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("part",)
 
     def __str__(self) -> str:
         return f"{self.quantity} of {self.part}"

@@ -49,6 +49,8 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
     )
 
     organization = relationship("Organization")
+    #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
+    str_relations = ("organization",)
 
     def __str__(self) -> str:
         org = self.organization.name if self.organization is not None else "?"

@@ -1,13 +1,50 @@
-"""Rules on orders (seed 001 "customer_orders": orders placed by customers to Oraseas EE)."""
+"""Rules on orders (seed 001 "customer_orders": orders placed by customers to Oraseas EE;
+"customer_order_items", "supplier_order_items": their lines)."""
 from __future__ import annotations
+
+import decimal
 
 import sqlalchemy as sa
 from sqlalchemy import inspect
 
 from .. import models as m
 from ..errors import RuleViolation
-from ..scoping import Actor
+from ..scoping import Actor, current_actor, system
+from .ledger import check_quantity
 from .state import related
+
+#: The lines of customer and supplier orders.
+ORDER_LINES = (m.CustomerOrderItem, m.SupplierOrderItem)
+#: The seed's default quantity of an order line (``DEFAULT 1``).
+DEFAULT_LINE_QUANTITY = decimal.Decimal(1)
+
+
+def orderable_customers() -> list[m.Organization]:
+    """The customer organizations the acting user may place a customer order for.
+
+    What the customer dropdown of the order screens offers and the customer ids
+    the REST API accepts:
+
+    - Oraseas EE's staff (orders are addressed to Oraseas EE, which takes them
+      on behalf of its customers), Super Admins, Auditors, and code acting as
+      nobody: every customer organization;
+    - anyone else: its own organization when that is a customer, else none.
+
+    Read across organizations (:func:`app.scoping.system`): scoping still shows
+    Oraseas EE's staff no row of a customer organization; they get this list of
+    customers to choose from, and each order's customer name through the order
+    (``CustomerOrder.customer_organization_name``), nothing more.  Suppliers are
+    never offered: orders are placed by customers.
+
+    :returns: :class:`~app.models.Organization` rows, by name.
+    """
+    actor = current_actor()
+    org = m.Organization
+    stmt = sa.select(org).where(org.organization_type == m.OrganizationType.customer).order_by(org.name)
+    if actor is not None and actor.is_restricted and not actor.is_oraseas_staff:
+        stmt = stmt.where(org.id == actor.organization_id)
+    with system():
+        return list(m.db_session().execute(stmt).scalars())
 
 
 def check_customer_orders(session, actor: Actor | None) -> None:
@@ -15,6 +52,9 @@ def check_customer_orders(session, actor: Actor | None) -> None:
 
     The supplying organization is always Oraseas EE (filled in, whatever the
     form or payload said); a new order records the acting user as its orderer.
+    Which customer an actor may order for: :func:`orderable_customers` (a
+    customer's own users are held to their organization by
+    :func:`app.rules.users.assign_own_organization` and ``check_organization_change``).
 
     :raises RuleViolation: when the ordering organization is not a customer,
         or no Oraseas EE organization exists.
@@ -35,3 +75,28 @@ def check_customer_orders(session, actor: Actor | None) -> None:
             raise RuleViolation("Customer orders are placed by customer organizations.")
         if inspect(order).pending and actor is not None and actor.user_id is not None:
             order.ordered_by_user_id = actor.user_id
+
+
+def check_order_lines(session) -> None:
+    """An order line's quantity follows the ledger's unit rules; its price defaults to the part's.
+
+    The quantity is in the part's unit of measure, checked by
+    :func:`app.rules.ledger.check_quantity` as every stock movement is: greater
+    than zero, at most 3 decimal places (never rounded), whole units for
+    consumables.  Left out, it is the seed's default 1.  A ``unit_price`` left
+    empty is the part's ``unit_price`` (money, price currency) at the time of
+    the order; a price given is kept.
+
+    :raises RuleViolation: a line without a part.
+    :raises InvalidQuantity: the quantity breaks a unit rule (the message names it).
+    """
+    for line in (*session.new, *session.dirty):
+        if not isinstance(line, ORDER_LINES):
+            continue
+        part = related(session, line, "part", "part_id", m.Part)
+        if part is None:
+            raise RuleViolation("An order line needs a part.")
+        quantity = DEFAULT_LINE_QUANTITY if line.quantity is None else line.quantity
+        line.quantity = check_quantity(quantity, part)
+        if line.unit_price is None:
+            line.unit_price = part.unit_price

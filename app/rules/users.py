@@ -98,7 +98,7 @@ def check_organization_change(session, actor: Actor | None) -> None:
     if actor is None or not actor.is_restricted:
         return
     for obj in session.dirty:
-        for attr in ORGANIZATION_COLUMNS.get(type(obj), ()):
+        for attr in own_organization_columns(type(obj), actor):
             state = inspect(obj)
             added = list(state.attrs[attr].history.added or ())
             added += [o.id for o in (state.attrs[attr[:-3]].history.added or ()) if o is not None]
@@ -118,14 +118,33 @@ ORGANIZATION_COLUMNS = {
 }
 
 
+def own_organization_columns(model, actor: Actor) -> tuple[str, ...]:
+    """The organization columns of ``model`` that hold a restricted actor's own organization.
+
+    :data:`ORGANIZATION_COLUMNS`, but for one exception: Oraseas EE's staff take
+    customer orders on behalf of customers.  A customer order is addressed to
+    Oraseas EE (which keeps it in their scope), so its customer is theirs to
+    choose; :func:`app.rules.orders.check_customer_orders` checks that it is a
+    customer organization.  A customer's own users still order only for their
+    own organization.
+
+    :returns: column names (``"customer_organization_id"`` ...); the relationship
+        of each is the name without ``_id``.
+    """
+    if model is m.CustomerOrder and actor.is_oraseas_staff:
+        return ()
+    return ORGANIZATION_COLUMNS.get(model, ())
+
+
 def assign_own_organization(session, actor: Actor | None) -> None:
-    """New rows of a restricted actor get its organization, whatever the form or payload said."""
+    """New rows of a restricted actor get its organization, whatever the form or payload said
+    (in the columns :func:`own_organization_columns` names)."""
     if actor is None or not actor.is_restricted or actor.organization_id is None:
         return
-    new = [o for o in session.new if type(o) in ORGANIZATION_COLUMNS]
+    new = [o for o in session.new if own_organization_columns(type(o), actor)]
     if not new:
         return
     own = session.get(m.Organization, actor.organization_id)
     for obj in new:
-        for attr in ORGANIZATION_COLUMNS[type(obj)]:
+        for attr in own_organization_columns(type(obj), actor):
             setattr(obj, attr[:-3], own)

@@ -30,6 +30,8 @@ METHOD_PERMISSIONS = {
     "dispatch": EDIT, "receive": EDIT, "cancel": EDIT, "resolve": EDIT,
     # type-ahead lookups of a form: reading
     "destinations": READ, "parts": READ,
+    # relation choices on demand (app/views/choices.py): what a form or filter may offer
+    "choices": READ,
 }
 
 #: The domains (permission names); each has screens and a REST API.

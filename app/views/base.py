@@ -7,10 +7,12 @@ import io
 from flask import Response, abort, request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
-from sqlalchemy.orm import selectinload
+from wtforms import validators
 
 from ..security.roles import METHOD_PERMISSIONS
-from .interface import CheckedWrites
+from .choices import OnDemandChoices
+from .fields import TimestampField
+from .interface import CheckedWrites, LoadsShownRelations
 
 
 def format_datetime(value) -> str:
@@ -18,7 +20,7 @@ def format_datetime(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
 
 
-class ABPartsModelView(CheckedWrites, ModelView):
+class ABPartsModelView(OnDemandChoices, LoadsShownRelations, CheckedWrites, ModelView):
     """A generated admin screen of one ABParts domain.
 
     - Permissions: ``class_permission_name`` is the domain, and FAB's methods
@@ -27,18 +29,47 @@ class ABPartsModelView(CheckedWrites, ModelView):
       (a checked flush), so a refused write flashes the rule's message, the
       session is rolled back and nothing is saved.  Database error text is never shown.
     - Rows: what a user sees is decided by :mod:`app.scoping`, not here.
+    - Relations: form dropdowns and list filters offer rows on demand
+      (:mod:`app.views.choices`); a list page loads the relations it prints
+      with the page (:class:`~app.views.interface.LoadsShownRelations`).
     """
 
     method_permission_name = METHOD_PERMISSIONS
     page_size = 25
     list_template = "abparts/list.html"
+    #: FAB's add and edit pages, with the date pickers leaving typed text alone (``date_picker.html``).
+    add_template = "abparts/add.html"
+    edit_template = "abparts/edit.html"
 
     def __init__(self, **kwargs):
+        self._timestamp_fields()
         super().__init__(**kwargs)
         self.formatters_columns = dict(self.formatters_columns)
         for col in {*self.list_columns, *self.show_columns}:
             if col not in self.formatters_columns and self.datamodel.is_datetime(col):
                 self.formatters_columns[col] = format_datetime
+
+    def _timestamp_fields(self) -> None:
+        """Give every date-time column a :class:`~app.views.fields.TimestampField` in the add and edit forms.
+
+        Through FAB's documented ``add_form_extra_fields``/``edit_form_extra_fields``
+        (before FAB builds the forms); an extra field a view declares itself wins.
+        Label, description and the view's validators are the column's, as FAB
+        would give them; required unless the column is nullable or filled in by the rules.
+        """
+        label_columns = self.label_columns or {}
+        description_columns = self.description_columns or {}
+        validators_columns = self.validators_columns or {}
+
+        def field(col):
+            presence = validators.Optional() if self.datamodel.is_nullable(col) else validators.InputRequired()
+            return TimestampField(label_columns.get(col), [presence, *validators_columns.get(col, [])],
+                                  description=description_columns.get(col, ""),
+                                  default=self.datamodel.get_col_default(col))
+
+        columns = [col for col in self.datamodel.list_columns if self.datamodel.is_datetime(col)]
+        self.add_form_extra_fields = {**{c: field(c) for c in columns}, **(self.add_form_extra_fields or {})}
+        self.edit_form_extra_fields = {**{c: field(c) for c in columns}, **(self.edit_form_extra_fields or {})}
 
     @expose("/export/")
     @has_access
@@ -51,10 +82,8 @@ class ABPartsModelView(CheckedWrites, ModelView):
         get_filter_args(self._filters)
         order_column, order_direction = get_order_args().get(self.__class__.__name__, self.base_order or ("", ""))
         columns = list(self.list_columns)
-        model = self.datamodel.obj
-        query = self.datamodel.session.query(model).options(
-            *[selectinload(getattr(model, c)) for c in columns if self.datamodel.is_relation(c)]
-        )
+        # apply_all loads the list's relations with the rows (LoadsShownRelations).
+        query = self.datamodel.session.query(self.datamodel.obj)
         items = self.datamodel.apply_all(query, self._filters, order_column, order_direction).all()
 
         def cell(item, col):

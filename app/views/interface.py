@@ -14,10 +14,35 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 import sqlalchemy as sa
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest
 
 from ..models.base import parse_uuid
 from ..models.types import UUIDType
+
+
+def load_with_str(attr, depth: int = 3):
+    """``selectinload(attr)``, plus the relations that ``str()`` of the related rows reads.
+
+    :param attr: a relationship attribute, e.g. ``Transaction.from_warehouse``.
+    :param depth: how many relations deep to follow ``str_relations``.
+    """
+    nested = str_loads(attr.property.mapper.class_, depth - 1)
+    return selectinload(attr).options(*nested) if nested else selectinload(attr)
+
+
+def str_loads(model: type, depth: int = 3) -> list:
+    """Loader options for the relations that ``str(row)`` of ``model`` reads (``str_relations``).
+
+    A model lists, in its ``str_relations`` class attribute, the relations its
+    ``__str__`` follows (``Warehouse``: its organization), so a page of rows is
+    printed from the page's own queries instead of one lazy load per row.
+
+    :returns: ``selectinload`` options, nested up to ``depth`` relations deep.
+    """
+    if depth <= 0:
+        return []
+    return [load_with_str(getattr(model, name), depth) for name in getattr(model, "str_relations", ())]
 
 
 class ABPartsFilterConverter(SQLAFilterConverter):
@@ -54,6 +79,35 @@ class ABPartsInterface(SQLAInterface):
     """
 
     filter_converter_class = ABPartsFilterConverter
+
+    def __init__(self, obj, session=None):
+        super().__init__(obj, session)
+        self._shown_relations: set[str] = set()
+
+    def show_relations(self, columns) -> None:
+        """Load the relations among ``columns`` with every page of rows (:meth:`apply_all`).
+
+        A list prints each related row with ``str()``; loaded lazily that is a
+        query per row shown (and per warehouse, one more for its organization).
+        Loaded here, a page costs the same number of queries however many rows
+        it shows.  Views sharing this interface add to the set.
+
+        :param columns: column names; ``relation.column`` counts as ``relation``.
+        """
+        for col in columns:
+            root = col.partition(".")[0]
+            if self.is_relation(root):
+                self._shown_relations.add(root)
+
+    def relation_loads(self) -> list:
+        """Loader options for the shown relations and the relations their ``str()`` reads."""
+        return [load_with_str(getattr(self.obj, name)) for name in sorted(self._shown_relations)]
+
+    def apply_all(self, query, *args, **kwargs):
+        """FAB's filters, order and page, with the shown relations loaded (:meth:`show_relations`)."""
+        if self._shown_relations:
+            query = query.options(*self.relation_loads())
+        return super().apply_all(query, *args, **kwargs)
 
     def is_uuid(self, col_name: str) -> bool:
         """Whether ``col_name`` is a UUID column."""
@@ -164,6 +218,14 @@ class ABPartsInterface(SQLAInterface):
                     raise DatabaseException from ex
             return
         super().delete(item, commit)
+
+
+class LoadsShownRelations:
+    """View mixin: a list page loads the relations it prints with the page, not one query per row."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.datamodel.show_relations(self.list_columns)
 
 
 class CheckedWrites:

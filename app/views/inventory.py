@@ -3,17 +3,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request
 from flask_appbuilder.actions import action
-from flask_appbuilder.fields import QuerySelectField
-from flask_appbuilder.fieldwidgets import Select2Widget
-from sqlalchemy.orm import joinedload
-from wtforms import validators
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, FilterSmaller
 
 from .. import models as m
-from ..extensions import db
 from ..errors import DomainError
 from ..workflows.ledger import reverse_transaction
-from ..scoping import system
 from .base import ABPartsModelView
 from .interface import ABPartsInterface, FilterWarehouseKind
 
@@ -62,19 +56,6 @@ class InventoryNegativeView(InventoryModelView):
     base_filters = [["current_stock", FilterSmaller, 0]]
 
 
-def active_warehouses() -> list[m.Warehouse]:
-    """Every active warehouse of every organization, with its organization loaded.
-
-    A transfer may deliver into another organization's warehouse (Oraseas EE
-    ships to its customers); only the source must be the user's own, which the
-    ledger rules check.  So the destination list is not narrowed by scoping.
-    """
-    with system():
-        return (db.session.query(m.Warehouse).options(joinedload(m.Warehouse.organization))
-                .filter(m.Warehouse.is_active.is_(True), m.Warehouse.is_transit.is_(False))
-                .order_by(m.Warehouse.name).all())
-
-
 class TransactionModelView(ABPartsModelView):
     """The stock ledger.  Append-only: no edit, no delete; a mistake is reversed."""
 
@@ -90,12 +71,12 @@ class TransactionModelView(ABPartsModelView):
                     "reversal_of", "reference_number", "notes", "created_at"]
     add_columns = ["transaction_type", "part", "quantity", "from_warehouse", "to_warehouse", "machine",
                    "transaction_date", "reference_number", "requires_approval", "notes"]
-    add_form_extra_fields = {
-        "to_warehouse": QuerySelectField(
-            "To", query_func=active_warehouses, get_pk_func=lambda w: w.id, allow_blank=True,
-            validators=[validators.Optional()], widget=Select2Widget(),
-            description="Destination: any active warehouse (a transfer may deliver to another organization).",
-        ),
+    # A ledger row moves stock within the user's organization; stock for another
+    # organization goes through Stock Transfers (dispatch and receipt, issue 8).
+    # Transit locations are the transfers' own.
+    add_form_query_rel_fields = {
+        column: [["is_active", FilterEqual, True], ["is_transit", FilterEqual, False]]
+        for column in ("from_warehouse", "to_warehouse")
     }
     search_columns = ["transaction_type", "part", "from_warehouse", "to_warehouse", "machine",
                       "performed_by_user", "transaction_date", "approval_status", "reference_number"]
@@ -108,6 +89,8 @@ class TransactionModelView(ABPartsModelView):
                             "adjustment: into To or out of From.",
         "quantity": "In the part's unit of measure; whole units for consumables, up to 3 decimals for bulk.",
         "requires_approval": "Posts nothing until an approval is recorded.",
+        "to_warehouse": "Destination: one of your organization's active warehouses. "
+                        "To send stock to another organization, use Stock Transfers.",
     }
 
     @action("reverse", "Reverse", "Post the opposite movement of this transaction?", "fa-undo", multiple=False)

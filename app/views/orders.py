@@ -1,11 +1,20 @@
 """Screens of the Orders menu: customer orders and supplier orders, with their lines."""
 from __future__ import annotations
 
+from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.fieldwidgets import Select2Widget
+from wtforms import validators
+
 from .. import models as m
+from ..rules.orders import orderable_customers
 from .base import ABPartsModelView
 from .interface import ABPartsInterface
 
 _ITEM_LABELS = {"quantity_with_unit": "Quantity", "unit_price": "Unit price"}
+_ITEM_DESCRIPTIONS = {
+    "quantity": "In the part's unit of measure; whole units for consumables, up to 3 decimals for bulk.",
+    "unit_price": "Leave empty for the part's unit price.",
+}
 _ORDER_DATES = ["order_date", "expected_delivery_date", "actual_delivery_date"]
 
 
@@ -19,24 +28,61 @@ class CustomerOrderItemModelView(ABPartsModelView):
     show_columns = list_columns + ["created_at", "updated_at"]
     search_columns = ["customer_order", "part"]
     label_columns = _ITEM_LABELS
+    description_columns = _ITEM_DESCRIPTIONS
+
+
+_CUSTOMER_HELP = "Orders are placed by customers and supplied by Oraseas EE."
+
+
+def _customer_field() -> QuerySelectField:
+    return QuerySelectField("Customer", query_func=orderable_customers, get_pk_func=lambda org: org.id,
+                            allow_blank=False, validators=[validators.DataRequired()], widget=Select2Widget(),
+                            description=_CUSTOMER_HELP)
 
 
 class CustomerOrderModelView(ABPartsModelView):
+    """Customer orders: placed by a customer organization, addressed to Oraseas EE.
+
+    - The customer dropdown offers :func:`app.rules.orders.orderable_customers`:
+      every customer organization to Oraseas EE's staff (who take orders on
+      behalf of customers), only its own organization to a customer's user,
+      never a supplier.  The rule hooks hold every other path to the same choice.
+    - Lists and the show page name the parties through the order row
+      (``customer_organization_name``, ``oraseas_organization_name``): each party
+      sees the other's name on the orders it may see, though not the other
+      organization itself (:mod:`app.scoping`).
+    """
+
     datamodel = ABPartsInterface(m.CustomerOrder)
     class_permission_name = "CustomerOrder"
     list_title = "Customer orders"
-    list_columns = ["order_date", "customer_organization", "status", "expected_delivery_date",
+    list_columns = ["order_date", "customer_organization_name", "status", "expected_delivery_date",
                     "actual_delivery_date", "ordered_by_user"]
     add_columns = ["customer_organization", *_ORDER_DATES, "status", "notes"]
     edit_columns = add_columns
-    show_columns = ["customer_organization", "oraseas_organization", *_ORDER_DATES, "status", "notes",
+    add_form_extra_fields = {"customer_organization": _customer_field()}
+    edit_form_extra_fields = {"customer_organization": _customer_field()}
+    show_columns = ["customer_organization_name", "oraseas_organization_name", *_ORDER_DATES, "status", "notes",
                     "ordered_by_user", "created_at", "updated_at"]
     search_columns = ["customer_organization", "status", "order_date"]
     base_order = ("order_date", "desc")
     related_views = [CustomerOrderItemModelView]
-    label_columns = {"customer_organization": "Customer", "oraseas_organization": "Supplied by",
-                     "ordered_by_user": "Ordered by"}
-    description_columns = {"customer_organization": "Orders are placed by customers and supplied by Oraseas EE."}
+    label_columns = {"customer_organization": "Customer", "customer_organization_name": "Customer",
+                     "oraseas_organization_name": "Supplied by", "ordered_by_user": "Ordered by"}
+    description_columns = {"customer_organization": _CUSTOMER_HELP}
+
+    def prefill_form(self, form, pk):
+        """Select the order's customer in the edit form, also for Oraseas EE's staff.
+
+        FAB fills the field from the ``customer_organization`` relationship, which
+        scoping leaves empty for them (the customer is not in their scope); an
+        empty choice would show the first customer instead and save it unnoticed.
+        """
+        order = self.datamodel.get(pk, self._base_filters)
+        if order is not None:
+            chosen = order.customer_organization_id
+            form.customer_organization.data = next(
+                (org for org in orderable_customers() if org.id == chosen), None)
 
 
 class SupplierOrderItemModelView(ABPartsModelView):
@@ -49,6 +95,7 @@ class SupplierOrderItemModelView(ABPartsModelView):
     show_columns = list_columns + ["created_at", "updated_at"]
     search_columns = ["supplier_order", "part"]
     label_columns = _ITEM_LABELS
+    description_columns = _ITEM_DESCRIPTIONS
 
 
 class SupplierOrderModelView(ABPartsModelView):

@@ -116,7 +116,7 @@ class StockTransferModelView(ABPartsModelView):
         """Type-ahead of the destinations the user may send to: ``?q=text`` -> Select2 JSON
         (``{"results": [{"id", "text"}], "pagination": {"more": bool}}``), at most 20."""
         session = db.session
-        who = acting_user(session)
+        who = acting_user(session, reading=True)
         w, o = m.Warehouse, m.Organization
         stmt = (sa.select(w.id, w.name, o.name).join(o, o.id == w.organization_id)
                 .where(w.is_active.is_(True), w.is_transit.is_(False)))
@@ -168,7 +168,7 @@ class StockTransferModelView(ABPartsModelView):
             people = {key: str(session.get(m.PortalUser, getattr(transfer, f"{key}_by_user_id")))
                       for key in ("created", "dispatched", "received", "cancelled")
                       if getattr(transfer, f"{key}_by_user_id")}
-        who = acting_user(session)
+        who = acting_user(session, reading=True)
         return self.render_template(
             self.show_template, title=f"Stock transfer {transfer.reference_number}", transfer=transfer,
             lines=lines, people=people, actions=tw.allowed_actions(who, transfer),

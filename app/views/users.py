@@ -5,10 +5,11 @@ from flask_appbuilder.security.views import UserDBModelView
 from wtforms.validators import DataRequired
 
 from ..security.roles import METHOD_PERMISSIONS
-from .interface import CheckedWrites
+from .choices import OnDemandChoices
+from .interface import CheckedWrites, LoadsShownRelations
 
 
-class PortalUserModelView(CheckedWrites, UserDBModelView):
+class PortalUserModelView(OnDemandChoices, LoadsShownRelations, CheckedWrites, UserDBModelView):
     """Users of the portal.  An organization's admin manages its own users and
     grants only Admin and User (the rules refuse anything else)."""
 

@@ -103,20 +103,24 @@ class Who:
         return self.is_super_admin or self.organization.organization_type == m.OrganizationType.oraseas_ee
 
     def acts_for(self, organization_id) -> bool:
-        """Whether this user acts for ``organization_id``: its own, or any as Oraseas staff."""
+        """Whether this user acts for ``organization_id``: its own, or any as Oraseas staff.
+        Auditors act for nobody."""
+        if self.actor.is_read_only:
+            return False
         return self.is_oraseas_staff or self.organization.id == organization_id
 
 
-def acting_user(session) -> Who:
-    """The user the current command runs as.
+def acting_user(session, reading: bool = False) -> Who:
+    """The user the current command runs as (or, with ``reading``, who is looking).
 
     :raises Forbidden: when nobody is acting (commands always run as a user:
-        a request's, or one given with :func:`app.scoping.acting_as`).
+        a request's, or one given with :func:`app.scoping.acting_as`), or an
+        Auditor would take a step.
     """
     actor = current_actor()
     if actor is None or actor.user_id is None:
         raise Forbidden("A workflow step is always taken by a signed-in user.")
-    if actor.is_read_only:
+    if actor.is_read_only and not reading:
         raise Forbidden("Auditors read and export; they change nothing.")
     with system():
         user = session.get(m.PortalUser, actor.user_id)
