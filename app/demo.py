@@ -23,7 +23,6 @@ numbers.  ``tests/test_demo_determinism.py`` compares those by their business da
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime as dt
 import decimal
 import random
@@ -43,6 +42,7 @@ from .scoping import ADMIN, AUDITOR, SUPER_ADMIN, USER, acting_as, actor_for
 from .security.setup import sync_roles
 from .workflows import ledger as ledger_steps
 from .workflows import transfers, unit_of_work
+from .workflows.base import recorded_at
 
 DEMO_PASSWORD = "abparts-demo"
 D = decimal.Decimal
@@ -147,27 +147,6 @@ def seed_demo(scale: float = 1.0, years: int = 1, random_seed: int = 2026, echo=
     echo("Demo data ready in {:.1f} s: {}".format(
         time.monotonic() - started, ", ".join(f"{v} {k}" for k, v in counts.items())))
     return counts
-
-
-@contextlib.contextmanager
-def _workflow_clock(when: dt.datetime):
-    """Run the transfer commands at ``when`` instead of now (the demo's simulated year).
-
-    The commands date what they write (postings, dispatch and receipt times,
-    reference numbers) with :func:`app.models.types.utcnow` as imported by
-    :mod:`app.workflows.transfers`, and take no date of their own; the demo
-    swaps that one name for the block, so its shipments fall through the year
-    like its other movements (which carry their date as users give it).
-    Single-threaded seeding only.
-
-    :param when: an aware UTC datetime.
-    """
-    saved = transfers.utcnow
-    transfers.utcnow = lambda: when
-    try:
-        yield
-    finally:
-        transfers.utcnow = saved
 
 
 class _DemoBuilder:
@@ -449,9 +428,8 @@ class _DemoBuilder:
         return self.rng.choice(self.sites[org.id]), receiver
 
     def _create(self, when, hub, dest, lines, notes):
-        with _workflow_clock(when), self.as_user(self.oraseas_admin):
+        with recorded_at(when), self.as_user(self.oraseas_admin):
             transfer = transfers.create_transfer(hub.id, dest.id, [(p.id, q) for p, q in lines], notes)
-            transfer.created_at = transfer.updated_at = when  # the document's date in the simulated year
         return transfer
 
     def _shipment(self, when, stock, customers, rows_left, lines=None, receive=True, short=False):
@@ -472,7 +450,7 @@ class _DemoBuilder:
         dest, receiver = self._destination(customers)
         transfer = self._create(when, hub, dest, picked, self.rng.choice(
             ["Customer order", "Replenishment of consumables", "Service kit", "Urgent: machine down"]))
-        with _workflow_clock(when + dt.timedelta(hours=1)), self.as_user(self.oraseas_admin):
+        with recorded_at(when + dt.timedelta(hours=1)), self.as_user(self.oraseas_admin):
             transfers.dispatch_transfer(transfer.id)
         for part, qty in picked:
             self._move(stock, hub, part, -qty)
@@ -484,7 +462,7 @@ class _DemoBuilder:
             missing = min(qty, D(self.rng.randint(1, 3)))  # whole units: right for bulk materials too
             received[part.id] = qty - missing
         arrived = when + dt.timedelta(hours=self.rng.randint(4, 30))
-        with _workflow_clock(arrived), self.as_user(receiver):
+        with recorded_at(arrived), self.as_user(receiver):
             transfers.receive_transfer(transfer.id, received)
         for part, qty in picked:
             self._move(stock, dest, part, received[part.id])
@@ -500,14 +478,14 @@ class _DemoBuilder:
             return 0
         left = transfers.line_figures(self.s, transfer)[part.id].open_discrepancy
         if how == "return":
-            with _workflow_clock(when), self.as_user(self.oraseas_admin):
+            with recorded_at(when), self.as_user(self.oraseas_admin):
                 transfers.resolve_discrepancy(transfer.id, part.id, "return", "Found at the depot; back on the shelf")
             self._move(stock, hub, part, left)
             return 1
         # A write-off is approved by an admin of the source organization who did not record it:
         # the Super Admin records this one, the Oraseas admin decides.
         recorder = self.oraseas_admin if how == "write_off_pending" else self.superadmin
-        with _workflow_clock(when), self.as_user(recorder):
+        with recorded_at(when), self.as_user(recorder):
             write_off = transfers.resolve_discrepancy(transfer.id, part.id, "write_off", "Lost by the carrier")
         if how == "write_off_approved":
             with self.as_user(self.oraseas_admin):
@@ -518,7 +496,7 @@ class _DemoBuilder:
     def _cancelled_shipment(self, when, stock, customers):
         transfer = self._draft(when, stock, customers, "Customer order")
         if transfer is not None:
-            with _workflow_clock(when + dt.timedelta(hours=2)), self.as_user(self.oraseas_admin):
+            with recorded_at(when + dt.timedelta(hours=2)), self.as_user(self.oraseas_admin):
                 transfers.cancel_transfer(transfer.id)
 
     def _draft(self, when, stock, customers, notes):
@@ -542,7 +520,7 @@ class _DemoBuilder:
         picked = self._lines(hub, stock, min(self.rng.randint(1, 2), rows_left))
         if not picked:
             return 0
-        with _workflow_clock(when), self.as_user(self.oraseas_admin):
+        with recorded_at(when), self.as_user(self.oraseas_admin):
             transfers.transfer_in_one_step(hub.id, dest.id, [(p.id, q) for p, q in picked], "Rebalancing hubs")
         for part, qty in picked:
             self._move(stock, hub, part, -qty)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import models as m
 from ..rules.orders import orderable_customers
-from ..views.interface import ABPartsInterface
+from ..views.interface import ABPartsInterface, FilterWarehouseKind
 from ..views.organizations import REAL_WAREHOUSES
 from .base import ABPartsRestApi
 from .transfers import ApprovalActions, LedgerActions, StockTransferRestApi
@@ -72,6 +72,8 @@ class InventoryRestApi(ABPartsRestApi):
     resource_name = "inventory"
     class_permission_name = "Inventory"
     datamodel = ABPartsInterface(m.Inventory)
+    #: Stock on hand, as the stock levels screen: transit is read per transfer (stock_transfer).
+    base_filters = [["warehouse_id", FilterWarehouseKind, False]]
     list_columns = ["id", "warehouse_id", "part_id", "current_stock", "minimum_stock_recommendation",
                     "unit_of_measure", "last_updated"]
     show_columns = list_columns + ["reorder_threshold_set_by", "last_recommendation_update", "created_at"]

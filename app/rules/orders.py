@@ -38,13 +38,21 @@ def orderable_customers() -> list[m.Organization]:
 
     :returns: :class:`~app.models.Organization` rows, by name.
     """
-    actor = current_actor()
     org = m.Organization
-    stmt = sa.select(org).where(org.organization_type == m.OrganizationType.customer).order_by(org.name)
-    if actor is not None and actor.is_restricted and not actor.is_oraseas_staff:
-        stmt = stmt.where(org.id == actor.organization_id)
+    stmt = sa.select(org).where(orderable_customers_criterion()).order_by(org.name)
     with system():
         return list(m.db_session().execute(stmt).scalars())
+
+
+def orderable_customers_criterion():
+    """The SQL criterion on ``organizations`` of :func:`orderable_customers` (for the
+    screens' on-demand customer choice, read across organizations)."""
+    actor = current_actor()
+    org = m.Organization
+    criterion = org.organization_type == m.OrganizationType.customer
+    if actor is not None and actor.is_restricted and not actor.is_oraseas_staff:
+        criterion = sa.and_(criterion, org.id == actor.organization_id)
+    return criterion
 
 
 def check_customer_orders(session, actor: Actor | None) -> None:

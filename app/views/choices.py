@@ -102,13 +102,18 @@ class ChoiceSource:
     :param filter_list: FAB's ``[[column, FilterClass, value], ...]`` narrowing
         (a view's ``*_form_query_rel_fields`` entry), or ``None``.
     :param unscoped: look across organizations (``app.scoping`` does not apply).
+    :param criterion: a function returning a SQL criterion on the related model,
+        evaluated per request (it may depend on the acting user): the rule of
+        which rows the field offers, when FAB's static filters cannot say it.
     """
 
-    def __init__(self, interface, filter_list=None, unscoped: bool = False):
+    def __init__(self, interface, filter_list=None, unscoped: bool = False,
+                 criterion: Callable[[], Any] | None = None):
         self.interface = interface
         self.model = interface.obj
         self.filter_list = filter_list or []
         self.unscoped = unscoped
+        self.criterion = criterion
         self.text = choice_text(self.model)
 
     def _scope(self):
@@ -119,6 +124,8 @@ class ChoiceSource:
         query = self.interface.session.query(self.model).options(*str_loads(self.model))
         if self.filter_list:
             query = self.interface.get_filters().add_filter_list(self.filter_list).apply_all(query)
+        if self.criterion is not None:
+            query = query.filter(self.criterion())
         return query
 
     def _column(self, path: str):
@@ -325,6 +332,9 @@ class OnDemandChoices:
     #: ``{form kind: [column, ...]}``: choices offered across organizations (the
     #: organization scoping does not apply); a view's narrowing still does.
     unscoped_rel_fields: dict[str, Iterable[str]] = {}
+    #: ``{column: function}``: a per-request SQL criterion on the related rows a
+    #: column offers (see :class:`ChoiceSource`), in every form.
+    rel_choice_criteria: dict[str, Callable[[], Any]] = {}
 
     def _init_forms(self):
         # After FAB settled the columns and before it builds the forms: the one
@@ -348,7 +358,7 @@ class OnDemandChoices:
             if not (self.datamodel.is_relation_many_to_one(col) or self.datamodel.is_relation_one_to_one(col)):
                 continue
             source = ChoiceSource(self.datamodel.get_related_interface(col), rel_filters.get(col),
-                                  unscoped=col in unscoped)
+                                  unscoped=col in unscoped, criterion=self.rel_choice_criteria.get(col))
             self._choice_sources[(kind, col)] = source
             fields[col] = self._choice_field(kind, col, source)
         return fields

@@ -1,12 +1,8 @@
 """Screens of the Orders menu: customer orders and supplier orders, with their lines."""
 from __future__ import annotations
 
-from flask_appbuilder.fields import QuerySelectField
-from flask_appbuilder.fieldwidgets import Select2Widget
-from wtforms import validators
-
 from .. import models as m
-from ..rules.orders import orderable_customers
+from ..rules.orders import orderable_customers_criterion
 from .base import ABPartsModelView
 from .interface import ABPartsInterface
 
@@ -34,16 +30,10 @@ class CustomerOrderItemModelView(ABPartsModelView):
 _CUSTOMER_HELP = "Orders are placed by customers and supplied by Oraseas EE."
 
 
-def _customer_field() -> QuerySelectField:
-    return QuerySelectField("Customer", query_func=orderable_customers, get_pk_func=lambda org: org.id,
-                            allow_blank=False, validators=[validators.DataRequired()], widget=Select2Widget(),
-                            description=_CUSTOMER_HELP)
-
-
 class CustomerOrderModelView(ABPartsModelView):
     """Customer orders: placed by a customer organization, addressed to Oraseas EE.
 
-    - The customer dropdown offers :func:`app.rules.orders.orderable_customers`:
+    - The customer choice offers :func:`app.rules.orders.orderable_customers`:
       every customer organization to Oraseas EE's staff (who take orders on
       behalf of customers), only its own organization to a customer's user,
       never a supplier.  The rule hooks hold every other path to the same choice.
@@ -60,8 +50,10 @@ class CustomerOrderModelView(ABPartsModelView):
                     "actual_delivery_date", "ordered_by_user"]
     add_columns = ["customer_organization", *_ORDER_DATES, "status", "notes"]
     edit_columns = add_columns
-    add_form_extra_fields = {"customer_organization": _customer_field()}
-    edit_form_extra_fields = {"customer_organization": _customer_field()}
+    # The customers one may order for, looked up as one types (app.views.choices);
+    # read across organizations for Oraseas EE's staff, who order on behalf of customers.
+    unscoped_rel_fields = {"add": ["customer_organization"], "edit": ["customer_organization"]}
+    rel_choice_criteria = {"customer_organization": orderable_customers_criterion}
     show_columns = ["customer_organization_name", "oraseas_organization_name", *_ORDER_DATES, "status", "notes",
                     "ordered_by_user", "created_at", "updated_at"]
     search_columns = ["customer_organization", "status", "order_date"]
@@ -80,9 +72,8 @@ class CustomerOrderModelView(ABPartsModelView):
         """
         order = self.datamodel.get(pk, self._base_filters)
         if order is not None:
-            chosen = order.customer_organization_id
-            form.customer_organization.data = next(
-                (org for org in orderable_customers() if org.id == chosen), None)
+            source = self._choice_sources[("edit", "customer_organization")]
+            form.customer_organization.data = source.get(order.customer_organization_id)
 
 
 class SupplierOrderItemModelView(ABPartsModelView):

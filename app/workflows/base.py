@@ -16,6 +16,8 @@ the actor cannot see is "not found".
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import datetime as dt
 import enum
 import functools
 from dataclasses import dataclass
@@ -24,9 +26,29 @@ from typing import Callable, Iterator
 from .. import models as m
 from ..errors import DomainError, Forbidden, IllegalTransition, OutOfScope, RuleViolation, flush_checked
 from ..extensions import db
+from ..models.types import utcnow
 from ..scoping import ADMIN, SUPER_ADMIN, Actor, current_actor, system
 
 _UNIT_OF_WORK = "abparts_unit_of_work"
+_clock: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("abparts_workflow_clock", default=None)
+
+
+def now() -> dt.datetime:
+    """The time a command records for its step: now (aware UTC), or the time set by :func:`recorded_at`."""
+    return _clock.get() or utcnow()
+
+
+@contextlib.contextmanager
+def recorded_at(when: dt.datetime) -> Iterator[None]:
+    """Commands inside record ``when`` (aware UTC) as the time of their steps and postings.
+
+    For history entered after the fact: the demo's year of shipments, an import.
+    """
+    token = _clock.set(when)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 def state_name(state: enum.Enum | str) -> str:

@@ -30,10 +30,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import models as m
 from ..errors import IllegalTransition, InvalidQuantity, OutOfScope, RuleViolation
-from ..models.types import utcnow
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..scoping import system
-from .base import StateMachine, Who, command, load_for_update, require
+from .base import StateMachine, Who, command, load_for_update, now, require
 
 S = m.TransferStatus
 T = m.TransactionType
@@ -105,11 +104,11 @@ def transit_location(session, organization_id) -> m.Warehouse:
         if found is not None:
             return found
         insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[session.get_bind().dialect.name]
-        now = utcnow()
+        when = now()
         session.execute(insert(w.__table__).values(
             id=uuid.uuid4(), organization_id=organization_id, name=TRANSIT_NAME, is_transit=True,
             is_active=True, description="Stock dispatched and not yet received (stock transfers).",
-            created_at=now, updated_at=now,
+            created_at=when, updated_at=when,
         ).on_conflict_do_nothing(index_elements=["organization_id"], index_where=sa.text("is_transit")))
         return session.execute(sa.select(w).where(w.organization_id == organization_id,
                                                   w.is_transit.is_(True))).scalar_one()
@@ -176,7 +175,7 @@ def _posting(transfer: m.StockTransfer, who: Who, kind, part_id, quantity, sourc
     return mark_workflow_posting(m.Transaction(
         id=uuid.uuid4(), transaction_type=kind, part_id=part_id, quantity=quantity,
         from_warehouse_id=source_id, to_warehouse_id=dest_id, performed_by_user_id=who.user.id,
-        transaction_date=utcnow(), stock_transfer_id=transfer.id,
+        transaction_date=now(), stock_transfer_id=transfer.id,
         reference_number=f"{transfer.reference_number} {step}"[:100], **extra,
     ))
 
@@ -222,9 +221,10 @@ def _new_transfer(session, who: Who, from_warehouse_id, to_warehouse_id, lines, 
     if not may_send_to(who, dest):
         raise OutOfScope("The destination warehouse does not exist (or is not yours to use).")
     checked = _lines(session, lines)
-    now = utcnow()
+    when = now()
     transfer = m.StockTransfer(
-        id=uuid.uuid4(), reference_number=f"TR-{now:%y%m%d}-{uuid.uuid4().hex[:6].upper()}",
+        id=uuid.uuid4(), reference_number=f"TR-{when:%y%m%d}-{uuid.uuid4().hex[:6].upper()}",
+        created_at=when, updated_at=when,
         from_warehouse_id=source.id, to_warehouse_id=dest.id, source_organization_id=source.organization_id,
         destination_organization_id=dest.organization_id, status=S.draft, notes=notes,
         created_by_user_id=who.user.id,
@@ -282,7 +282,7 @@ def dispatch_transfer(session, who: Who, transfer_id) -> m.StockTransfer:
     for line in transfer.lines:
         session.add(_posting(transfer, who, T.transfer, line.part_id, line.quantity,
                              transfer.from_warehouse_id, transit.id, "dispatch"))
-    transfer.dispatched_by_user_id, transfer.dispatched_at = who.user.id, utcnow()
+    transfer.dispatched_by_user_id, transfer.dispatched_at = who.user.id, now()
     return transfer
 
 
@@ -324,7 +324,7 @@ def receive_transfer(session, who: Who, transfer_id, received: dict) -> m.StockT
             session.add(_posting(transfer, who, T.transfer, line.part_id, quantity, transit.id,
                                  transfer.to_warehouse_id, "receipt"))
     TRANSITIONS.move(transfer, "receive", S.received_with_discrepancy if short else S.received)
-    transfer.received_by_user_id, transfer.received_at = who.user.id, utcnow()
+    transfer.received_by_user_id, transfer.received_at = who.user.id, now()
     return transfer
 
 
@@ -345,7 +345,7 @@ def cancel_transfer(session, who: Who, transfer_id) -> m.StockTransfer:
     transfer = load_for_update(session, m.StockTransfer, transfer_id, "stock transfer")
     require(may_dispatch(who, transfer), "Only the sending organization cancels a transfer.")
     TRANSITIONS.move(transfer, "cancel", S.cancelled)
-    transfer.cancelled_by_user_id, transfer.cancelled_at = who.user.id, utcnow()
+    transfer.cancelled_by_user_id, transfer.cancelled_at = who.user.id, now()
     return transfer
 
 
@@ -401,9 +401,9 @@ def transfer_in_one_step(session, who: Who, from_warehouse_id, to_warehouse_id, 
         raise RuleViolation("Transfers between organizations go through dispatch and receipt; "
                             "only a transfer within one organization is done in one step.")
     transfer.status = S.received
-    now = utcnow()
+    when = now()
     transfer.dispatched_by_user_id = transfer.received_by_user_id = who.user.id
-    transfer.dispatched_at = transfer.received_at = now
+    transfer.dispatched_at = transfer.received_at = when
     for line in transfer.lines:
         line.received_quantity = line.quantity
         session.add(_posting(transfer, who, T.transfer, line.part_id, line.quantity,
