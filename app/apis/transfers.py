@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import decimal
 
-from flask import g, request
+import yaml
+
+from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 
@@ -23,25 +25,48 @@ from ..workflows.base import acting_user
 from ..workflows.ledger import decide_transaction, reverse_transaction
 from .base import ABPartsRestApi
 
-_ERRORS = """
-            400:
-              $ref: '#/components/responses/400'
-            401:
-              $ref: '#/components/responses/401'
-            403:
-              description: Visible, but this user's role or side may not take the step
-            404:
-              $ref: '#/components/responses/404'
-            409:
-              description: The document's state does not allow the step (or it was done already)
-            422:
-              $ref: '#/components/responses/422'"""
+_PK = {"in": "path", "name": "pk", "required": True, "schema": {"type": "string", "format": "uuid"}}
+_KEY = {"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
+        "description": "A retry with the same key within 24 hours gets the first answer and posts nothing more."}
+_ERROR_ANSWERS = {
+    "400": {"$ref": "#/components/responses/400"},
+    "401": {"$ref": "#/components/responses/401"},
+    "403": {"description": "Visible, but this user's role or side may not take the step"},
+    "404": {"$ref": "#/components/responses/404"},
+    "409": {"description": "The document's state does not allow the step (or it was done already)"},
+    "422": {"$ref": "#/components/responses/422"},
+}
+_UUID = {"type": "string", "format": "uuid"}
+_NOTES = {"type": "object", "properties": {"notes": {"type": "string"}}}
 
 
-def documented(func):
-    """Append the error answers every workflow route shares to ``func``'s OpenAPI docstring."""
-    func.__doc__ = func.__doc__.rstrip() + _ERRORS + "\n"
-    return func
+def _object(required: list, **properties) -> dict:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _lines(**properties) -> dict:
+    return {"type": "array", "items": _object(list(properties), **properties)}
+
+
+def documented(summary: str, ok: str, status: int = 200, body: dict | None = None, body_required: bool = True,
+               pk: str | None = "The document's id"):
+    """Write a workflow route's OpenAPI operation (FAB reads it from the docstring, after ``---``).
+
+    :param summary: the operation's summary; ``ok``: what the success answer holds, with ``status``.
+    :param body: the JSON schema of the request body, if any.
+    :param pk: the description of the ``pk`` path parameter, ``None`` for a route without one.
+    """
+    def wrap(func):
+        parameters = ([{**_PK, "description": pk}] if pk else []) + [_KEY]
+        operation = {"summary": summary, "parameters": parameters,
+                     "responses": {str(status): {"description": ok}, **_ERROR_ANSWERS}}
+        if body is not None:
+            operation["requestBody"] = {"required": body_required,
+                                        "content": {"application/json": {"schema": body}}}
+        func.__doc__ = f"{func.__doc__.strip()}\n---\n{yaml.safe_dump({'post': operation}, sort_keys=False)}"
+        return func
+
+    return wrap
 
 
 def _text(value) -> str | None:
@@ -135,37 +160,16 @@ class StockTransferRestApi(ABPartsRestApi):
     @protect()
     @safe
     @permission_name("post")
-    @documented
+    @documented("Create a stock transfer", "The transfer (draft, or received when in one step)", 201, pk=None,
+                body=_object(["from_warehouse", "to_warehouse", "lines"],
+                             from_warehouse={**_UUID, "description": "One of your organization's warehouses"},
+                             to_warehouse=_UUID, notes={"type": "string"},
+                             in_one_step={"type": "boolean",
+                                          "description": "Within one organization: dispatch and receive now"},
+                             lines=_lines(part=_UUID, quantity={"type": "string", "example": "2.5",
+                                                               "description": "In the part's unit of measure"})))
     def post(self):
         """Create a draft transfer (or, within one organization, transfer in one step).
-        ---
-        post:
-          summary: Create a stock transfer
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [from_warehouse, to_warehouse, lines]
-                  properties:
-                    from_warehouse: {type: string, format: uuid, description: "One of your organization's warehouses"}
-                    to_warehouse: {type: string, format: uuid}
-                    notes: {type: string}
-                    in_one_step: {type: boolean, description: "Within one organization: dispatch and receive now"}
-                    lines:
-                      type: array
-                      items:
-                        type: object
-                        required: [part, quantity]
-                        properties:
-                          part: {type: string, format: uuid}
-                          quantity: {type: string, example: "2.5", description: "In the part's unit of measure"}
-          parameters:
-          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
-          responses:
-            201:
-              description: The transfer (state draft, or received when in one step)
         """
 
         def work():
@@ -188,18 +192,9 @@ class StockTransferRestApi(ABPartsRestApi):
     @protect()
     @safe
     @permission_name("dispatch")
-    @documented
+    @documented("Dispatch a stock transfer", "The dispatched transfer")
     def dispatch(self, pk):
         """Dispatch a draft: its lines leave the source warehouse for transit.
-        ---
-        post:
-          summary: Dispatch a stock transfer
-          parameters:
-          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
-          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
-          responses:
-            200:
-              description: The dispatched transfer
         """
         return self._step(pk, lambda: tw.dispatch_transfer(pk))
 
@@ -207,34 +202,11 @@ class StockTransferRestApi(ABPartsRestApi):
     @protect()
     @safe
     @permission_name("receive")
-    @documented
+    @documented("Receive a stock transfer", "The transfer, received or received_with_discrepancy",
+                body=_object(["lines"], lines=_lines(part=_UUID, received_quantity={
+                    "type": "string", "example": "3", "description": "0 to the quantity dispatched"})))
     def receive(self, pk):
         """Receive a dispatched transfer, with the quantity that arrived of every line.
-        ---
-        post:
-          summary: Receive a stock transfer
-          parameters:
-          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
-          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [lines]
-                  properties:
-                    lines:
-                      type: array
-                      items:
-                        type: object
-                        required: [part, received_quantity]
-                        properties:
-                          part: {type: string, format: uuid}
-                          received_quantity: {type: string, example: "3", description: "0 to the quantity dispatched"}
-          responses:
-            200:
-              description: The transfer, received or received_with_discrepancy
         """
 
         def call():
@@ -251,18 +223,9 @@ class StockTransferRestApi(ABPartsRestApi):
     @protect()
     @safe
     @permission_name("cancel")
-    @documented
+    @documented("Cancel a draft stock transfer", "The cancelled transfer")
     def cancel(self, pk):
         """Cancel a draft transfer.
-        ---
-        post:
-          summary: Cancel a draft stock transfer
-          parameters:
-          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
-          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
-          responses:
-            200:
-              description: The cancelled transfer
         """
         return self._step(pk, lambda: tw.cancel_transfer(pk))
 
@@ -270,29 +233,12 @@ class StockTransferRestApi(ABPartsRestApi):
     @protect()
     @safe
     @permission_name("resolve")
-    @documented
+    @documented("Resolve a discrepancy of a received stock transfer",
+                "The transfer; a write-off waits for approval",
+                body=_object(["line", "action"], line={**_UUID, "description": "The line's part id"},
+                             action={"type": "string", "enum": ["return", "write_off"]}, notes={"type": "string"}))
     def resolve(self, pk):
         """Resolve a line's discrepancy: return it to the source, or write it off (needs approval).
-        ---
-        post:
-          summary: Resolve a discrepancy of a received stock transfer
-          parameters:
-          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
-          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [line, action]
-                  properties:
-                    line: {type: string, format: uuid, description: "The line's part id"}
-                    action: {type: string, enum: [return, write_off]}
-                    notes: {type: string}
-          responses:
-            200:
-              description: The transfer; a write-off waits for approval
         """
 
         def call():
@@ -314,23 +260,10 @@ class LedgerActions:
     @protect()
     @safe
     @permission_name("reverse")
-    @documented
+    @documented("Reverse a transaction", "The reversal transaction", 201, body=_NOTES, body_required=False,
+                pk="The transaction's id")
     def reverse(self, pk):
         """Post the reversal of a transaction (at most once).
-        ---
-        post:
-          summary: Reverse a transaction
-          parameters:
-          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
-          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
-          requestBody:
-            required: false
-            content:
-              application/json:
-                schema: {type: object, properties: {notes: {type: string}}}
-          responses:
-            201:
-              description: The reversal transaction
         """
         return self.run_action(lambda: _transaction_json(self, reverse_transaction(pk, _body().get("notes"))), 201)
 
@@ -349,23 +282,10 @@ class ApprovalActions:
     @protect()
     @safe
     @permission_name("approve")
-    @documented
+    @documented("Approve a pending transaction", "The approval recorded", 201, body=_NOTES,
+                body_required=False, pk="The transaction's id")
     def approve(self, pk):
         """Approve a transaction pending approval (it posts now).  ``pk`` is the transaction's id.
-        ---
-        post:
-          summary: Approve a pending transaction
-          parameters:
-          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}, description: "The transaction's id"}
-          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
-          requestBody:
-            required: false
-            content:
-              application/json:
-                schema: {type: object, properties: {notes: {type: string}}}
-          responses:
-            201:
-              description: The approval recorded
         """
         return self._decide(pk, m.ApprovalStatus.approved)
 
@@ -373,17 +293,9 @@ class ApprovalActions:
     @protect()
     @safe
     @permission_name("reject")
-    @documented
+    @documented("Reject a pending transaction", "The rejection recorded", 201, body=_NOTES,
+                body_required=False, pk="The transaction's id")
     def reject(self, pk):
         """Reject a transaction pending approval (it never posts).  ``pk`` is the transaction's id.
-        ---
-        post:
-          summary: Reject a pending transaction
-          parameters:
-          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}, description: "The transaction's id"}
-          - {in: header, name: Idempotency-Key, schema: {type: string}, required: false}
-          responses:
-            201:
-              description: The rejection recorded
         """
         return self._decide(pk, m.ApprovalStatus.rejected)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .. import models as m
-from ..errors import DomainError, Forbidden, IllegalTransition, OutOfScope, RuleViolation, flush_checked
+from ..errors import DomainError, Forbidden, IllegalTransition, OutOfScope, flush_checked
 from ..extensions import db
 from ..models.types import utcnow
 from ..scoping import ADMIN, SUPER_ADMIN, Actor, current_actor, system
@@ -150,18 +150,18 @@ def acting_user(session, reading: bool = False) -> Who:
     return Who(actor, user, organization)
 
 
-def load_for_update(session, model, key, what: str):
-    """The document ``key`` of ``model``, locked until the end of the transaction.
+def load_visible(session, model, key, what: str, for_update: bool = False):
+    """The document ``key`` of ``model`` as the actor sees it (organization scoping applies).
 
-    The lock (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write lock is
-    taken at ``BEGIN``) makes a concurrent second step wait and then see the
-    state the first one left: two simultaneous dispatches post once.  Scoping
-    applies: a document the actor cannot see is "not found".
-
-    :raises OutOfScope: (404) when there is no such document for this actor.
+    :param for_update: lock the row until the end of the transaction
+        (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write lock is taken at
+        ``BEGIN``), so that a concurrent second step waits and then sees the state
+        the first one left: two simultaneous dispatches post once.
+    :raises OutOfScope: (404) no such document for this actor (or a malformed id).
     """
     key = m.parse_uuid(key)
-    document = None if key is None else session.get(model, key, with_for_update=True, populate_existing=True)
+    options = {"with_for_update": True, "populate_existing": True} if for_update else {}
+    document = None if key is None else session.get(model, key, **options)
     if document is None:
         raise OutOfScope(f"There is no {what} with this id.")
     return document
@@ -222,8 +222,3 @@ def require(condition: bool, message: str) -> None:
     """
     if not condition:
         raise Forbidden(message)
-
-
-def refuse(message: str) -> None:
-    """:raises RuleViolation: (422) with ``message``: a business rule refused the step."""
-    raise RuleViolation(message)

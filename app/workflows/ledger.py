@@ -6,17 +6,9 @@ and REST actions take these steps the same way, one database transaction each.
 from __future__ import annotations
 
 from .. import models as m
-from ..errors import IllegalTransition, OutOfScope
+from ..errors import IllegalTransition
 from ..rules.ledger import reversal_of
-from .base import Who, command
-
-
-def _visible_transaction(session, transaction_id) -> m.Transaction:
-    key = m.parse_uuid(transaction_id)
-    txn = session.get(m.Transaction, key) if key else None
-    if txn is None:
-        raise OutOfScope("There is no transaction with this id.")
-    return txn
+from .base import Who, command, load_visible
 
 
 @command
@@ -28,7 +20,7 @@ def reverse_transaction(session, who: Who, transaction_id, notes: str | None = N
     :raises IllegalTransition: (409) it was reversed already.
     :raises RuleViolation: (422) it is a reversal, pending, rejected or a stock transfer's posting.
     """
-    original = _visible_transaction(session, transaction_id)
+    original = load_visible(session, m.Transaction, transaction_id, "transaction")
     reversal = reversal_of(original, who.user.id, notes)
     session.add(reversal)
     return reversal
@@ -45,7 +37,7 @@ def decide_transaction(session, who: Who, transaction_id, status: m.ApprovalStat
         not an admin of the stock's organization (nor Oraseas staff);
     :raises IllegalTransition: (409) not pending (decided already, or never needed approval).
     """
-    txn = _visible_transaction(session, transaction_id)
+    txn = load_visible(session, m.Transaction, transaction_id, "transaction")
     if not txn.requires_approval:
         raise IllegalTransition("This transaction does not require approval.")
     approval = m.TransactionApproval(transaction_id=txn.id, approver_id=who.user.id, status=status, notes=notes)

@@ -32,7 +32,7 @@ from .. import models as m
 from ..errors import IllegalTransition, InvalidQuantity, OutOfScope, RuleViolation
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..scoping import system
-from .base import StateMachine, Who, command, load_for_update, now, require
+from .base import StateMachine, Who, command, load_visible, now, require
 
 S = m.TransferStatus
 T = m.TransactionType
@@ -236,16 +236,12 @@ def _new_transfer(session, who: Who, from_warehouse_id, to_warehouse_id, lines, 
     return transfer
 
 
-def load_transfer(session, transfer_id) -> m.StockTransfer:
-    """The transfer ``transfer_id`` as the actor sees it (scoped).
+def load_transfer(session, transfer_id, for_update: bool = False) -> m.StockTransfer:
+    """The transfer ``transfer_id`` as the actor sees it (scoped; locked with ``for_update``).
 
     :raises OutOfScope: (404) no such transfer for this actor.
     """
-    key = m.parse_uuid(transfer_id)
-    transfer = session.get(m.StockTransfer, key) if key else None
-    if transfer is None:
-        raise OutOfScope("There is no stock transfer with this id.")
-    return transfer
+    return load_visible(session, m.StockTransfer, transfer_id, "stock transfer", for_update)
 
 
 # --- the commands ------------------------------------------------------------
@@ -275,7 +271,7 @@ def dispatch_transfer(session, who: Who, transfer_id) -> m.StockTransfer:
     :raises IllegalTransition: (409) the transfer is not a draft (e.g. dispatched already).
     :raises InsufficientStock: (422) the source lacks stock of a line's part, naming it.
     """
-    transfer = load_for_update(session, m.StockTransfer, transfer_id, "stock transfer")
+    transfer = load_transfer(session, transfer_id, for_update=True)
     require(may_dispatch(who, transfer), "Only the sending organization dispatches a transfer.")
     TRANSITIONS.move(transfer, "dispatch", S.dispatched)
     transit = transit_location(session, transfer.source_organization_id)
@@ -297,7 +293,7 @@ def receive_transfer(session, who: Who, transfer_id, received: dict) -> m.StockT
     :raises IllegalTransition: (409) not dispatched (e.g. received already).
     :raises InvalidQuantity: (422) over-receipt, a negative or malformed quantity, a line missing.
     """
-    transfer = load_for_update(session, m.StockTransfer, transfer_id, "stock transfer")
+    transfer = load_transfer(session, transfer_id, for_update=True)
     require(may_receive(who, transfer), "Only the receiving organization receives a transfer.")
     TRANSITIONS.check("receive", transfer.status, transfer.reference_number)
     by_part = {m.parse_uuid(k): v for k, v in (received or {}).items()}
@@ -342,7 +338,7 @@ def cancel_transfer(session, who: Who, transfer_id) -> m.StockTransfer:
     :raises OutOfScope: (404); :raises Forbidden: (403) not the sending side;
     :raises IllegalTransition: (409) not a draft.
     """
-    transfer = load_for_update(session, m.StockTransfer, transfer_id, "stock transfer")
+    transfer = load_transfer(session, transfer_id, for_update=True)
     require(may_dispatch(who, transfer), "Only the sending organization cancels a transfer.")
     TRANSITIONS.move(transfer, "cancel", S.cancelled)
     transfer.cancelled_by_user_id, transfer.cancelled_at = who.user.id, now()
@@ -362,7 +358,7 @@ def resolve_discrepancy(session, who: Who, transfer_id, part_id, action: str, no
     :raises IllegalTransition: (409) not received with a discrepancy, or nothing left open on the line.
     :raises RuleViolation: (422) an unknown action or a part not on the transfer.
     """
-    transfer = load_for_update(session, m.StockTransfer, transfer_id, "stock transfer")
+    transfer = load_transfer(session, transfer_id, for_update=True)
     require(may_resolve(who, transfer), "Only an admin of the sending organization resolves a discrepancy.")
     TRANSITIONS.check("resolve", transfer.status, transfer.reference_number)
     if action not in RESOLUTIONS:
