@@ -361,7 +361,9 @@ class _DemoBuilder:
         # The last days: shipments on their way (dispatched, not yet received) and drafts.
         for number, lines in enumerate(recent_lines):
             when = end - dt.timedelta(hours=6 * (len(recent_lines) - number) + self.rng.randint(0, 5))
-            made += self._shipment(when, stock, customers_with_users, lines * 2, lines=lines, receive=False)
+            # the first go to the customers with demo logins, who can then receive them
+            targets = customers_with_users[number:number + 1] if number < len(NAMED_CUSTOMERS) else customers_with_users
+            made += self._shipment(when, stock, targets, lines * 2, lines=lines, receive=False)
         for number in range(special["draft"]):
             when = end - dt.timedelta(hours=3 * (special["draft"] - number))
             self._draft(when, stock, customers_with_users, "Planned shipment, waiting for the goods to be packed")
