@@ -463,3 +463,38 @@ def test_the_screens_take_a_transfer_from_draft_to_received(app, client_as, w):
     in_transit_page = oraseas.get("/intransitview/list/").get_data(as_text=True)
     assert "BULK-1" in in_transit_page
     assert stock(app, "Central", "CON-1") == 82 and books_agree(app)
+
+
+@pytest.mark.parametrize("step, body", [
+    ("receive", {"lines": "all of it"}),
+    ("receive", {"lines": [{"part": "not-a-uuid", "received_quantity": "1"}]}),
+    ("receive", {"lines": [{"part": None, "received_quantity": [1]}]}),
+    ("receive", ["not", "an", "object"]),
+    ("resolve", {"line": 7, "action": "burn"}),
+    ("dispatch", "[1, 2"),
+])
+def test_hostile_bodies_get_a_clear_4xx_never_a_500(app, api_as, w, step, body):
+    api = api_as("superadmin")
+    tid = create(api, w).get_json()["id"]
+    if step != "dispatch":
+        api.post(f"{API}{tid}/dispatch")
+    rows = ledger_rows(app)
+    if isinstance(body, str):  # not JSON at all
+        resp = api.post(f"{API}{tid}/{step}", data=body, headers={"Content-Type": "application/json"})
+    else:
+        resp = api.post(f"{API}{tid}/{step}", json=body)
+    assert 400 <= resp.status_code < 500 and resp.get_json()["message"], resp.get_data(as_text=True)
+    assert ledger_rows(app) == rows
+    assert api.post(f"{API}not-a-uuid/dispatch").status_code == 404
+    assert api.post(f"{API}{'0' * 32}/dispatch").status_code == 404
+
+
+def test_a_ledger_transfer_within_the_organization_answers_with_both_warehouses(app, api_as, w):
+    """A defect of issue 8: the POST answer showed ``to_warehouse`` as null."""
+    resp = api_as("acme.admin").post("/api/v1/transaction/", json={
+        "transaction_type": "transfer", "part": w["CON-1"], "quantity": "2",
+        "from_warehouse": w["Acme Main"], "to_warehouse": w["Acme Site"]})
+    assert resp.status_code == 201, resp.get_json()
+    result = resp.get_json()["result"]
+    assert (result["from_warehouse"], result["to_warehouse"]) == (w["Acme Main"], w["Acme Site"])
+    assert stock(app, "Acme Site", "CON-1") == 2

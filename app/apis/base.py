@@ -328,6 +328,9 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
         :returns: the response; with an ``Idempotency-Key`` a retry gets the first answer.
         """
         session = self.datamodel.session
+        malformed = self._json_body_error()
+        if malformed is not None:
+            return malformed
         try:
             answered = idempotency.replay(session)
             if answered is not None:

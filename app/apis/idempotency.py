@@ -99,8 +99,12 @@ def claim(session) -> None:
     if key is None or actor is None or actor.user_id is None:
         return
     row = m.IdempotencyKey(user_id=actor.user_id, key=key, request_hash=_fingerprint())
+    k = m.IdempotencyKey
     try:
         with system():
+            # This user's expired keys go as new ones come: the table holds about a day of keys.
+            session.execute(sa.delete(k.__table__).where(k.user_id == actor.user_id,
+                                                         k.created_at < utcnow() - LIFETIME))
             session.add(row)
             session.flush([row])
     except IntegrityError:

@@ -179,7 +179,7 @@ class StockTransferRestApi(ABPartsRestApi):
             transfer = make(body.get("from_warehouse"), body.get("to_warehouse"), lines, body.get("notes"))
             return {"id": str(transfer.id), "result": transfer_json(self.datamodel.session, transfer)}
 
-        return self._json_body_error() or self.run_action(work, 201)
+        return self.run_action(work, 201)
 
     def _step(self, pk, call):
         def work():
