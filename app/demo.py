@@ -41,6 +41,7 @@ from .rules.ledger import reversal_of
 from .scoping import ADMIN, AUDITOR, SUPER_ADMIN, USER, acting_as, actor_for
 from .security.setup import sync_roles
 from .workflows import ledger as ledger_steps
+from .workflows import orders as order_workflow
 from .workflows import transfers, unit_of_work
 from .workflows.base import recorded_at
 
@@ -580,33 +581,45 @@ class _DemoBuilder:
 
     # -- orders ----------------------------------------------------------------
     def orders(self):
+        """Customer and supplier orders, moved to their states by the workflow commands.
+
+        Only states that move no stock (customer orders requested, approved or
+        cancelled; supplier orders ordered or cancelled): shipped and received
+        orders need their ledger rows, which come with issue 10.
+        """
         self.echo("Creating orders ...")
         today = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        statuses = ["Received"] * 6 + ["Shipped", "Pending", "Requested", "Cancelled"]
+        C, S = m.CustomerOrderStatus, m.SupplierOrderStatus
         for i in range(200):
             org = self.customers[i % len(self.customers)]
             when = today - dt.timedelta(days=self.rng.randint(1, 360))
-            status = self.rng.choice(statuses)
+            status = self.rng.choice([C.approved] * 6 + [C.requested] * 3 + [C.cancelled])
             users = self.customer_users.get(org.id)
             order = self.add(m.CustomerOrder(
-                customer_organization=org, oraseas_organization=self.oraseas, order_date=when, status=status,
-                expected_delivery_date=when + dt.timedelta(days=10),
-                actual_delivery_date=when + dt.timedelta(days=self.rng.randint(5, 14)) if status == "Received" else None,
-                ordered_by_user_id=users[0].id if users else None))
+                customer_organization=org, oraseas_organization=self.oraseas, order_date=when,
+                expected_delivery_date=when + dt.timedelta(days=10), ordered_by_user_id=users[0].id if users else None))
             for part in self.rng.sample(self.part_list, self.rng.randint(1, 4)):
                 self.add(m.CustomerOrderItem(customer_order=order, part=part, quantity=self.qty(part, 1, 20),
                                              unit_price=part.unit_price))
+            if status == C.approved:
+                with self.as_user(self.oraseas_admin):
+                    order_workflow.approve_customer_order(order.id)
+            elif status == C.cancelled:
+                with self.as_user(users[0] if users else self.oraseas_admin):
+                    order_workflow.cancel_customer_order(order.id)
         for i in range(40):
             when = today - dt.timedelta(days=self.rng.randint(1, 360))
-            status = self.rng.choice(statuses)
+            status = self.rng.choice([S.ordered] * 8 + [S.cancelled] * 2)
             order = self.add(m.SupplierOrder(
                 ordering_organization=self.oraseas, supplier_name=self.rng.choice(["BossAqua", "Oraseas Supplier 1",
                                                                                   "Oraseas Supplier 2"]),
-                order_date=when, status=status, expected_delivery_date=when + dt.timedelta(days=30),
-                actual_delivery_date=when + dt.timedelta(days=self.rng.randint(20, 40)) if status == "Received" else None))
+                order_date=when, expected_delivery_date=when + dt.timedelta(days=30)))
             for part in self.rng.sample(self.part_list, self.rng.randint(2, 6)):
                 self.add(m.SupplierOrderItem(supplier_order=order, part=part, quantity=self.qty(part, 50, 200),
                                              unit_price=(part.unit_price * D("0.6")).quantize(D("0.01"))))
+            if status == S.cancelled:
+                with self.as_user(self.oraseas_admin):
+                    order_workflow.cancel_supplier_order(order.id)
 
 
 def _slug(name: str) -> str:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app import models as m
 
-from .conftest import choices, get_one, submit_form
+from .conftest import choices, csrf_token, get_one, submit_form
 from .test_scoping import api_values
 
 D = decimal.Decimal
@@ -246,3 +246,145 @@ def test_a_customer_cannot_order_for_another_customer_on_the_form(app, client_as
     with app.app_context():
         from app.extensions import db
         assert db.session.execute(sa.select(sa.func.count()).select_from(m.CustomerOrder)).scalar_one() == 0
+
+
+# --- the status: a state of the order's workflow, not free text (issues 8 and 10) -----
+
+STATUS_RULE = "Order status rule"
+#: Per kind of order: its initial state and its API resource.
+INITIAL = {"customer": "requested", "supplier": "ordered"}
+SCREEN = {"customer": "customerordermodelview", "supplier": "supplierordermodelview"}
+
+
+def _status(api, kind, order) -> str:
+    return api.get(f"/api/v1/{ORDERS[kind]['order']}/{order}").get_json()["result"]["status"]
+
+
+@pytest.mark.parametrize("kind", list(ORDERS))
+def test_a_new_order_starts_in_its_initial_state_whatever_it_was_given(app, api_as, client_as, kind):
+    ids, spec = _ids(app), ORDERS[kind]
+    api = api_as(spec["user"])
+    for given in ("received", "Teleported"):
+        resp = api.post(f"/api/v1/{spec['order']}/", json={
+            **spec["fields"](ids), "status": given, "order_date": "2026-12-03"})
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+        assert _status(api, kind, resp.get_json()["id"]) == INITIAL[kind]
+    form = {k: v for k, v in spec["fields"](ids).items()}
+    resp = submit_form(client_as(spec["user"]), f"/{SCREEN[kind]}/add",
+                       {**form, "status": "Teleported", "order_date": "2026-12-04"}, follow_redirects=True)
+    assert "Added Row" in resp.get_data(as_text=True)
+    statuses = {r["status"] for r in api.get(f"/api/v1/{spec['order']}/").get_json()["result"]}
+    assert statuses == {INITIAL[kind]}
+    # The forms and the API offer no status to fill in.
+    assert 'name="status"' not in client_as(spec["user"]).get(f"/{SCREEN[kind]}/add").get_data(as_text=True)
+    info = api.get(f"/api/v1/{spec['order']}/_info").get_json()
+    assert "status" not in {c["name"] for c in info["add_columns"] + info["edit_columns"]}
+
+
+@pytest.mark.parametrize("kind", list(ORDERS))
+def test_free_text_status_is_refused_by_put_edit_form_and_code(app, api_as, client_as, kind):
+    from app.errors import RuleViolation, flush_checked
+    from app.extensions import db
+
+    ids, order = _order(app, api_as, kind)
+    spec = ORDERS[kind]
+    api = api_as(spec["user"])
+    refused = api.put(f"/api/v1/{spec['order']}/{order}", json={"status": "Teleported"})
+    assert refused.status_code == 422 and STATUS_RULE in refused.get_json()["message"]
+    edit = {**spec["fields"](ids), "order_date": "2026-12-03", "status": "Teleported", "notes": "edited"}
+    resp = submit_form(client_as(spec["user"]), f"/{SCREEN[kind]}/edit/{order}", edit, follow_redirects=True)
+    assert resp.status_code == 200
+    assert _status(api, kind, order) == INITIAL[kind]  # the notes changed, the status did not
+    model = m.CustomerOrder if kind == "customer" else m.SupplierOrder
+    with app.app_context():
+        row = get_one(model, id=uuid.UUID(order))
+        for value in ("Teleported", "cancelled"):
+            row.status = value
+            with pytest.raises(RuleViolation, match=STATUS_RULE):
+                flush_checked(db.session)
+            row = get_one(model, id=uuid.UUID(order))
+        db.session.remove()
+    assert _status(api, kind, order) == INITIAL[kind]
+
+
+def test_customer_order_steps_through_the_api(app, api_as):
+    order = _acme_order(app, api_as)
+    staff, customer = api_as("oraseas.admin"), api_as("acme.admin")
+    base = f"/api/v1/customer_order/{order}"
+    # a customer does not approve its own order; another customer does not see it
+    assert customer.post(f"{base}/approve").status_code == 403
+    assert api_as("beta.admin").post(f"{base}/approve").status_code == 404
+    assert api_as("beta.admin").post(f"{base}/cancel").status_code == 404
+    approved = staff.post(f"{base}/approve")
+    assert approved.status_code == 200, approved.get_data(as_text=True)
+    assert approved.get_json()["result"]["status"] == "approved"
+    again = staff.post(f"{base}/approve")
+    assert again.status_code == 409 and "it is approved" in again.get_json()["message"]
+    cancelled = customer.post(f"{base}/cancel")
+    assert cancelled.status_code == 200 and cancelled.get_json()["result"]["status"] == "cancelled"
+    for step in ("approve", "cancel"):
+        late = staff.post(f"{base}/{step}")
+        assert late.status_code == 409 and "it is cancelled" in late.get_json()["message"]
+    # requested -> cancelled, by Oraseas EE's staff on behalf of the customer
+    other = _acme_order(app, api_as, "2026-12-04")
+    assert staff.post(f"/api/v1/customer_order/{other}/cancel").get_json()["result"]["status"] == "cancelled"
+    assert api_as("superadmin").post("/api/v1/customer_order/not-an-id/approve").status_code == 404
+
+
+def test_supplier_order_is_cancelled_once_by_its_organizations_admin(app, api_as):
+    _ids_, order = _order(app, api_as, "supplier")
+    base = f"/api/v1/supplier_order/{order}"
+    assert api_as("acme.admin").post(f"{base}/cancel").status_code == 404
+    done = api_as("oraseas.admin").post(f"{base}/cancel")
+    assert done.status_code == 200 and done.get_json()["result"]["status"] == "cancelled"
+    again = api_as("superadmin").post(f"{base}/cancel")
+    assert again.status_code == 409 and "it is cancelled" in again.get_json()["message"]
+
+
+def _page(client, url) -> str:
+    return html.unescape(client.get(url).get_data(as_text=True))
+
+
+def _press(client, url, step, pk) -> str:
+    """Press a step's button on the show page ``url`` (its form, with the page's CSRF token)."""
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    base = url.split("/show/")[0]
+    return html.unescape(client.post(f"{base}/{step}/{pk}", data={"csrf_token": token},
+                                     follow_redirects=True).get_data(as_text=True))
+
+
+def test_order_steps_on_the_show_pages(app, api_as, client_as):
+    order = _acme_order(app, api_as)
+    url = f"/customerordermodelview/show/{order}"
+    staff, customer = client_as("oraseas.admin"), client_as("acme.admin")
+    assert ">Approve</button>" in _page(staff, url) and ">Cancel order</button>" in _page(staff, url)
+    page = _page(customer, url)
+    assert ">Approve</button>" not in page and ">Cancel order</button>" in page
+    # a step the page does not offer is refused with the rule's message
+    assert "Only an Admin of Oraseas EE or a Super Admin approves" in _press(customer, url, "approve", order)
+    page = _press(staff, url, "approve", order)
+    assert "Approved." in page and _shown(page, "Status") == "approved"
+    page = _press(staff, url, "approve", order)
+    assert "it is approved" in page
+    page = _press(customer, url, "cancel", order)
+    assert "Cancelled." in page and _shown(page, "Status") == "cancelled" and 'class="order-steps"' not in page
+    # another customer does not see the order, not even through a step's route
+    beta = client_as("beta.admin")
+    token = csrf_token(beta.get("/customerordermodelview/add").get_data(as_text=True))
+    assert beta.post(f"/customerordermodelview/approve/{order}", data={"csrf_token": token}).status_code == 404
+    assert beta.get(url).status_code == 404
+    # supplier order: cancel on the screen
+    _ids_, supplier = _order(app, api_as, "supplier")
+    surl = f"/supplierordermodelview/show/{supplier}"
+    page = _press(staff, surl, "cancel", supplier)
+    assert "Cancelled." in page and _shown(page, "Status") == "cancelled"
+
+
+def test_the_list_shows_the_status_as_words(app, api_as, client_as):
+    order = _acme_order(app, api_as)
+    api_as("oraseas.admin").post(f"/api/v1/customer_order/{order}/approve")
+    _acme_order(app, api_as, "2026-12-05")
+    page = _page(client_as("oraseas.admin"), "/customerordermodelview/list/")
+    cells = [cell for row in _cells(page) for cell in row]
+    assert "approved" in cells and "requested" in cells
+    assert "CustomerOrderStatus" not in page

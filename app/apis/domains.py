@@ -10,6 +10,7 @@ from ..rules.orders import orderable_customers
 from ..views.interface import ABPartsInterface, FilterWarehouseKind
 from ..views.organizations import REAL_WAREHOUSES
 from .base import ABPartsRestApi
+from .orders import CustomerOrderActions, SupplierOrderActions
 from .transfers import ApprovalActions, LedgerActions, StockTransferRestApi
 
 #: The ledger and its derived records are append-only: no PUT, no DELETE (405).
@@ -120,8 +121,9 @@ class TransactionApprovalRestApi(ApprovalActions, ABPartsRestApi):
     search_columns = ["status", "created_at"]
 
 
-class CustomerOrderRestApi(ABPartsRestApi):
-    """Customer orders; the customer is one of ``orderable_customers`` (as on the screen)."""
+class CustomerOrderRestApi(CustomerOrderActions, ABPartsRestApi):
+    """Customer orders; the customer is one of ``orderable_customers`` (as on the screen).
+    The status moves only by ``/<id>/approve`` and ``/<id>/cancel`` (:mod:`app.apis.orders`)."""
 
     resource_name = "customer_order"
     class_permission_name = "CustomerOrder"
@@ -131,7 +133,7 @@ class CustomerOrderRestApi(ABPartsRestApi):
                     "expected_delivery_date", "actual_delivery_date", "ordered_by_user_id"]
     show_columns = list_columns + ["notes", "created_at", "updated_at"]
     add_columns = ["customer_organization", "order_date", "expected_delivery_date",
-                   "actual_delivery_date", "status", "notes"]
+                   "actual_delivery_date", "notes"]
     edit_columns = add_columns
     search_columns = ["customer_organization", "status", "order_date"]
 
@@ -147,7 +149,9 @@ class CustomerOrderItemRestApi(ABPartsRestApi):
     search_columns = ["customer_order", "part"]
 
 
-class SupplierOrderRestApi(ABPartsRestApi):
+class SupplierOrderRestApi(SupplierOrderActions, ABPartsRestApi):
+    """Supplier orders; the status moves only by ``/<id>/cancel`` (:mod:`app.apis.orders`)."""
+
     resource_name = "supplier_order"
     class_permission_name = "SupplierOrder"
     datamodel = ABPartsInterface(m.SupplierOrder)
@@ -155,7 +159,7 @@ class SupplierOrderRestApi(ABPartsRestApi):
                     "expected_delivery_date", "actual_delivery_date"]
     show_columns = list_columns + ["notes", "created_at", "updated_at"]
     add_columns = ["ordering_organization", "supplier_name", "order_date", "expected_delivery_date",
-                   "actual_delivery_date", "status", "notes"]
+                   "actual_delivery_date", "notes"]
     edit_columns = add_columns
     search_columns = ["supplier_name", "ordering_organization", "status", "order_date"]
 

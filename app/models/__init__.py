@@ -3,9 +3,11 @@ from .types import Model  # noqa: F401  (sets the naming convention first)
 from .audit import InvitationAuditLog, SecurityEvent, UserManagementAuditLog, UserSession
 from .enums import (
     ApprovalStatus,
+    CustomerOrderStatus,
     MachineStatus,
     OrganizationType,
     PartType,
+    SupplierOrderStatus,
     TransactionType,
     TransferStatus,
     UserStatus,
@@ -23,10 +25,10 @@ from .user import PortalUser
 from .warehouse import Warehouse
 
 __all__ = [
-    "ApprovalStatus", "CustomerOrder", "CustomerOrderItem", "IdempotencyKey", "Inventory", "InvitationAuditLog",
+    "ApprovalStatus", "CustomerOrder", "CustomerOrderItem", "CustomerOrderStatus", "IdempotencyKey", "Inventory", "InvitationAuditLog",
     "Machine", "MachineStatus", "Organization", "OrganizationType", "Part", "PartType",
     "PartUsage", "PortalUser", "SecurityEvent", "StockAdjustment", "StockTransfer", "StockTransferLine",
-    "SupplierOrder", "SupplierOrderItem", "Transaction", "TransactionApproval", "TransactionType",
+    "SupplierOrder", "SupplierOrderItem", "SupplierOrderStatus", "Transaction", "TransactionApproval", "TransactionType",
     "TransferStatus",
     "UserManagementAuditLog", "UserSession", "UserStatus", "Warehouse",
 ]

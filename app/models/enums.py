@@ -62,4 +62,23 @@ class TransferStatus(_Labelled):
     cancelled = "cancelled"
 
 
+class CustomerOrderStatus(_Labelled):
+    """States of a customer order (issues 8 and 10); transitions in ``app.workflows.orders``."""
+
+    requested = "requested"
+    approved = "approved"
+    shipped = "shipped"
+    received = "received"
+    cancelled = "cancelled"
+
+
+class SupplierOrderStatus(_Labelled):
+    """States of a supplier order (issues 8 and 10); transitions in ``app.workflows.orders``."""
+
+    ordered = "ordered"
+    partially_received = "partially_received"
+    received = "received"
+    cancelled = "cancelled"
+
+
 _LABELS = {"oraseas_ee": "Oraseas EE", "bossaqua": "BossAqua"}

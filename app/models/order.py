@@ -11,10 +11,9 @@ from flask_appbuilder import Model
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .base import QuantityDisplay, Timestamps, UUIDPrimaryKey
+from .enums import CustomerOrderStatus, SupplierOrderStatus
 from .organization import Organization
-from .types import Money, Quantity, TZDateTime, UUIDType
-
-ORDER_STATUSES = ("Requested", "Pending", "Shipped", "Received", "Cancelled")
+from .types import Money, Quantity, TZDateTime, UUIDType, pg_enum
 
 
 def _name_of_party(column):
@@ -51,7 +50,11 @@ class CustomerOrder(UUIDPrimaryKey, Timestamps, Model):
     order_date: Mapped[dt.datetime] = mapped_column(TZDateTime, nullable=False)
     expected_delivery_date: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
     actual_delivery_date: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
-    status: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    #: Changes only through the workflow commands (``app.workflows.orders``; rule
+    #: ``app.rules.orders.check_order_status``).
+    status: Mapped[CustomerOrderStatus] = mapped_column(
+        pg_enum(CustomerOrderStatus, "customer_order_status_enum"), nullable=False,
+        default=CustomerOrderStatus.requested, server_default=CustomerOrderStatus.requested.value)
     ordered_by_user_id: Mapped[Optional[int]] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"))
     notes: Mapped[Optional[str]] = mapped_column(sa.Text)
 
@@ -118,7 +121,11 @@ class SupplierOrder(UUIDPrimaryKey, Timestamps, Model):
     order_date: Mapped[dt.datetime] = mapped_column(TZDateTime, nullable=False)
     expected_delivery_date: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
     actual_delivery_date: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
-    status: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    #: Changes only through the workflow commands (``app.workflows.orders``; rule
+    #: ``app.rules.orders.check_order_status``).
+    status: Mapped[SupplierOrderStatus] = mapped_column(
+        pg_enum(SupplierOrderStatus, "supplier_order_status_enum"), nullable=False,
+        default=SupplierOrderStatus.ordered, server_default=SupplierOrderStatus.ordered.value)
     notes: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     ordering_organization = relationship("Organization")

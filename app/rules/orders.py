@@ -108,3 +108,47 @@ def check_order_lines(session) -> None:
         line.quantity = check_quantity(quantity, part)
         if line.unit_price is None:
             line.unit_price = part.unit_price
+
+
+#: Each kind of order -> its initial state (issue 10: a new order is requested / ordered).
+INITIAL_STATES = {m.CustomerOrder: m.CustomerOrderStatus.requested, m.SupplierOrder: m.SupplierOrderStatus.ordered}
+_WORKFLOW_MARK = "_abparts_workflow_status"
+#: The rule's message: every refusal names it.
+STATUS_RULE = ("Order status rule: an order's status changes only through its workflow steps "
+               "(approve, ship, receive, cancel), never by editing it")
+
+
+def mark_workflow_status(order):
+    """Mark ``order``'s status change as made by a workflow command (:mod:`app.workflows.orders`).
+
+    Only code can set the mark, never a form or a payload; :func:`check_order_status`
+    accepts the change and clears the mark at the next flush.
+
+    :returns: ``order``.
+    """
+    setattr(order, _WORKFLOW_MARK, True)
+    return order
+
+
+def check_order_status(session) -> None:
+    """An order's status is a state of its workflow, not free text (issues 8 and 10).
+
+    - A new order starts in its initial state (customer order ``requested``,
+      supplier order ``ordered``), whatever the form, payload or code gave.
+    - A changed status is refused unless a workflow command marked the change
+      (:func:`mark_workflow_status`); the command has checked the transition and who takes it.
+
+    :raises RuleViolation: a status change that no workflow command made (the message names the rule).
+    """
+    for order in (*session.new, *session.dirty):
+        initial = INITIAL_STATES.get(type(order))
+        if initial is None:
+            continue
+        by_workflow = bool(order.__dict__.pop(_WORKFLOW_MARK, False))
+        if order in session.new:
+            order.status = initial
+            continue
+        history = inspect(order).attrs.status.history
+        if history.has_changes() and not by_workflow:
+            tried = history.added[0] if history.added else None
+            raise RuleViolation(f"{STATUS_RULE}; it cannot be set to '{tried!s}'.")
