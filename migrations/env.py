@@ -112,6 +112,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table (copy, drop, rename) to alter it; with
+            # foreign keys enforced, dropping a table other rows refer to fails on
+            # a database that has data.  The pragma is a no-op inside a
+            # transaction, so it is set on the driver connection before the first
+            # BEGIN, and the references are checked once the migrations are done.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -120,6 +128,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            driver = connection.connection.driver_connection
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"The migrations left rows that refer to missing rows: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -140,3 +140,60 @@ def test_downgrade_to_base_removes_everything_and_upgrade_runs_again(migrating_a
         assert _diffs(application) == []
         downgrade(revision="base")
         assert _tables() - ALEMBIC_TABLES == set()
+
+
+def test_upgrading_a_database_that_has_data_keeps_every_row(migrating_app):
+    """An installation of the first release upgrades in place: batch mode rebuilds tables
+    that other rows refer to (``transactions``, ``customer_orders``) without losing or
+    orphaning a row, and old free-text order statuses become states."""
+    import uuid
+
+    from flask_migrate import downgrade, upgrade
+
+    from app.extensions import db
+
+    engine_name, application = migrating_app
+
+    def key():
+        value = uuid.uuid4()
+        return value.hex if engine_name == "sqlite" else str(value)
+
+    ids = {name: key() for name in ("ora", "acme", "wh", "part", "txn", "inv", "adj", "order", "item")}
+    now = "2026-01-02 03:04:05"
+    rows = [
+        ("organizations", {"id": ids["ora"], "name": "Oraseas EE", "organization_type": "oraseas_ee"}),
+        ("organizations", {"id": ids["acme"], "name": "Acme", "organization_type": "customer"}),
+        ("ab_user", {"id": 1, "first_name": "A", "last_name": "B", "username": "ab", "email": "ab@x.test",
+                     "organization_id": ids["ora"]}),
+        ("warehouses", {"id": ids["wh"], "organization_id": ids["ora"], "name": "Central"}),
+        ("parts", {"id": ids["part"], "part_number": "P-1", "name": "Part"}),
+        ("transactions", {"id": ids["txn"], "transaction_type": "creation", "part_id": ids["part"],
+                          "to_warehouse_id": ids["wh"], "quantity": 5, "unit_of_measure": "pieces",
+                          "performed_by_user_id": 1, "transaction_date": now}),
+        ("inventory", {"id": ids["inv"], "warehouse_id": ids["wh"], "part_id": ids["part"], "current_stock": 5,
+                       "unit_of_measure": "pieces"}),
+        ("stock_adjustments", {"id": ids["adj"], "inventory_id": ids["inv"], "user_id": 1, "quantity_adjusted": 1,
+                               "reason_code": "count", "transaction_id": ids["txn"]}),
+        ("customer_orders", {"id": ids["order"], "customer_organization_id": ids["acme"],
+                             "oraseas_organization_id": ids["ora"], "order_date": now, "status": "Pending"}),
+        ("customer_order_items", {"id": ids["item"], "customer_order_id": ids["order"], "part_id": ids["part"],
+                                  "quantity": 2}),
+    ]
+    with application.app_context():
+        downgrade(revision="base")
+        upgrade(revision="0001_initial")
+        with db.engine.begin() as conn:
+            for table, values in rows:
+                columns = ", ".join(values)
+                conn.execute(sa.text(f"INSERT INTO {table} ({columns}) VALUES "
+                                     f"({', '.join(':' + c for c in values)})"), values)
+        upgrade()
+        with db.engine.connect() as conn:
+            for table in {t for t, _ in rows}:
+                expected = sum(1 for t, _ in rows if t == table)
+                assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == expected, table
+            assert conn.execute(sa.text("SELECT status FROM customer_orders")).scalar_one() == "approved"
+            if engine_name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        assert _diffs(application) == []
