@@ -196,3 +196,14 @@ def test_favicon_is_served_and_linked(client, client_as):
     assert resp.status_code == 200 and resp.data[:4] == b"\x00\x00\x01\x00"
     assert 'rel="icon"' in client.get("/login/").get_data(as_text=True)
     assert 'href="/favicon.ico"' in client_as("acme.user").get("/").get_data(as_text=True)
+
+
+def test_a_transfer_page_prints_quantities_as_every_page_does(app, client_as):
+    with app.app_context():
+        t = db.session.query(m.StockTransfer).join(m.StockTransfer.lines).filter(
+            m.StockTransfer.to_warehouse_id == get_one(m.Warehouse, name="Acme Main").id).one()
+        pk = t.id
+        db.session.remove()
+    page = text(client_as("acme.admin").get(f"/stocktransfermodelview/show/{pk}"))
+    # Decimal.normalize() printed 10 as "1E+1"
+    assert "10 pieces" in page and "1E+1" not in page and "0 pieces" in page

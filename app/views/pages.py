@@ -1,4 +1,5 @@
-"""Portal pages outside FAB's model screens: the "not allowed" page and the favicon."""
+"""Portal pages outside FAB's model screens: the "not allowed" page, the favicon,
+and the ``quantity`` template filter of the portal's own templates."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,7 +29,15 @@ def favicon():
                                max_age=86400)
 
 
+def quantity(value, unit: str | None = None) -> str:
+    """``{{ line.quantity|quantity(unit) }}``: a quantity as every page prints it ("1 piece", "2.5 litres")."""
+    from ..models.base import format_quantity
+
+    return format_quantity(value, unit)
+
+
 def register_pages(app) -> None:
-    """Bind the 403 page and ``/favicon.ico`` to ``app``."""
+    """Bind the 403 page, ``/favicon.ico`` and the ``quantity`` filter to ``app``."""
     app.register_error_handler(403, forbidden)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
+    app.add_template_filter(quantity, "quantity")
