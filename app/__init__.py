@@ -56,8 +56,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         from .apis.domains import register_apis
         from .views import register_views
+        from .views.pages import register_pages
 
         register_views(appbuilder)
+        register_pages(app)
         register_apis(appbuilder)
 
     from .commands import abparts

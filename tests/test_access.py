@@ -143,7 +143,7 @@ def test_only_the_super_admin_reaches_fabs_security_screens(app, client_as, subt
 
 # --- every screen a role can reach renders ---------------------------------------------
 
-_SKIP = ("/logout", "/static/", "/lang/", "/back", "/login")
+_SKIP = ("/logout", "/static/", "/favicon.ico", "/lang/", "/back", "/login")
 
 
 def _links(html: str) -> set[str]:

@@ -363,11 +363,11 @@ def test_order_steps_on_the_show_pages(app, api_as, client_as):
     # a step the page does not offer is refused with the rule's message
     assert "Only an Admin of Oraseas EE or a Super Admin approves" in _press(customer, url, "approve", order)
     page = _press(staff, url, "approve", order)
-    assert "Approved." in page and _shown(page, "Status") == "approved"
+    assert "Approved." in page and _shown(page, "Status") == "Approved"
     page = _press(staff, url, "approve", order)
     assert "it is approved" in page
     page = _press(customer, url, "cancel", order)
-    assert "Cancelled." in page and _shown(page, "Status") == "cancelled" and 'class="order-steps"' not in page
+    assert "Cancelled." in page and _shown(page, "Status") == "Cancelled" and 'class="order-steps"' not in page
     # another customer does not see the order, not even through a step's route
     beta = client_as("beta.admin")
     token = csrf_token(beta.get("/customerordermodelview/add").get_data(as_text=True))
@@ -377,7 +377,7 @@ def test_order_steps_on_the_show_pages(app, api_as, client_as):
     _ids_, supplier = _order(app, api_as, "supplier")
     surl = f"/supplierordermodelview/show/{supplier}"
     page = _press(staff, surl, "cancel", supplier)
-    assert "Cancelled." in page and _shown(page, "Status") == "cancelled"
+    assert "Cancelled." in page and _shown(page, "Status") == "Cancelled"
 
 
 def test_the_list_shows_the_status_as_words(app, api_as, client_as):
@@ -386,5 +386,5 @@ def test_the_list_shows_the_status_as_words(app, api_as, client_as):
     _acme_order(app, api_as, "2026-12-05")
     page = _page(client_as("oraseas.admin"), "/customerordermodelview/list/")
     cells = [cell for row in _cells(page) for cell in row]
-    assert "approved" in cells and "requested" in cells
+    assert "Approved" in cells and "Requested" in cells
     assert "CustomerOrderStatus" not in page

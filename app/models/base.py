@@ -52,7 +52,10 @@ class Timestamps(CreatedAt):
 
 
 def format_quantity(quantity, unit: str | None = None, whole: bool = False) -> str:
-    """A quantity as text: ``12 pieces``, ``2.5 litres``; ``-`` when missing.
+    """A quantity as text: ``12 pieces``, ``1 piece``, ``2.5 litres``, ``1 kg``; ``-`` when missing.
+
+    Units are stored by their plural name ("pieces", "litres"); exactly one of
+    such a unit is singular ("1 piece", "1 litre").  Symbols ("kg") stay as they are.
 
     :param quantity: a Decimal in the part's unit of measure.
     :param whole: show no decimal places (consumables).
@@ -61,7 +64,21 @@ def format_quantity(quantity, unit: str | None = None, whole: bool = False) -> s
         return "-"
     q = decimal.Decimal(quantity)
     text = f"{q:.0f}" if whole and q == q.to_integral_value() else f"{q.normalize():f}"
-    return f"{text} {unit}" if unit else text
+    if not unit:
+        return text
+    return f"{text} {singular(unit) if abs(q) == 1 else unit}"
+
+
+def singular(unit: str) -> str:
+    """The singular of a unit's plural name: ``pieces`` -> ``piece``, ``boxes`` -> ``box``.
+
+    A name of three letters or fewer ("kg", "pcs") or ending in "ss" is kept as it is.
+    """
+    if len(unit) <= 3 or not unit.endswith("s") or unit.endswith("ss"):
+        return unit
+    if unit.endswith(("xes", "ches", "shes")):
+        return unit[:-2]
+    return unit[:-1]
 
 
 class QuantityDisplay:

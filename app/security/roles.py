@@ -54,7 +54,16 @@ MENUS = {
     "UserManagementAuditLog": ("User Management Log",),
     "StockTransfer": ("Stock Transfers", "Stock in Transit"),
 }
-CATEGORIES = ("Organizations", "Catalog", "Inventory", "Orders", "Usage", "Audit")
+#: Menu categories and their entries (the menu of :mod:`app.views`; a test keeps the two alike).
+CATEGORIES = {
+    "Organizations": ("Organizations", "Warehouses", "Users", "Switch Organization"),
+    "Catalog": ("Parts", "Machines"),
+    "Inventory": ("Stock Levels", "Stock Transfers", "Stock in Transit", "Transactions", "Stock Adjustments",
+                  "Approvals"),
+    "Orders": ("Customer Orders", "Supplier Orders"),
+    "Usage": ("Part Usage",),
+    "Audit": ("Security Events", "User Sessions", "User Management Log", "Invitation Log"),
+}
 
 _ORDERS = ("CustomerOrder", "CustomerOrderItem", "SupplierOrder", "SupplierOrderItem")
 _AUDIT = ("SecurityEvent", "UserSession", "InvitationAuditLog", "UserManagementAuditLog")
@@ -100,9 +109,14 @@ SELF_SERVICE = [
 SWITCHER = [("^OrganizationSwitcherView$", "^can_switch$"), ("^Switch Organization$", "^menu_access$")]
 
 
-def _menus_for(grants: dict[str, tuple[str, ...]]) -> list[str]:
-    names = [menu for domain in grants for menu in MENUS[domain]]
-    return names + list(CATEGORIES)
+def _menus_for(grants: dict[str, tuple[str, ...]], extra: tuple[str, ...] = ()) -> list[str]:
+    """The menu entries a role may open, and the categories holding at least one of them.
+
+    FAB shows a category the role has ``menu_access`` to even when it may open
+    none of its entries: an empty drop-down.
+    """
+    names = [menu for domain in grants for menu in MENUS[domain]] + list(extra)
+    return names + [category for category, entries in CATEGORIES.items() if set(entries) & set(names)]
 
 
 def fab_roles() -> dict[str, list[list[str]]]:
@@ -110,7 +124,7 @@ def fab_roles() -> dict[str, list[list[str]]]:
     roles: dict[str, list[list[str]]] = {SUPER_ADMIN: [[".*", ".*"]]}
     for role, grants in ROLE_GRANTS.items():
         pvms = [[f"^{domain}$", f"^can_({'|'.join(actions)})$"] for domain, actions in grants.items()]
-        menus = "|".join(_menus_for(grants))
+        menus = "|".join(_menus_for(grants, ("Switch Organization",) if role == AUDITOR else ()))
         pvms.append([f"^({menus})$", "^menu_access$"])
         pvms.extend([list(pair) for pair in SELF_SERVICE])
         if role == AUDITOR:

@@ -2,17 +2,23 @@
 from __future__ import annotations
 
 import csv
+import enum
 import io
 
 from flask import Response, abort, request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
+from flask_appbuilder.widgets import ShowWidget
 from wtforms import validators
 
 from ..security.roles import METHOD_PERMISSIONS
 from .choices import OnDemandChoices
-from .fields import TimestampField
+from .fields import LabelledEnumField, TimestampField
 from .interface import CheckedWrites, LoadsShownRelations
+
+
+#: What a page shows for an empty value (a missing location, no parent organization).
+EMPTY = "\u2014"
 
 
 def format_datetime(value) -> str:
@@ -20,7 +26,105 @@ def format_datetime(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
 
 
-class ABPartsModelView(OnDemandChoices, LoadsShownRelations, CheckedWrites, ModelView):
+def format_value(value):
+    """A cell as a person reads it: an em dash for an empty value, an enum as its label.
+
+    Jinja prints ``None`` as "None" and a ``str`` enum as its stored value
+    ("bulk_material"); the enums' ``__str__`` gives the words ("Bulk material").
+    """
+    if value is None:
+        return EMPTY
+    if isinstance(value, enum.Enum):
+        return str(value)
+    return value
+
+
+def enum_label(enum_class):
+    """A formatter printing a stored value of ``enum_class`` as the member's label.
+
+    FAB hands list and show pages an enum column's stored value ("bulk_material").
+    """
+    def label(value):
+        try:
+            return str(enum_class(getattr(value, "value", value)))
+        except ValueError:
+            return value
+
+    return label
+
+
+def shown_with(formatter):
+    """``formatter`` for a page cell: an empty value is an em dash, whatever the formatter says."""
+    def format_cell(value):
+        return EMPTY if value is None else formatter(value)
+
+    return format_cell
+
+
+class ShowWithEditWidget(ShowWidget):
+    """FAB's show widget plus an Edit button for users who may edit (``abparts/widgets/show.html``)."""
+
+    template = "abparts/widgets/show.html"
+
+
+class ReadableValues:
+    """View mixin: values as words on every page of a view (issue 13, "rough edges").
+
+    - List, show and related-list cells go through FAB's ``formatters_columns``:
+      an empty value is an em dash (never "None"), an enum its label, a
+      date-time to the minute in UTC; a view's own formatter is kept and gets
+      the non-empty values.  The CSV export leaves empty cells empty.
+    - Enum columns of the add, edit and search forms offer the enums' labels
+      (:class:`~app.views.fields.LabelledEnumField`, through FAB's
+      ``*_form_extra_fields``; a view's own entry wins).
+    - Show pages offer Edit to a user who may edit the record (:class:`ShowWithEditWidget`).
+    """
+
+    show_widget = ShowWithEditWidget
+
+    def __init__(self, **kwargs):
+        self._enum_fields()
+        super().__init__(**kwargs)
+        self.formatters_columns = dict(self.formatters_columns)
+        shown = {*self.list_columns, *self.show_columns}
+        for _title, fieldset in self.show_fieldsets or ():
+            shown.update(fieldset.get("fields", ()))
+        for col in shown:
+            formatter = self.formatters_columns.get(col)
+            if formatter is None and self.datamodel.is_datetime(col):
+                formatter = format_datetime
+            if formatter is None and self._enum_class(col):
+                formatter = enum_label(self._enum_class(col))
+            self.formatters_columns[col] = shown_with(formatter) if formatter else format_value
+
+    def _enum_class(self, col: str):
+        """The Python enum of an enum column, or ``None``."""
+        return self.datamodel.is_enum(col) and self.datamodel.list_columns[col].type.enum_class or None
+
+    def _enum_fields(self) -> None:
+        label_columns = self.label_columns or {}
+        description_columns = self.description_columns or {}
+        validators_columns = self.validators_columns or {}
+        enums = [col for col in self.datamodel.list_columns if self._enum_class(col)]
+
+        def field(col, search=False):
+            col_type = self.datamodel.list_columns[col].type
+            if search:
+                checks = [validators.Optional()]
+            else:
+                presence = validators.Optional() if self.datamodel.is_nullable(col) else validators.InputRequired()
+                checks = [presence, *validators_columns.get(col, [])]
+            return LabelledEnumField(col_type.enum_class, col_type.enums, label_columns.get(col), checks,
+                                     description="" if search else description_columns.get(col, ""),
+                                     default=None if search else self.datamodel.get_col_default(col))
+
+        self.add_form_extra_fields = {**{c: field(c) for c in enums}, **(self.add_form_extra_fields or {})}
+        self.edit_form_extra_fields = {**{c: field(c) for c in enums}, **(self.edit_form_extra_fields or {})}
+        self.search_form_extra_fields = {**{c: field(c, search=True) for c in enums},
+                                         **(self.search_form_extra_fields or {})}
+
+
+class ABPartsModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, CheckedWrites, ModelView):
     """A generated admin screen of one ABParts domain.
 
     - Permissions: ``class_permission_name`` is the domain, and FAB's methods
@@ -44,10 +148,6 @@ class ABPartsModelView(OnDemandChoices, LoadsShownRelations, CheckedWrites, Mode
     def __init__(self, **kwargs):
         self._timestamp_fields()
         super().__init__(**kwargs)
-        self.formatters_columns = dict(self.formatters_columns)
-        for col in {*self.list_columns, *self.show_columns}:
-            if col not in self.formatters_columns and self.datamodel.is_datetime(col):
-                self.formatters_columns[col] = format_datetime
 
     def _timestamp_fields(self) -> None:
         """Give every date-time column a :class:`~app.views.fields.TimestampField` in the add and edit forms.
@@ -89,8 +189,10 @@ class ABPartsModelView(OnDemandChoices, LoadsShownRelations, CheckedWrites, Mode
         def cell(item, col):
             value = getattr(item, col, None)
             value = value() if callable(value) else value
+            if value is None:
+                return ""  # an empty cell stays empty in a spreadsheet
             formatter = self.formatters_columns.get(col)
-            return formatter(value) if formatter else ("" if value is None else str(value))
+            return str(formatter(value)) if formatter else str(value)
 
         buffer = io.StringIO()
         writer = csv.writer(buffer)

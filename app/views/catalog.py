@@ -4,6 +4,8 @@ from __future__ import annotations
 from .. import models as m
 from .base import ABPartsModelView
 from .interface import ABPartsInterface
+from .inventory import InventoryModelView
+from .usage import PartUsageModelView
 
 
 class PartModelView(ABPartsModelView):
@@ -31,6 +33,8 @@ class PartModelView(ABPartsModelView):
         "unit_of_measure": "All quantities of this part are in this unit; fixed once stock is recorded.",
         "unit_price": "In the price currency; used for stock valuation.",
     }
+    #: The show page lists the part's stock per warehouse (the user's organization's, as everywhere).
+    related_views = [InventoryModelView]
 
 
 class MachineModelView(ABPartsModelView):
@@ -53,3 +57,5 @@ class MachineModelView(ABPartsModelView):
     label_columns = {"customer_organization": "Customer", "model_type": "Model"}
     description_columns = {"customer_organization": "Machines belong only to customer organizations.",
                            "serial_number": "Unique; stored trimmed and in upper case."}
+    #: The show page lists the parts used in the machine.
+    related_views = [PartUsageModelView]

@@ -1,7 +1,8 @@
 """Form fields of the generated screens, where FAB's own do not fit the ABParts schema."""
 from __future__ import annotations
 
-from flask_appbuilder.fieldwidgets import DateTimePickerWidget
+from flask_appbuilder.fields import EnumField
+from flask_appbuilder.fieldwidgets import DateTimePickerWidget, Select2Widget
 from wtforms import Field
 
 from ..models.types import parse_timestamp
@@ -44,3 +45,16 @@ class TimestampField(Field):
         if text:
             # ValueError becomes the field's error message (WTForms' contract).
             self.data = parse_timestamp(text)
+
+
+class LabelledEnumField(EnumField):
+    """FAB's select of an enum column, offering the enum's labels ("Bulk material").
+
+    FAB's :class:`~flask_appbuilder.fields.EnumField` shows each member's stored
+    value ("bulk_material"); the value sent stays the member name, as FAB's.
+    """
+
+    def __init__(self, enum_class, enums, label=None, validators=None, default=None, **kwargs):
+        kwargs.setdefault("widget", Select2Widget())
+        super().__init__(enum_class, enums, label, validators, default, **kwargs)
+        self.choices = [(name, str(enum_class.__members__[name])) for name in enums]

@@ -12,9 +12,13 @@ from .base import ABPartsModelView
 from .interface import ABPartsInterface, FilterWarehouseKind
 
 
-class InventoryModelView(ABPartsModelView):
-    """Stock on hand per warehouse and part.  Balances change only through the
-    ledger; here one sets the reorder point (``minimum_stock_recommendation``)."""
+class InventoryColumns(ABPartsModelView):
+    """Stock balances per warehouse and part: the columns of every stock screen.
+
+    Not registered itself.  The screens are siblings, not subclasses of
+    :class:`InventoryModelView`, because FAB's ``related_views`` takes every
+    registered instance of the class it names.
+    """
 
     datamodel = ABPartsInterface(m.Inventory)
     class_permission_name = "Inventory"
@@ -35,7 +39,12 @@ class InventoryModelView(ABPartsModelView):
     }
 
 
-class InTransitView(InventoryModelView):
+class InventoryModelView(InventoryColumns):
+    """Stock on hand per warehouse and part.  Balances change only through the
+    ledger; here one sets the reorder point (``minimum_stock_recommendation``)."""
+
+
+class InTransitView(InventoryColumns):
     """Stock in transit per organization and part: dispatched by stock transfers and not yet
     received, returned or written off.  The balances of the transit locations, read only."""
 
@@ -45,11 +54,11 @@ class InTransitView(InventoryModelView):
     list_columns = ["warehouse.organization", "part", "stock_on_hand", "last_updated"]
     show_columns = ["warehouse", "part", "stock_on_hand", "unit_of_measure", "last_updated"]
     search_columns = ["part", "last_updated"]
-    label_columns = {**InventoryModelView.label_columns, "stock_on_hand": "In transit",
+    label_columns = {**InventoryColumns.label_columns, "stock_on_hand": "In transit",
                      "warehouse.organization": "Sending organization"}
 
 
-class InventoryNegativeView(InventoryModelView):
+class InventoryNegativeView(InventoryColumns):
     """Negative balances (possible only with ALLOW_NEGATIVE_STOCK): the warning list."""
 
     list_title = "Negative stock (warning)"

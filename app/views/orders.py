@@ -13,7 +13,7 @@ from ..errors import DomainError
 from ..extensions import csrf
 from ..rules.orders import orderable_customers_criterion
 from ..workflows import orders as ow
-from ..workflows.base import acting_user, state_name
+from ..workflows.base import acting_user
 from .base import ABPartsModelView
 from .interface import ABPartsInterface
 
@@ -34,7 +34,6 @@ class OrderSteps:
     """
 
     show_template = "abparts/order_show.html"
-    formatters_columns = {"status": state_name}
     #: step -> (button label, button style, message when done).
     step_buttons: dict[str, tuple[str, str, str]] = {}
 

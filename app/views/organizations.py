@@ -6,6 +6,7 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from .. import models as m
 from .base import ABPartsModelView
 from .interface import ABPartsInterface
+from .inventory import InventoryModelView
 
 #: Transit locations are kept by the transfer workflow, not managed as warehouses.
 REAL_WAREHOUSES = [["is_transit", FilterEqual, False]]
@@ -30,6 +31,8 @@ class WarehouseModelView(ABPartsModelView):
         "is_active": "Only active warehouses receive or issue stock.",
         "organization": "An organization's admin always creates warehouses in its own organization.",
     }
+    #: The show page lists the warehouse's stock.
+    related_views = [InventoryModelView]
 
 
 class OrganizationModelView(ABPartsModelView):

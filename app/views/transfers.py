@@ -17,7 +17,7 @@ from ..errors import DomainError
 from ..extensions import csrf, db
 from ..scoping import current_actor, system
 from ..workflows import transfers as tw
-from ..workflows.base import acting_user, state_name
+from ..workflows.base import acting_user
 from .base import ABPartsModelView
 from .interface import ABPartsInterface
 
@@ -47,7 +47,6 @@ class StockTransferModelView(ABPartsModelView):
                      "from_warehouse": "From", "to_warehouse": "To", "created_at": "Created",
                      "dispatched_at": "Dispatched", "received_at": "Received"}
     show_template = "abparts/transfer_show.html"
-    formatters_columns = {"status": state_name}
 
     # -- the form ---------------------------------------------------------------
     @expose("/add", methods=["GET", "POST"])

@@ -5,11 +5,12 @@ from flask_appbuilder.security.views import UserDBModelView
 from wtforms.validators import DataRequired
 
 from ..security.roles import METHOD_PERMISSIONS
+from .base import ReadableValues
 from .choices import OnDemandChoices
 from .interface import CheckedWrites, LoadsShownRelations
 
 
-class PortalUserModelView(OnDemandChoices, LoadsShownRelations, CheckedWrites, UserDBModelView):
+class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, CheckedWrites, UserDBModelView):
     """Users of the portal.  An organization's admin manages its own users and
     grants only Admin and User (the rules refuse anything else)."""
 
