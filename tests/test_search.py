@@ -160,4 +160,16 @@ def test_the_part_search_reads_the_trigram_indexes_on_postgresql(ctx, engine_nam
     used = {n.get("Index Name") for n in nodes if n.get("Index Name")}
     assert {"idx_parts_part_number_trgm", "idx_parts_name_trgm", "idx_parts_description_trgm"} <= used, nodes
     assert not [n for n in nodes if n["Node Type"] == "Seq Scan"]
+    # The ledger: its notes and references through their trigram indexes, the part's
+    # number and name through the parts' ones and then the ledger's part index, all in one BitmapOr.
+    from app.views.inventory import TransactionModelView
+
+    stmt = sa.select(m.Transaction.id).where(
+        text_search_criterion(m.Transaction, TransactionModelView.text_search_columns, "gasket"))
+    nodes = _plan(ctx, stmt)
+    used = {n.get("Index Name") for n in nodes if n.get("Index Name")}
+    assert {"idx_parts_name_trgm", "idx_parts_part_number_trgm", "idx_transactions_notes_trgm",
+            "idx_transactions_reference_number_trgm"} <= used, nodes
+    assert any(name.startswith("idx_transactions_part") for name in used), used
+    assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], "no sequential scan of the ledger"
     ctx.rollback()
