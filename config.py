@@ -100,6 +100,14 @@ class Config:
     ALLOW_NEGATIVE_STOCK = _flag("ALLOW_NEGATIVE_STOCK", False)
     # SQLite only: how long a writer waits for the write lock, in seconds.
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30"))
+    # Lists count matching rows exactly up to this many; above it (PostgreSQL) they show the
+    # planner's "about N" (app/views/counting.py).  None: always exact.
+    LIST_EXACT_COUNT_LIMIT = _limit("LIST_EXACT_COUNT_LIMIT", 10_000)
+    # Responses are compressed (Flask-Compress); CSV exports too.
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
+                          "application/json", "text/csv", "image/svg+xml"]
+    # Browsers keep static files (FAB's and ours) this many seconds before asking again.
+    SEND_FILE_MAX_AGE_DEFAULT = int(os.environ.get("SEND_FILE_MAX_AGE_DEFAULT", "43200"))
 
     @classmethod
     def prepare(cls, config: dict) -> None:

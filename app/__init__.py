@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from config import Config, config_from_env
 
-from .extensions import appbuilder, db, migrate
+from .extensions import appbuilder, compress, db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -41,6 +41,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     app.config.setdefault("FAB_ROLES", fab_roles())
     db.init_app(app)
+    compress.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     with app.app_context():
         from .database import configure_engine

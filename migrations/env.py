@@ -120,6 +120,9 @@ def run_migrations_online():
             # transaction, so it is set on the driver connection before the first
             # BEGIN, and the references are checked once the migrations are done.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        from app.models.text_search import include_object_for
+
+        conf_args.setdefault("include_object", include_object_for(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import QuantityDisplay, CreatedAt, UUIDPrimaryKey
 from .enums import ApprovalStatus, TransactionType
+from .text_search import trigram_index
 from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, pg_enum, utcnow
 
 
@@ -56,6 +57,8 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
         sa.Index("idx_transactions_date_type", "transaction_date", "transaction_type"),
         sa.Index("idx_transactions_part_date", "part_id", "transaction_date"),
         sa.Index("idx_transactions_stock_transfer", "stock_transfer_id"),
+        trigram_index("transactions", "notes"),
+        trigram_index("transactions", "reference_number"),
     )
 
     transaction_type: Mapped[TransactionType] = mapped_column(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from .base import Timestamps, UUIDPrimaryKey
 from .enums import MachineStatus
 from .part import normalise_code
+from .text_search import trigram_index
 from .types import TZDateTime, UUIDType, pg_enum
 
 
@@ -28,6 +29,9 @@ class Machine(UUIDPrimaryKey, Timestamps, Model):
         sa.Index("idx_machines_customer", "customer_organization_id"),
         sa.Index("idx_machines_serial", "serial_number"),
         sa.Index("idx_machines_status", "status"),
+        trigram_index("machines", "name"),
+        trigram_index("machines", "serial_number"),
+        trigram_index("machines", "model_type"),
     )
 
     customer_organization_id: Mapped[uuid.UUID] = mapped_column(

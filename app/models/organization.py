@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Timestamps, UUIDPrimaryKey
 from .enums import OrganizationType
+from .text_search import trigram_index
 from .types import UUIDType, pg_enum
 
 SINGLETON_TYPES = (OrganizationType.oraseas_ee.value, OrganizationType.bossaqua.value)
@@ -35,6 +36,7 @@ class Organization(UUIDPrimaryKey, Timestamps, Model):
         sa.Index("idx_organizations_parent", "parent_organization_id"),
         sa.Index("idx_organizations_name", "name"),
         sa.Index("idx_organizations_active", "is_active"),
+        trigram_index("organizations", "name"),
         sa.Index("idx_organizations_hierarchy", "parent_organization_id", "organization_type"),
         sa.Index(
             "uq_organizations_singleton_type",

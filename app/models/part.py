@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from .base import Timestamps, UUIDPrimaryKey
 from .enums import PartType
+from .text_search import trigram_index
 from .types import Money, pg_enum
 
 #: TEXT[] on PostgreSQL, JSON on SQLite.
@@ -40,6 +41,9 @@ class Part(UUIDPrimaryKey, Timestamps, Model):
         sa.Index("idx_parts_type", "part_type"),
         sa.Index("idx_parts_proprietary", "is_proprietary"),
         sa.Index("idx_parts_name", "name"),
+        trigram_index("parts", "part_number"),
+        trigram_index("parts", "name"),
+        trigram_index("parts", "description"),
     )
 
     part_number: Mapped[str] = mapped_column(sa.String(255), unique=True, nullable=False)

@@ -9,6 +9,7 @@ from flask_appbuilder import Model
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Timestamps, UUIDPrimaryKey
+from .text_search import trigram_index
 from .types import UUIDType
 
 
@@ -30,6 +31,8 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
         sa.UniqueConstraint("organization_id", "name", name="_org_warehouse_name_uc"),
         sa.Index("idx_warehouses_org", "organization_id"),
         sa.Index("idx_warehouses_active", "is_active"),
+        trigram_index("warehouses", "name"),
+        trigram_index("warehouses", "location"),
         sa.Index("uq_warehouses_transit_per_organization", "organization_id", unique=True,
                  postgresql_where=sa.text("is_transit"), sqlite_where=sa.text("is_transit")),
     )

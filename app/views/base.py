@@ -15,6 +15,7 @@ from ..security.roles import METHOD_PERMISSIONS
 from .choices import OnDemandChoices
 from .fields import LabelledEnumField, TimestampField
 from .interface import CheckedWrites, LoadsShownRelations
+from .search import TextSearch
 
 
 #: What a page shows for an empty value (a missing location, no parent organization).
@@ -124,7 +125,7 @@ class ReadableValues:
                                          **(self.search_form_extra_fields or {})}
 
 
-class ABPartsModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, CheckedWrites, ModelView):
+class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRelations, CheckedWrites, ModelView):
     """A generated admin screen of one ABParts domain.
 
     - Permissions: ``class_permission_name`` is the domain, and FAB's methods
@@ -136,6 +137,7 @@ class ABPartsModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, Che
     - Relations: form dropdowns and list filters offer rows on demand
       (:mod:`app.views.choices`); a list page loads the relations it prints
       with the page (:class:`~app.views.interface.LoadsShownRelations`).
+    - Search: a view listing ``text_search_columns`` gets a search box (:mod:`app.views.search`).
     """
 
     method_permission_name = METHOD_PERMISSIONS
@@ -176,15 +178,17 @@ class ABPartsModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, Che
     def export(self):
         """The list's rows, with the filters and order of the request, as a CSV download (auditors' export).
 
-        Every row the user may see (scoping applies), not just one page; columns and
-        labels as in the list, values formatted as shown.
+        Every row the user may see (scoping applies), not just one page; the view's
+        ``base_filters`` and search text apply as in the list; columns and labels as
+        in the list, values formatted as shown.
         """
         get_filter_args(self._filters)
         order_column, order_direction = get_order_args().get(self.__class__.__name__, self.base_order or ("", ""))
         columns = list(self.list_columns)
         # apply_all loads the list's relations with the rows (LoadsShownRelations).
         query = self.datamodel.session.query(self.datamodel.obj)
-        items = self.datamodel.apply_all(query, self._filters, order_column, order_direction).all()
+        filters = self._filters.get_joined_filters(self._base_filters)
+        items = self.datamodel.apply_all(query, filters, order_column, order_direction).all()
 
         def cell(item, col):
             value = getattr(item, col, None)

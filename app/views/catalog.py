@@ -14,6 +14,7 @@ class PartModelView(ABPartsModelView):
     datamodel = ABPartsInterface(m.Part)
     class_permission_name = "Part"
     list_title = "Parts"
+    text_search_columns = ["part_number", "name", "description"]
     list_columns = ["part_number", "name", "part_type", "unit_of_measure", "is_proprietary", "unit_price"]
     show_columns = ["part_number", "name", "description", "part_type", "unit_of_measure", "is_proprietary",
                     "unit_price", "manufacturer_part_number", "manufacturer_delivery_time_days",
@@ -43,6 +44,7 @@ class MachineModelView(ABPartsModelView):
     datamodel = ABPartsInterface(m.Machine)
     class_permission_name = "Machine"
     list_title = "Machines"
+    text_search_columns = ["name", "serial_number", "model_type"]
     list_columns = ["name", "serial_number", "model_type", "customer_organization", "status",
                     "next_maintenance_date"]
     show_columns = ["name", "serial_number", "model_type", "customer_organization", "status", "location",

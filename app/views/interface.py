@@ -79,6 +79,8 @@ class ABPartsInterface(SQLAInterface):
     """
 
     filter_converter_class = ABPartsFilterConverter
+    #: Whether :meth:`query_count` may answer the planner's estimate (list screens, not the REST API).
+    estimates_counts = False
 
     def __init__(self, obj, session=None):
         super().__init__(obj, session)
@@ -108,6 +110,16 @@ class ABPartsInterface(SQLAInterface):
         if self._shown_relations:
             query = query.options(*self.relation_loads())
         return super().apply_all(query, *args, **kwargs)
+
+    def query_count(self, query, filters=None, select_columns=None) -> int:
+        """The count of FAB's list: the planner's "about N" above ``LIST_EXACT_COUNT_LIMIT``
+        when :attr:`estimates_counts` (:func:`app.views.counting.list_count`), else exact."""
+        if not self.estimates_counts:
+            return super().query_count(query, filters, select_columns)
+        from .counting import list_count
+
+        counted = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+        return list_count(self.session, counted)
 
     def is_uuid(self, col_name: str) -> bool:
         """Whether ``col_name`` is a UUID column."""
@@ -226,6 +238,8 @@ class LoadsShownRelations:
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.datamodel.show_relations(self.list_columns)
+        # A screen's list may show "about N" rows (app/views/counting.py); the REST API counts exactly.
+        self.datamodel.estimates_counts = True
 
 
 class CheckedWrites:

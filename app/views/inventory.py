@@ -73,6 +73,7 @@ class TransactionModelView(ABPartsModelView):
     base_permissions = ["can_read", "can_add", "can_reverse"]
     exclude_route_methods = {"edit", "delete"}
     list_title = "Stock ledger"
+    text_search_columns = ["part.part_number", "part.name", "notes", "reference_number"]
     list_columns = ["transaction_date", "transaction_type", "part", "quantity_with_unit", "from_warehouse",
                     "to_warehouse", "performed_by_user", "approval_status", "reference_number"]
     show_columns = ["transaction_date", "transaction_type", "part", "quantity_with_unit", "from_warehouse",

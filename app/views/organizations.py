@@ -19,6 +19,7 @@ class WarehouseModelView(ABPartsModelView):
     class_permission_name = "Warehouse"
     base_filters = REAL_WAREHOUSES
     list_title = "Warehouses"
+    text_search_columns = ["name", "location"]
     list_columns = ["name", "organization", "location", "is_active", "updated_at"]
     show_columns = ["name", "organization", "location", "description", "is_active", "created_at", "updated_at"]
     add_columns = ["organization", "name", "location", "description", "is_active"]
@@ -41,6 +42,7 @@ class OrganizationModelView(ABPartsModelView):
     datamodel = ABPartsInterface(m.Organization)
     class_permission_name = "Organization"
     list_title = "Organizations"
+    text_search_columns = ["name"]
     list_columns = ["name", "organization_type", "parent_organization", "is_active"]
     show_columns = ["name", "organization_type", "parent_organization", "address", "contact_info",
                     "is_active", "created_at", "updated_at"]
