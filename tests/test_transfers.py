@@ -462,6 +462,12 @@ def test_the_screens_take_a_transfer_from_draft_to_received(app, client_as, w):
     assert client_as("beta.admin").get(show_url).status_code == 404
     in_transit_page = oraseas.get("/intransitview/list/").get_data(as_text=True)
     assert "BULK-1" in in_transit_page
+    # Both parties read the receipt's warehouses by name in the ledger, though neither sees the
+    # other's warehouse rows: the sender its customer's store, the receiver where it came from.
+    ledger = oraseas.get("/transactionmodelview/list/?q=receipt")
+    assert "Acme Main (Acme Aqua)" in ledger.get_data(as_text=True)
+    assert "In transit (Oraseas EE)" in client_as("acme.admin").get(
+        "/transactionmodelview/list/?q=receipt").get_data(as_text=True)
     assert stock(app, "Central", "CON-1") == 82 and books_agree(app)
 
 

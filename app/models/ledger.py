@@ -8,11 +8,12 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .base import QuantityDisplay, CreatedAt, UUIDPrimaryKey
 from .enums import ApprovalStatus, TransactionType
 from .text_search import trigram_index
+from .warehouse import warehouse_label
 from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, pg_enum, utcnow
 
 
@@ -144,3 +145,8 @@ class TransactionApproval(UUIDPrimaryKey, CreatedAt, Model):
 
     def __str__(self) -> str:
         return f"{self.status} by {self.approver}"
+
+
+# The warehouses' names on each ledger row, for both parties of a movement (see warehouse_label).
+Transaction.from_warehouse_name = column_property(warehouse_label(Transaction.__table__.c.from_warehouse_id))
+Transaction.to_warehouse_name = column_property(warehouse_label(Transaction.__table__.c.to_warehouse_id))

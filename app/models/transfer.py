@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from .base import QuantityDisplay, Timestamps, UUIDPrimaryKey
 from .enums import TransferStatus
 from .types import Quantity, TZDateTime, UUIDType, pg_enum
+from .warehouse import warehouse_label
 
 
 class StockTransfer(UUIDPrimaryKey, Timestamps, Model):
@@ -116,21 +117,5 @@ class StockTransferLine(QuantityDisplay, UUIDPrimaryKey, Model):
         return f"{self.quantity_with_unit()} {self.part}"
 
 
-def _warehouse_label(column):
-    """``"name (organization)"`` of the warehouse in ``column``, as a scalar subquery.
-
-    Over the tables, not the mapped classes, on purpose: both parties of a
-    transfer see the other's warehouse name (issue 8), while organization
-    scoping (ORM entities only) keeps hiding the other's warehouse rows.
-    """
-    from .organization import Organization
-    from .warehouse import Warehouse
-
-    w = Warehouse.__table__.alias()
-    o = Organization.__table__.alias()
-    return (sa.select(w.c.name + " (" + o.c.name + ")")
-            .where(w.c.id == column, o.c.id == w.c.organization_id).scalar_subquery())
-
-
-StockTransfer.from_warehouse_name = column_property(_warehouse_label(StockTransfer.__table__.c.from_warehouse_id))
-StockTransfer.to_warehouse_name = column_property(_warehouse_label(StockTransfer.__table__.c.to_warehouse_id))
+StockTransfer.from_warehouse_name = column_property(warehouse_label(StockTransfer.__table__.c.from_warehouse_id))
+StockTransfer.to_warehouse_name = column_property(warehouse_label(StockTransfer.__table__.c.to_warehouse_id))

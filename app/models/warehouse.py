@@ -60,3 +60,20 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
         return f"{self.name} ({org})"
 
     __repr__ = __str__
+
+
+def warehouse_label(column):
+    """``"name (organization)"`` of the warehouse in ``column``, as a scalar subquery
+    for a ``column_property`` of the rows that refer to warehouses.
+
+    Over the tables, not the mapped classes, on purpose: the parties of a
+    movement see each other's warehouse names (issue 8: a customer sees the
+    Oraseas EE warehouse its stock came from), while organization scoping (ORM
+    entities only) keeps hiding the other's warehouse rows themselves.
+    """
+    from .organization import Organization
+
+    w = Warehouse.__table__.alias()
+    o = Organization.__table__.alias()
+    return (sa.select(w.c.name + " (" + o.c.name + ")")
+            .where(w.c.id == column, o.c.id == w.c.organization_id).scalar_subquery())

@@ -132,7 +132,8 @@ class ABPartsInterface(SQLAInterface):
             root, _, leaf = col_name.partition(".")
             return self.is_relation(root) and leaf in SQLAInterface(self.get_related_model(root)).list_columns
         if col_name in self.list_columns:
-            return True
+            # An expression (a warehouse's label) would be ordered row by row: not offered.
+            return not self.is_expression(col_name)
         return hasattr(getattr(self.obj, col_name, None), "_col_name")
 
     def get_order_columns_list(self, list_columns=None):

@@ -74,10 +74,12 @@ class TransactionModelView(ABPartsModelView):
     exclude_route_methods = {"edit", "delete"}
     list_title = "Stock ledger"
     text_search_columns = ["part.part_number", "part.name", "notes", "reference_number"]
-    list_columns = ["transaction_date", "transaction_type", "part", "quantity_with_unit", "from_warehouse",
-                    "to_warehouse", "performed_by_user", "approval_status", "reference_number"]
-    show_columns = ["transaction_date", "transaction_type", "part", "quantity_with_unit", "from_warehouse",
-                    "to_warehouse", "machine", "performed_by_user", "requires_approval", "approval_status",
+    # The warehouses by name, for both parties of a movement (a receipt's source is the
+    # sender's transit location, its destination the receiver's warehouse).
+    list_columns = ["transaction_date", "transaction_type", "part", "quantity_with_unit", "from_warehouse_name",
+                    "to_warehouse_name", "performed_by_user", "approval_status", "reference_number"]
+    show_columns = ["transaction_date", "transaction_type", "part", "quantity_with_unit", "from_warehouse_name",
+                    "to_warehouse_name", "machine", "performed_by_user", "requires_approval", "approval_status",
                     "reversal_of", "reference_number", "notes", "created_at"]
     add_columns = ["transaction_type", "part", "quantity", "from_warehouse", "to_warehouse", "machine",
                    "transaction_date", "reference_number", "requires_approval", "notes"]
@@ -92,7 +94,8 @@ class TransactionModelView(ABPartsModelView):
                       "performed_by_user", "transaction_date", "approval_status", "reference_number"]
     base_order = ("transaction_date", "desc")
     label_columns = {"quantity_with_unit": "Quantity", "from_warehouse": "From", "to_warehouse": "To",
-                     "performed_by_user": "Performed by", "transaction_type": "Type",
+                     "from_warehouse_name": "From", "to_warehouse_name": "To", "performed_by_user": "Performed by",
+                     "transaction_type": "Type",
                      "transaction_date": "Date", "reversal_of": "Reverses"}
     description_columns = {
         "transaction_type": "creation: into To; transfer: From -> To; consumption: out of From; "
