@@ -15,7 +15,7 @@ from flask_appbuilder import expose, has_access
 from .. import models as m
 from ..errors import DomainError
 from ..extensions import csrf, db
-from ..scoping import current_actor, system
+from ..scoping import system
 from ..workflows import transfers as tw
 from ..workflows.base import acting_user
 from .base import ABPartsModelView
@@ -122,13 +122,8 @@ class StockTransferModelView(ABPartsModelView):
         text = request.args.get("q", "").strip()
         if text:
             stmt = stmt.where(sa.or_(w.name.ilike(_like(text), escape="\\"), o.name.ilike(_like(text), escape="\\")))
-        if not who.is_super_admin:
-            allowed = [o.organization_type == m.OrganizationType.oraseas_ee,
-                       o.id.in_(current_actor().visible_organization_ids or ())]
-            if who.is_oraseas_staff:
-                allowed.append(o.organization_type == m.OrganizationType.customer)
-            stmt = stmt.where(sa.or_(*allowed))
-        with system():  # the rule is the "allowed" clause: where this user may send stock
+        stmt = stmt.where(tw.destination_criterion(who))
+        with system():  # the rule is destination_criterion: where this user may send stock
             rows = session.execute(stmt.order_by(o.name, w.name).limit(CHOICES + 1)).all()
         return jsonify(results=[{"id": str(i), "text": f"{name} ({org})"} for i, name, org in rows[:CHOICES]],
                        pagination={"more": len(rows) > CHOICES})

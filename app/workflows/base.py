@@ -122,7 +122,7 @@ class Who:
     @property
     def is_oraseas_staff(self) -> bool:
         """A Super Admin or a user of Oraseas EE: may act for any organization it sees (issue 8)."""
-        return self.is_super_admin or self.organization.organization_type == m.OrganizationType.oraseas_ee
+        return self.is_super_admin or self.actor.is_oraseas_staff
 
     def acts_for(self, organization_id) -> bool:
         """Whether this user acts for ``organization_id``: its own, or any as Oraseas staff.

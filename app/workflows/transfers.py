@@ -76,16 +76,27 @@ def allowed_actions(who: Who, transfer: m.StockTransfer) -> list[str]:
     return [step for step in TRANSITIONS.allowed_steps(transfer.status) if checks[step](who, transfer)]
 
 
-def may_send_to(who: Who, destination: m.Warehouse) -> bool:
-    """Where ``who`` may send stock: its own organization's family, Oraseas EE's
-    warehouses, and for Oraseas staff every customer's (issue 8)."""
-    if who.is_super_admin or destination.organization_id in (who.actor.visible_organization_ids or ()):
-        return True
+def destination_criterion(who: Who):
+    """Where ``who`` may send stock, as a SQL criterion on ``organizations`` (issue 8):
+    its own organization's family, Oraseas EE, and for Oraseas staff every customer;
+    anywhere for a Super Admin.  The form's destination lookup and
+    :func:`may_send_to` both use it, read across organizations."""
+    o = m.Organization
+    if who.is_super_admin:
+        return sa.true()
+    allowed = [o.organization_type == m.OrganizationType.oraseas_ee,
+               o.id.in_(who.actor.visible_organization_ids or ())]
+    if who.is_oraseas_staff:
+        allowed.append(o.organization_type == m.OrganizationType.customer)
+    return sa.or_(*allowed)
+
+
+def may_send_to(session, who: Who, destination: m.Warehouse) -> bool:
+    """Whether ``who`` may send stock to ``destination`` (:func:`destination_criterion`)."""
+    o = m.Organization
     with system():
-        owner = destination.organization
-        if owner.organization_type == m.OrganizationType.oraseas_ee:
-            return True
-        return who.is_oraseas_staff and owner.organization_type == m.OrganizationType.customer
+        return session.execute(sa.select(sa.exists().where(
+            o.id == destination.organization_id, destination_criterion(who)))).scalar()
 
 
 # --- the transit location ---------------------------------------------------
@@ -218,7 +229,7 @@ def _new_transfer(session, who: Who, from_warehouse_id, to_warehouse_id, lines, 
     dest = _warehouse(session, to_warehouse_id, "destination", unscoped=True)
     if dest.id == source.id:
         raise RuleViolation("A transfer's source and destination warehouses must differ.")
-    if not may_send_to(who, dest):
+    if not may_send_to(session, who, dest):
         raise OutOfScope("The destination warehouse does not exist (or is not yours to use).")
     checked = _lines(session, lines)
     when = now()
