@@ -162,6 +162,16 @@ def test_a_page_the_role_may_not_open_answers_403_in_the_portals_layout(client_a
     assert 'class="navbar' in page and "Logout" in text(resp) and 'href="/"' in page
 
 
+def test_a_record_of_another_organization_answers_404_in_the_portals_layout(app, client_as):
+    with app.app_context():
+        warehouse = str(get_one(m.Warehouse, name="Beta Main").id)
+    for url in (f"/warehousemodelview/show/{warehouse}", "/no/such/page"):
+        resp = client_as("acme.admin").get(url)
+        assert resp.status_code == 404, url
+        page = resp.get_data(as_text=True)
+        assert "Not found" in page and "not yours to see" in page and 'class="navbar' in page, url
+
+
 def test_the_api_keeps_its_own_403(api_as):
     resp = api_as("acme.user").get("/api/v1/transaction/")
     assert resp.status_code == 403 and resp.is_json

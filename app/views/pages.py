@@ -1,4 +1,4 @@
-"""Portal pages outside FAB's model screens: the "not allowed" page, the favicon,
+"""Portal pages outside FAB's model screens: the error pages (403, 404), the favicon,
 and the ``quantity`` template filter of the portal's own templates."""
 from __future__ import annotations
 
@@ -9,18 +9,29 @@ from flask import render_template, request, send_from_directory
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
-def forbidden(error):
-    """A page in the portal's layout saying the user's role may not open the page (403).
+#: Status -> (title, text) of the portal's own error pages.
+ERROR_PAGES = {
+    403: ("Not available to your role",
+          "Your role may not open this page. If you need it for your work, ask an administrator "
+          "of your organization."),
+    # The same words for a record that does not exist and one of another organization.
+    404: ("Not found", "There is no such page or record, or it is not yours to see."),
+}
 
-    FAB answers Werkzeug's bare "Forbidden" page; the REST API answers its own
+
+def error_page(error):
+    """A 403 or 404 page in the portal's layout, with a way home.
+
+    FAB and Flask answer Werkzeug's bare pages; the REST API answers its own
     JSON and is left to it.
     """
     if request.path.startswith("/api/"):
         return error
     from ..extensions import appbuilder
 
-    return render_template("abparts/403.html", appbuilder=appbuilder,
-                           base_template=appbuilder.base_template), 403
+    title, text = ERROR_PAGES[error.code]
+    return render_template("abparts/error.html", appbuilder=appbuilder, base_template=appbuilder.base_template,
+                           title=title, text=text, icon="fa-lock" if error.code == 403 else "fa-search"), error.code
 
 
 def favicon():
@@ -37,7 +48,8 @@ def quantity(value, unit: str | None = None) -> str:
 
 
 def register_pages(app) -> None:
-    """Bind the 403 page, ``/favicon.ico`` and the ``quantity`` filter to ``app``."""
-    app.register_error_handler(403, forbidden)
+    """Bind the error pages, ``/favicon.ico`` and the ``quantity`` filter to ``app``."""
+    for status in ERROR_PAGES:
+        app.register_error_handler(status, error_page)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.add_template_filter(quantity, "quantity")
