@@ -320,10 +320,16 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
             idempotency.forget_claim(session)
             return self._error_response(exc)
 
-    def run_action(self, work, status: int = 200):
+    def document_json(self, document) -> dict:
+        """The answer body of a workflow step: ``{"id", "result"}``, the record as ``GET /<id>`` shows it."""
+        return {"id": str(self.datamodel.get_pk_value(document)),
+                "result": self.show_model_schema.dump(document, many=False)}
+
+    def run_action(self, step, status: int = 200):
         """Run a workflow step for the REST API: one transaction, errors mapped, safe retries.
 
-        :param work: a callable running the command(s) and returning the JSON body (a dict).
+        :param step: a callable running the command(s) and returning the record to answer
+            with (:meth:`document_json`).
         :param status: the status of a successful answer (201 when something was created).
         :returns: the response; with an ``Idempotency-Key`` a retry gets the first answer.
         """
@@ -337,7 +343,7 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
                 return answered
             with unit_of_work(session):
                 idempotency.claim(session)
-                body = work()
+                body = self.document_json(step())
                 idempotency.record(session, status, body)
         except idempotency.AlreadyAnswered:
             return idempotency.replay(session)

@@ -17,7 +17,7 @@ from flask_appbuilder.security.decorators import permission_name, protect
 
 from ..rules.orders import STATUS_RULE
 from ..workflows import orders as ow
-from .transfers import documented
+from .docs import documented
 
 
 class OrderStatusByWorkflow:
@@ -40,13 +40,6 @@ class OrderStatusByWorkflow:
             return self.response(422, message=f"{STATUS_RULE}.")
         return super().put_headless(pk)
 
-    def _order_step(self, call):
-        def work():
-            order = call()
-            return {"id": str(order.id), "result": self.show_model_schema.dump(order, many=False)}
-
-        return self.run_action(work)
-
 
 class CustomerOrderActions(OrderStatusByWorkflow):
     """``POST /api/v1/customer_order/<id>/approve`` and ``/cancel``."""
@@ -59,7 +52,7 @@ class CustomerOrderActions(OrderStatusByWorkflow):
     def approve(self, pk):
         """Approve a requested customer order (an Admin of Oraseas EE or a Super Admin).
         """
-        return self._order_step(lambda: ow.approve_customer_order(pk))
+        return self.run_action(lambda: ow.approve_customer_order(pk))
 
     @expose("/<pk>/cancel", methods=["POST"])
     @protect()
@@ -69,7 +62,7 @@ class CustomerOrderActions(OrderStatusByWorkflow):
     def cancel(self, pk):
         """Cancel a requested or approved customer order (the customer or Oraseas staff).
         """
-        return self._order_step(lambda: ow.cancel_customer_order(pk))
+        return self.run_action(lambda: ow.cancel_customer_order(pk))
 
 
 class SupplierOrderActions(OrderStatusByWorkflow):
@@ -83,4 +76,4 @@ class SupplierOrderActions(OrderStatusByWorkflow):
     def cancel(self, pk):
         """Cancel an ordered supplier order (the ordering organization's admins or a Super Admin).
         """
-        return self._order_step(lambda: ow.cancel_supplier_order(pk))
+        return self.run_action(lambda: ow.cancel_supplier_order(pk))

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import decimal
 
-import yaml
-
 from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
@@ -24,50 +22,7 @@ from ..workflows import transfers as tw
 from ..workflows.base import acting_user
 from ..workflows.ledger import decide_transaction, reverse_transaction
 from .base import ABPartsRestApi
-
-_PK = {"in": "path", "name": "pk", "required": True, "schema": {"type": "string", "format": "uuid"}}
-_KEY = {"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
-        "description": "A retry with the same key within 24 hours gets the first answer and posts nothing more."}
-_ERROR_ANSWERS = {
-    "400": {"$ref": "#/components/responses/400"},
-    "401": {"$ref": "#/components/responses/401"},
-    "403": {"description": "Visible, but this user's role or side may not take the step"},
-    "404": {"$ref": "#/components/responses/404"},
-    "409": {"description": "The document's state does not allow the step (or it was done already)"},
-    "422": {"$ref": "#/components/responses/422"},
-}
-_UUID = {"type": "string", "format": "uuid"}
-_NOTES = {"type": "object", "properties": {"notes": {"type": "string"}}}
-
-
-def _object(required: list, **properties) -> dict:
-    return {"type": "object", "required": required, "properties": properties}
-
-
-def _lines(**properties) -> dict:
-    return {"type": "array", "items": _object(list(properties), **properties)}
-
-
-def documented(summary: str, ok: str, status: int = 200, body: dict | None = None, body_required: bool = True,
-               pk: str | None = "The document's id"):
-    """Write a workflow route's OpenAPI operation (FAB reads it from the docstring, after ``---``).
-
-    :param summary: the operation's summary; ``ok``: what the success answer holds, with ``status``.
-    :param body: the JSON schema of the request body, if any.
-    :param pk: the description of the ``pk`` path parameter, ``None`` for a route without one.
-    """
-    def wrap(func):
-        parameters = ([{**_PK, "description": pk}] if pk else []) + [_KEY]
-        operation = {"summary": summary, "parameters": parameters,
-                     "responses": {str(status): {"description": ok}, **_ERROR_ANSWERS}}
-        if body is not None:
-            operation["requestBody"] = {"required": body_required,
-                                        "content": {"application/json": {"schema": body}}}
-        func.__doc__ = f"{func.__doc__.strip()}\n---\n{yaml.safe_dump({'post': operation}, sort_keys=False)}"
-        return func
-
-    return wrap
-
+from .docs import NOTES, UUID, documented, json_lines, json_object
 
 def _text(value) -> str | None:
     """Quantities as the rest of the API shows them (``"4.000"``); other values as text."""
@@ -151,6 +106,9 @@ class StockTransferRestApi(ABPartsRestApi):
     search_columns = ["status", "from_warehouse", "to_warehouse", "reference_number", "created_at"]
     base_order = ("created_at", "desc")
 
+    def document_json(self, document) -> dict:
+        return {"id": str(document.id), "result": transfer_json(self.datamodel.session, document)}
+
     def get_headless(self, pk, **kwargs):
         """One transfer with its lines, figures and the steps the user may take."""
         return self._mapped(lambda: self.response(200, id=pk, result=transfer_json(
@@ -161,32 +119,24 @@ class StockTransferRestApi(ABPartsRestApi):
     @safe
     @permission_name("post")
     @documented("Create a stock transfer", "The transfer (draft, or received when in one step)", 201, pk=None,
-                body=_object(["from_warehouse", "to_warehouse", "lines"],
-                             from_warehouse={**_UUID, "description": "One of your organization's warehouses"},
-                             to_warehouse=_UUID, notes={"type": "string"},
+                body=json_object(["from_warehouse", "to_warehouse", "lines"],
+                             from_warehouse={**UUID, "description": "One of your organization's warehouses"},
+                             to_warehouse=UUID, notes={"type": "string"},
                              in_one_step={"type": "boolean",
                                           "description": "Within one organization: dispatch and receive now"},
-                             lines=_lines(part=_UUID, quantity={"type": "string", "example": "2.5",
+                             lines=json_lines(part=UUID, quantity={"type": "string", "example": "2.5",
                                                                "description": "In the part's unit of measure"})))
     def post(self):
         """Create a draft transfer (or, within one organization, transfer in one step).
         """
 
-        def work():
+        def step():
             body = _body()
             lines = [(line.get("part"), _quantity(line.get("quantity"), "quantity")) for line in _list(body, "lines")]
             make = tw.transfer_in_one_step if body.get("in_one_step") is True else tw.create_transfer
-            transfer = make(body.get("from_warehouse"), body.get("to_warehouse"), lines, body.get("notes"))
-            return {"id": str(transfer.id), "result": transfer_json(self.datamodel.session, transfer)}
+            return make(body.get("from_warehouse"), body.get("to_warehouse"), lines, body.get("notes"))
 
-        return self.run_action(work, 201)
-
-    def _step(self, pk, call):
-        def work():
-            transfer = call()
-            return {"id": str(transfer.id), "result": transfer_json(self.datamodel.session, transfer)}
-
-        return self.run_action(work)
+        return self.run_action(step, 201)
 
     @expose("/<pk>/dispatch", methods=["POST"])
     @protect()
@@ -196,14 +146,14 @@ class StockTransferRestApi(ABPartsRestApi):
     def dispatch(self, pk):
         """Dispatch a draft: its lines leave the source warehouse for transit.
         """
-        return self._step(pk, lambda: tw.dispatch_transfer(pk))
+        return self.run_action(lambda: tw.dispatch_transfer(pk))
 
     @expose("/<pk>/receive", methods=["POST"])
     @protect()
     @safe
     @permission_name("receive")
     @documented("Receive a stock transfer", "The transfer, received or received_with_discrepancy",
-                body=_object(["lines"], lines=_lines(part=_UUID, received_quantity={
+                body=json_object(["lines"], lines=json_lines(part=UUID, received_quantity={
                     "type": "string", "example": "3", "description": "0 to the quantity dispatched"})))
     def receive(self, pk):
         """Receive a dispatched transfer, with the quantity that arrived of every line.
@@ -217,7 +167,7 @@ class StockTransferRestApi(ABPartsRestApi):
                 raise RuleViolation("A receipt lists each part once.")
             return tw.receive_transfer(pk, received)
 
-        return self._step(pk, call)
+        return self.run_action(call)
 
     @expose("/<pk>/cancel", methods=["POST"])
     @protect()
@@ -227,7 +177,7 @@ class StockTransferRestApi(ABPartsRestApi):
     def cancel(self, pk):
         """Cancel a draft transfer.
         """
-        return self._step(pk, lambda: tw.cancel_transfer(pk))
+        return self.run_action(lambda: tw.cancel_transfer(pk))
 
     @expose("/<pk>/resolve", methods=["POST"])
     @protect()
@@ -235,7 +185,7 @@ class StockTransferRestApi(ABPartsRestApi):
     @permission_name("resolve")
     @documented("Resolve a discrepancy of a received stock transfer",
                 "The transfer; a write-off waits for approval",
-                body=_object(["line", "action"], line={**_UUID, "description": "The line's part id"},
+                body=json_object(["line", "action"], line={**UUID, "description": "The line's part id"},
                              action={"type": "string", "enum": ["return", "write_off"]}, notes={"type": "string"}))
     def resolve(self, pk):
         """Resolve a line's discrepancy: return it to the source, or write it off (needs approval).
@@ -246,11 +196,7 @@ class StockTransferRestApi(ABPartsRestApi):
             tw.resolve_discrepancy(pk, body.get("line"), body.get("action"), body.get("notes"))
             return tw.load_transfer(self.datamodel.session, pk)
 
-        return self._step(pk, call)
-
-
-def _transaction_json(api, txn) -> dict:
-    return {"id": str(txn.id), "result": api.show_model_schema.dump(txn, many=False)}
+        return self.run_action(call)
 
 
 class LedgerActions:
@@ -260,29 +206,25 @@ class LedgerActions:
     @protect()
     @safe
     @permission_name("reverse")
-    @documented("Reverse a transaction", "The reversal transaction", 201, body=_NOTES, body_required=False,
+    @documented("Reverse a transaction", "The reversal transaction", 201, body=NOTES, body_required=False,
                 pk="The transaction's id")
     def reverse(self, pk):
         """Post the reversal of a transaction (at most once).
         """
-        return self.run_action(lambda: _transaction_json(self, reverse_transaction(pk, _body().get("notes"))), 201)
+        return self.run_action(lambda: reverse_transaction(pk, _body().get("notes")), 201)
 
 
 class ApprovalActions:
     """``POST /api/v1/transaction_approval/<transaction id>/approve`` and ``/reject``."""
 
     def _decide(self, pk, status):
-        def work():
-            approval = decide_transaction(pk, status, _body().get("notes"))
-            return {"id": str(approval.id), "result": self.show_model_schema.dump(approval, many=False)}
-
-        return self.run_action(work, 201)
+        return self.run_action(lambda: decide_transaction(pk, status, _body().get("notes")), 201)
 
     @expose("/<pk>/approve", methods=["POST"])
     @protect()
     @safe
     @permission_name("approve")
-    @documented("Approve a pending transaction", "The approval recorded", 201, body=_NOTES,
+    @documented("Approve a pending transaction", "The approval recorded", 201, body=NOTES,
                 body_required=False, pk="The transaction's id")
     def approve(self, pk):
         """Approve a transaction pending approval (it posts now).  ``pk`` is the transaction's id.
@@ -293,7 +235,7 @@ class ApprovalActions:
     @protect()
     @safe
     @permission_name("reject")
-    @documented("Reject a pending transaction", "The rejection recorded", 201, body=_NOTES,
+    @documented("Reject a pending transaction", "The rejection recorded", 201, body=NOTES,
                 body_required=False, pk="The transaction's id")
     def reject(self, pk):
         """Reject a transaction pending approval (it never posts).  ``pk`` is the transaction's id.
