@@ -98,6 +98,10 @@ class Config:
     LIMIT_TRANSACTIONS_PER_YEAR = _limit("LIMIT_TRANSACTIONS_PER_YEAR", 7500)
     # Seed 001 "inventory": negative inventory allowed with warnings (configurable).
     ALLOW_NEGATIVE_STOCK = _flag("ALLOW_NEGATIVE_STOCK", False)
+    # Issue 10: a customer order worth more than this (money, price currency) waits for an
+    # Oraseas EE admin's approval; at or below it, submitting approves it.  An organization's
+    # own ``order_approval_threshold`` overrides it.
+    ORDER_APPROVAL_THRESHOLD = os.environ.get("ORDER_APPROVAL_THRESHOLD", "5000")
     # SQLite only: how long a writer waits for the write lock, in seconds.
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30"))
     # Lists count matching rows exactly up to this many; above it (PostgreSQL) they show the

@@ -145,6 +145,10 @@ def seed_demo(scale: float = 1.0, years: int = 1, random_seed: int = 2026, echo=
     by_state = dict(session.execute(sa.select(m.StockTransfer.status, sa.func.count())
                                     .group_by(m.StockTransfer.status)).all())
     counts.update({f"transfers {state.value}": by_state.get(state, 0) for state in m.TransferStatus})
+    for model, states, label in ((m.CustomerOrder, m.CustomerOrderStatus, "customer orders"),
+                                 (m.SupplierOrder, m.SupplierOrderStatus, "supplier orders")):
+        by_state = dict(session.execute(sa.select(model.status, sa.func.count()).group_by(model.status)).all())
+        counts.update({f"{label} {state.value}": by_state.get(state, 0) for state in states})
     echo("Demo data ready in {:.1f} s: {}".format(
         time.monotonic() - started, ", ".join(f"{v} {k}" for k, v in counts.items())))
     return counts
@@ -309,6 +313,7 @@ class _DemoBuilder:
         start = end - dt.timedelta(days=365 * years)
         step = (end - start) / total
         stock: dict = {}
+        self.stock = stock  # what each warehouse holds, for the orders after the ledger
         self.on_shelves: dict = collections.defaultdict(set)
         self.posted: list = []
         customers_with_users = [c for c in self.customers if c.id in self.customer_users]
@@ -579,47 +584,118 @@ class _DemoBuilder:
         self._move(stock, warehouse, part, qty)
         return 1
 
-    # -- orders ----------------------------------------------------------------
+    # -- orders (app.workflows.orders) -------------------------------------------
     def orders(self):
-        """Customer and supplier orders, moved to their states by the workflow commands.
+        """Customer and supplier orders in every state, moved there by the workflow commands.
 
-        Only states that move no stock (customer orders requested, approved or
-        cancelled; supplier orders ordered or cancelled): shipped and received
-        orders need their ledger rows, which come with issue 10.
+        Customer orders are submitted (approved on submission or after an Oraseas admin's
+        approval, by value), shipped from a hub holding the stock, in one or two shipments,
+        and received by the customer's user; supplier orders are received into a hub in
+        one or two deliveries.  Every shipped and received quantity is in the ledger, so
+        the orders' figures agree with the stock that moved.
         """
         self.echo("Creating orders ...")
-        today = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        C, S = m.CustomerOrderStatus, m.SupplierOrderStatus
-        for i in range(200):
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        stock = self.stock
+        # Each order's steps are workflow commands, the demo's costliest rows: enough orders
+        # for every state and a year of history, not more.
+        for i in range(max(1, round(120 * self.sizes["customers"] / SIZES["customers"]))):
             org = self.customers[i % len(self.customers)]
-            when = today - dt.timedelta(days=self.rng.randint(1, 360))
-            status = self.rng.choice([C.approved] * 6 + [C.requested] * 3 + [C.cancelled])
             users = self.customer_users.get(org.id)
-            order = self.add(m.CustomerOrder(
-                customer_organization=org, oraseas_organization=self.oraseas, order_date=when,
-                expected_delivery_date=when + dt.timedelta(days=10), ordered_by_user_id=users[0].id if users else None))
-            for part in self.rng.sample(self.part_list, self.rng.randint(1, 4)):
-                self.add(m.CustomerOrderItem(customer_order=order, part=part, quantity=self.qty(part, 1, 20),
-                                             unit_price=part.unit_price))
-            if status == C.approved:
-                with self.as_user(self.oraseas_admin):
-                    order_workflow.approve_customer_order(order.id)
-            elif status == C.cancelled:
-                with self.as_user(users[0] if users else self.oraseas_admin):
+            if not users:
+                continue
+            placed = now - dt.timedelta(days=self.rng.randint(1, 300), hours=self.rng.randint(0, 23))
+            fate = self.rng.choices(["draft", "cancel", "approve", "ship", "transit", "receive"],
+                                    weights=[6, 8, 20, 5, 5, 26])[0]
+            big = i % 9 == 0  # worth more than the approval threshold
+            buyer = users[-1]
+            with recorded_at(placed), self.as_user(buyer):
+                order = self.add(m.CustomerOrder(
+                    customer_organization=org, oraseas_organization=self.oraseas, order_date=placed,
+                    expected_delivery_date=placed + dt.timedelta(days=10), notes=self.rng.choice(
+                        [None, "Spare parts for the next service round", "Urgent: machine down"])))
+                for part in self.rng.sample(self.part_list, self.rng.randint(1, 4)):
+                    self.add(m.CustomerOrderItem(customer_order=order, part=part,
+                                                 quantity=self.qty(part, 20, 60) if big else self.qty(part, 1, 6)))
+                self.s.flush()
+                if fate == "draft":
+                    continue
+                order_workflow.submit_customer_order(order.id)
+            if fate == "cancel":
+                with recorded_at(placed + dt.timedelta(hours=5)), self.as_user(buyer):
                     order_workflow.cancel_customer_order(order.id)
-        for i in range(40):
-            when = today - dt.timedelta(days=self.rng.randint(1, 360))
-            status = self.rng.choice([S.ordered] * 8 + [S.cancelled] * 2)
-            order = self.add(m.SupplierOrder(
-                ordering_organization=self.oraseas, supplier_name=self.rng.choice(["BossAqua", "Oraseas Supplier 1",
-                                                                                  "Oraseas Supplier 2"]),
-                order_date=when, expected_delivery_date=when + dt.timedelta(days=30)))
-            for part in self.rng.sample(self.part_list, self.rng.randint(2, 6)):
-                self.add(m.SupplierOrderItem(supplier_order=order, part=part, quantity=self.qty(part, 50, 200),
-                                             unit_price=(part.unit_price * D("0.6")).quantize(D("0.01"))))
-            if status == S.cancelled:
-                with self.as_user(self.oraseas_admin):
+                continue
+            if order.status == m.CustomerOrderStatus.requested:
+                if self.rng.random() < 0.3:
+                    continue  # still waiting for approval
+                with recorded_at(placed + dt.timedelta(hours=20)), self.as_user(self.oraseas_admin):
+                    order_workflow.approve_customer_order(order.id)
+            if fate == "approve":
+                continue
+            self._fulfil(order, placed, fate, buyer, stock, now)
+        for i in range(30):
+            placed = now - dt.timedelta(days=self.rng.randint(2, 300))
+            fate = self.rng.choices(["ordered", "cancel", "partial", "received"], weights=[2, 1, 2, 5])[0]
+            with recorded_at(placed), self.as_user(self.oraseas_admin):
+                order = self.add(m.SupplierOrder(
+                    ordering_organization=self.oraseas, supplier_name=self.rng.choice(
+                        ["BossAqua", "Oraseas Supplier 1", "Oraseas Supplier 2"]),
+                    order_date=placed, expected_delivery_date=placed + dt.timedelta(days=30)))
+                for part in self.rng.sample(self.part_list, self.rng.randint(2, 5)):
+                    self.add(m.SupplierOrderItem(supplier_order=order, part=part, quantity=self.qty(part, 50, 200),
+                                                 unit_price=(part.unit_price * D("0.6")).quantize(D("0.01"))))
+                self.s.flush()
+                if fate == "cancel":
                     order_workflow.cancel_supplier_order(order.id)
+                    continue
+            if fate == "ordered":
+                continue
+            hub = self.rng.choice(self.hubs)
+            items = list(order.items)
+            if fate == "received":
+                first = {item.part_id: item.quantity for item in items}
+            else:  # partially: every other line, the first of them in part
+                first = {item.part_id: self._some(item.part, item.quantity) if n == 0 else item.quantity
+                         for n, item in enumerate(items) if n % 2 == 0}
+            arrived = min(placed + dt.timedelta(days=self.rng.randint(10, 40)), now - dt.timedelta(hours=1))
+            with recorded_at(arrived), self.as_user(self.oraseas_admin):
+                order_workflow.receive_supplier_order(order.id, hub.id, first)
+            for item in items:
+                if item.part_id in first:
+                    self._move(stock, hub, item.part, first[item.part_id])
+
+    def _some(self, part, quantity):
+        """About half of ``quantity`` (at least one unit of a consumable)."""
+        half = quantity / 2
+        return max(D(1), half.to_integral_value(rounding=decimal.ROUND_DOWN)) if part.is_whole_units else half.quantize(
+            D("0.001"))
+
+    def _fulfil(self, order, placed, fate, buyer, stock, now):
+        """Ship an approved order from the hub holding most of it (a part short everywhere
+        stays unshipped), in one shipment or two; the customer receives them unless ``fate``
+        is ``ship`` (the last one still in transit) or ``transit`` (nothing received yet)."""
+        wanted = {item.part_id: item for item in order.items}
+        hub = max(self.hubs, key=lambda h: sum(stock.get((h.id, pid), 0) >= it.quantity for pid, it in wanted.items()))
+        lines = {pid: it.quantity for pid, it in wanted.items() if stock.get((hub.id, pid), 0) >= it.quantity}
+        if not lines:
+            return
+        split = fate != "transit" and len(lines) > 1 and self.rng.random() < 0.4
+        batches = [dict(list(lines.items())[:1]), dict(list(lines.items())[1:])] if split else [lines]
+        shipped_at = placed + dt.timedelta(days=self.rng.randint(1, 3))
+        site = self.rng.choice(self.sites[order.customer_organization_id])
+        for number, batch in enumerate(batches):
+            when = min(shipped_at + dt.timedelta(days=4 * number), now - dt.timedelta(hours=3))
+            with recorded_at(when), self.as_user(self.oraseas_admin):
+                shipment = order_workflow.ship_customer_order(order.id, hub.id, batch)
+            for pid, qty in batch.items():
+                self._move(stock, hub, wanted[pid].part, -qty)
+            last = number == len(batches) - 1
+            if fate == "transit" or (fate == "ship" and last):
+                continue
+            with recorded_at(min(when + dt.timedelta(days=2), now - dt.timedelta(hours=1))), self.as_user(buyer):
+                order_workflow.receive_customer_order(order.id, site.id, batch, shipment.id)
+            for pid, qty in batch.items():
+                self._move(stock, site, wanted[pid].part, qty)
 
 
 def _slug(name: str) -> str:

@@ -219,6 +219,19 @@ def _moves_in(t, ids: Ids):
     return sa.or_(t.from_warehouse_id.in_(wh), t.to_warehouse_id.in_(wh))
 
 
+_co = m.CustomerOrder.__table__.c
+_so = m.SupplierOrder.__table__.c
+
+
+def _customer_order_of(ids: Ids):
+    """Both parties see a customer order: the customer and Oraseas EE."""
+    return sa.or_(_co.customer_organization_id.in_(ids), _co.oraseas_organization_id.in_(ids))
+
+
+def _supplier_order_of(ids: Ids):
+    return _so.ordering_organization_id.in_(ids)
+
+
 #: The ledger rows an approval decides on, as its own alias so that the scope
 #: subquery correlates only to ``transaction_approvals``.
 _approved_txn = m.Transaction.__table__.alias("scope_transaction")
@@ -248,23 +261,16 @@ SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
         )
     ),
     m.PartUsage: lambda ids: m.PartUsage.__table__.c.customer_organization_id.in_(ids),
-    m.CustomerOrder: lambda ids: sa.or_(
-        m.CustomerOrder.__table__.c.customer_organization_id.in_(ids),
-        m.CustomerOrder.__table__.c.oraseas_organization_id.in_(ids),
-    ),
+    m.CustomerOrder: _customer_order_of,
     m.CustomerOrderItem: lambda ids: m.CustomerOrderItem.__table__.c.customer_order_id.in_(
-        sa.select(m.CustomerOrder.__table__.c.id).where(
-            sa.or_(
-                m.CustomerOrder.__table__.c.customer_organization_id.in_(ids),
-                m.CustomerOrder.__table__.c.oraseas_organization_id.in_(ids),
-            )
-        )
-    ),
-    m.SupplierOrder: lambda ids: m.SupplierOrder.__table__.c.ordering_organization_id.in_(ids),
+        sa.select(_co.id).where(_customer_order_of(ids))),
+    m.SupplierOrder: _supplier_order_of,
     m.SupplierOrderItem: lambda ids: m.SupplierOrderItem.__table__.c.supplier_order_id.in_(
-        sa.select(m.SupplierOrder.__table__.c.id).where(
-            m.SupplierOrder.__table__.c.ordering_organization_id.in_(ids)
-        )
+        sa.select(_so.id).where(_supplier_order_of(ids))),
+    # An order's history: as its order.
+    m.OrderEvent: lambda ids: sa.or_(
+        m.OrderEvent.__table__.c.customer_order_id.in_(sa.select(_co.id).where(_customer_order_of(ids))),
+        m.OrderEvent.__table__.c.supplier_order_id.in_(sa.select(_so.id).where(_supplier_order_of(ids))),
     ),
     # Both parties see a transfer: the organization it leaves and the one it goes to.
     m.StockTransfer: lambda ids: sa.or_(

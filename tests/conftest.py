@@ -300,3 +300,17 @@ def choices(client, view: str, kind: str, column: str, q: str = "", page: int = 
     resp = client.get(f"/{view}/choices/{kind}/{column}", query_string={"q": q, "page": page})
     assert resp.status_code == 200, resp.status_code
     return {row["text"]: row["id"] for row in resp.get_json()["results"]}
+
+
+@pytest.fixture
+def w(app):
+    """Ids of the base data's warehouses and parts, as strings."""
+    from app import models as m
+    from app.extensions import db
+
+    with app.app_context():
+        out = {name: str(get_one(m.Warehouse, name=name).id)
+               for name in ("Central", "Acme Main", "Acme Site", "Beta Main")}
+        out.update({number: str(get_one(m.Part, part_number=number).id) for number in ("CON-1", "BULK-1")})
+        db.session.remove()
+    return out

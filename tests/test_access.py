@@ -47,10 +47,11 @@ MATRIX = {
     "transaction":       ("transactionmodelview",        "transaction",          "RW", "R", "RW", "-"),
     "stock_adjustment":  ("stockadjustmentmodelview",    "stock_adjustment",     "RW", "R", "RW", "-"),
     "approval":          ("transactionapprovalmodelview", "transaction_approval", "RW", "R", "RW", "-"),
-    "customer_order":    ("customerordermodelview",      "customer_order",       "RW", "R", "RW", "-"),
-    "customer_order_item": ("customerorderitemmodelview", "customer_order_item", "RW", "R", "RW", "-"),
-    "supplier_order":    ("supplierordermodelview",      "supplier_order",       "RW", "R", "RW", "-"),
-    "supplier_order_item": ("supplierorderitemmodelview", "supplier_order_item", "RW", "R", "RW", "-"),
+    # a customer's users order for their organization and receive (issue 10)
+    "customer_order":    ("customerordermodelview",      "customer_order",       "RW", "R", "RW", "RW"),
+    "customer_order_item": ("customerorderitemmodelview", "customer_order_item", "RW", "R", "RW", "RW"),
+    "supplier_order":    ("supplierordermodelview",      "supplier_order",       "RW", "R", "RW", "R"),
+    "supplier_order_item": ("supplierorderitemmodelview", "supplier_order_item", "RW", "R", "RW", "R"),
     "part_usage":        ("partusagemodelview",          "part_usage",           "RW", "R", "RW", "RW"),
     # Spec silent on audit for admins: an admin who manages its users reads their
     # security events and sessions (scoped to its organization).

@@ -48,12 +48,12 @@ CASES = {
     "customer order": dict(
         model=m.CustomerOrder, user="acme.admin", view="customerordermodelview", resource="customer_order",
         fields=lambda i, n: {"customer_organization": i["acme"], "status": "Requested"},
-        dates=["order_date", "expected_delivery_date", "actual_delivery_date"]),
+        dates=["order_date", "expected_delivery_date"]),  # the delivery date comes with the receipt
     "supplier order": dict(
         model=m.SupplierOrder, user="oraseas.admin", view="supplierordermodelview", resource="supplier_order",
         fields=lambda i, n: {"ordering_organization": i["oraseas"], "supplier_name": f"Nets {n}",
                              "status": "Pending"},
-        dates=["order_date", "expected_delivery_date", "actual_delivery_date"]),
+        dates=["order_date", "expected_delivery_date"]),  # the delivery date comes with the receipt
     "transaction": dict(
         model=m.Transaction, user="oraseas.admin", view="transactionmodelview", resource="transaction",
         fields=lambda i, n: {"transaction_type": "creation", "part": i["con"], "quantity": "3",

@@ -163,10 +163,18 @@ def _order_form(client, customer: str, **kwargs):
 
 
 def _acme_order(app, api_as, order_date="2026-12-03") -> str:
-    resp = api_as("acme.admin").post("/api/v1/customer_order/", json={
-        "customer_organization": _ids(app)["acme"], "order_date": order_date, "status": "Requested"})
+    """A requested order of Acme Aqua: one line worth 12,000 (above the approval threshold), submitted."""
+    ids, api = _ids(app), api_as("acme.admin")
+    resp = api.post("/api/v1/customer_order/", json={
+        "customer_organization": ids["acme"], "order_date": order_date, "status": "Requested"})
     assert resp.status_code == 201, resp.get_data(as_text=True)
-    return resp.get_json()["id"]
+    order = resp.get_json()["id"]
+    line = api.post("/api/v1/customer_order_item/", json={
+        "customer_order": order, "part": ids["con"], "quantity": "2", "unit_price": "6000"})
+    assert line.status_code == 201, line.get_data(as_text=True)
+    submitted = api.post(f"/api/v1/customer_order/{order}/submit")
+    assert submitted.get_json()["result"]["status"] == "requested", submitted.get_data(as_text=True)
+    return order
 
 
 def test_oraseas_staff_see_the_customer_of_every_order_they_receive(app, api_as, client_as):
@@ -182,8 +190,6 @@ def test_oraseas_staff_see_the_customer_of_every_order_they_receive(app, api_as,
     assert _shown(client_as("acme.admin").get(f"/customerordermodelview/show/{order}").get_data(as_text=True),
                   "Supplied by") == "Oraseas EE"
     # The order's lines name it too.
-    api_as("acme.admin").post("/api/v1/customer_order_item/", json={
-        "customer_order": order, "part": _ids(app)["con"], "quantity": "2"})
     lines = c.get("/customerorderitemmodelview/list/").get_data(as_text=True)
     assert "Acme Aqua 2026-12-03 (Requested)" in html.unescape(lines)
     # Only the name: Acme Aqua itself stays out of Oraseas EE's scope.
@@ -252,7 +258,7 @@ def test_a_customer_cannot_order_for_another_customer_on_the_form(app, client_as
 
 STATUS_RULE = "Order status rule"
 #: Per kind of order: its initial state and its API resource.
-INITIAL = {"customer": "requested", "supplier": "ordered"}
+INITIAL = {"customer": "draft", "supplier": "ordered"}
 SCREEN = {"customer": "customerordermodelview", "supplier": "supplierordermodelview"}
 
 
@@ -298,7 +304,7 @@ def test_free_text_status_is_refused_by_put_edit_form_and_code(app, api_as, clie
     model = m.CustomerOrder if kind == "customer" else m.SupplierOrder
     with app.app_context():
         row = get_one(model, id=uuid.UUID(order))
-        for value in ("Teleported", "cancelled"):
+        for value in ("Teleported", "approved"):
             row.status = value
             with pytest.raises(RuleViolation, match=STATUS_RULE):
                 flush_checked(db.session)

@@ -25,17 +25,6 @@ D = decimal.Decimal
 API = "/api/v1/stock_transfer/"
 
 
-@pytest.fixture
-def w(app):
-    """Ids of the base data's warehouses and parts, as strings."""
-    with app.app_context():
-        out = {name: str(get_one(m.Warehouse, name=name).id)
-               for name in ("Central", "Acme Main", "Acme Site", "Beta Main")}
-        out.update({number: str(get_one(m.Part, part_number=number).id) for number in ("CON-1", "BULK-1")})
-        db.session.remove()
-    return out
-
-
 def stock(app, warehouse: str, part: str) -> D:
     """Stock on hand of ``part`` (number) in ``warehouse`` (name); 0 without a record."""
     with app.app_context():

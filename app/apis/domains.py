@@ -5,10 +5,17 @@ are shared with the screens of the same domain (``class_permission_name``).
 """
 from __future__ import annotations
 
+from flask import request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+
 from .. import models as m
+from ..models.types import parse_timestamp
+from ..reports.usage import machine_usage
 from ..rules.orders import orderable_customers
 from ..views.interface import ABPartsInterface, FilterWarehouseKind
 from ..views.organizations import REAL_WAREHOUSES
+from . import payload
 from .base import ABPartsRestApi
 from .orders import CustomerOrderActions, SupplierOrderActions
 from .transfers import ApprovalActions, LedgerActions, StockTransferRestApi
@@ -23,8 +30,9 @@ class OrganizationRestApi(ABPartsRestApi):
     class_permission_name = "Organization"
     datamodel = ABPartsInterface(m.Organization)
     list_columns = ["id", "name", "organization_type", "parent_organization_id", "is_active"]
-    show_columns = list_columns + ["address", "contact_info", "created_at", "updated_at"]
-    add_columns = ["name", "organization_type", "parent_organization", "address", "contact_info", "is_active"]
+    show_columns = list_columns + ["address", "contact_info", "order_approval_threshold", "created_at", "updated_at"]
+    add_columns = ["name", "organization_type", "parent_organization", "address", "contact_info", "is_active",
+                   "order_approval_threshold"]
     edit_columns = add_columns
     search_columns = ["name", "organization_type", "parent_organization", "is_active"]
 
@@ -55,7 +63,49 @@ class PartRestApi(ABPartsRestApi):
     search_columns = ["part_number", "name", "part_type", "is_proprietary"]
 
 
-class MachineRestApi(ABPartsRestApi):
+class MachineUsageAction:
+    """``GET /api/v1/machine/<id>/usage?from=2026-01-01&to=2026-07-01``: the machine's part usage."""
+
+    @expose("/<pk>/usage", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("usage")
+    def usage(self, pk):
+        """The part usage of one machine: records (newest first, at most 500) and totals per part.
+        ---
+        get:
+          summary: Part usage of a machine, with totals per part and the last usage date
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: string, format: uuid}}
+          - {in: query, name: from, schema: {type: string}, description: "From this date (inclusive), e.g. 2026-01-01"}
+          - {in: query, name: to, schema: {type: string}, description: "Before this date"}
+          responses:
+            200: {description: "records, totals and last_used"}
+            400: {$ref: '#/components/responses/400'}
+            404: {$ref: '#/components/responses/404'}
+        """
+        session = self.datamodel.session
+        machine = self.datamodel.get(pk)
+        if machine is None:
+            return self.response_404()
+        try:
+            since, until = (parse_timestamp(request.args[k]) if request.args.get(k) else None for k in ("from", "to"))
+        except ValueError as exc:
+            return self.response_400(message=f'"from" and "to": {exc}')
+        found = machine_usage(session, machine.id, since, until)
+        return self.response(200, id=str(machine.id), result={
+            "last_used": payload.text(found.last_used),
+            "totals": [{"part_id": str(t.part.id), "part_number": t.part.part_number,
+                        "unit_of_measure": t.part.unit_of_measure, "quantity": payload.text(t.quantity),
+                        "times": t.times, "last_used": payload.text(t.last_used)} for t in found.totals],
+            "records": [{"id": str(r.id), "usage_date": payload.text(r.usage_date), "part_id": str(r.part_id),
+                         "quantity": payload.text(r.quantity), "warehouse_id": str(r.warehouse_id),
+                         "recorded_by_user_id": r.recorded_by_user_id, "notes": r.notes}
+                        for r in found.records],
+        })
+
+
+class MachineRestApi(MachineUsageAction, ABPartsRestApi):
     resource_name = "machine"
     class_permission_name = "Machine"
     datamodel = ABPartsInterface(m.Machine)
@@ -132,8 +182,8 @@ class CustomerOrderRestApi(CustomerOrderActions, ABPartsRestApi):
     list_columns = ["id", "customer_organization_id", "oraseas_organization_id", "order_date", "status",
                     "expected_delivery_date", "actual_delivery_date", "ordered_by_user_id"]
     show_columns = list_columns + ["notes", "created_at", "updated_at"]
-    add_columns = ["customer_organization", "order_date", "expected_delivery_date",
-                   "actual_delivery_date", "notes"]
+    # the delivery date is set by the receipt (app.workflows.orders)
+    add_columns = ["customer_organization", "order_date", "expected_delivery_date", "notes"]
     edit_columns = add_columns
     search_columns = ["customer_organization", "status", "order_date"]
 
@@ -158,8 +208,7 @@ class SupplierOrderRestApi(SupplierOrderActions, ABPartsRestApi):
     list_columns = ["id", "ordering_organization_id", "supplier_name", "order_date", "status",
                     "expected_delivery_date", "actual_delivery_date"]
     show_columns = list_columns + ["notes", "created_at", "updated_at"]
-    add_columns = ["ordering_organization", "supplier_name", "order_date", "expected_delivery_date",
-                   "actual_delivery_date", "notes"]
+    add_columns = ["ordering_organization", "supplier_name", "order_date", "expected_delivery_date", "notes"]
     edit_columns = add_columns
     search_columns = ["supplier_name", "ordering_organization", "status", "order_date"]
 

@@ -8,28 +8,19 @@ unit of measure.
 """
 from __future__ import annotations
 
-import decimal
 
-from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 
 from .. import models as m
-from ..errors import RuleViolation
 from ..scoping import system
 from ..views.interface import ABPartsInterface
 from ..workflows import transfers as tw
 from ..workflows.base import acting_user
 from ..workflows.ledger import decide_transaction, reverse_transaction
+from . import payload
 from .base import ABPartsRestApi
 from .docs import NOTES, UUID, documented, json_lines, json_object
-
-def _text(value) -> str | None:
-    """Quantities as the rest of the API shows them (``"4.000"``); other values as text."""
-    if isinstance(value, decimal.Decimal):
-        return str(value.quantize(decimal.Decimal("0.001")))
-    return None if value is None else str(value)
-
 
 def transfer_json(session, transfer: m.StockTransfer) -> dict:
     """The transfer as the API shows it: the document, its lines with what the ledger
@@ -39,57 +30,35 @@ def transfer_json(session, transfer: m.StockTransfer) -> dict:
     with system():  # the other party's warehouse and the parts: named for both parties
         # by id: a relationship loaded earlier under the actor's scope may hold None
         source = session.get(m.Warehouse, transfer.from_warehouse_id)
-        dest = session.get(m.Warehouse, transfer.to_warehouse_id)
+        dest = session.get(m.Warehouse, transfer.to_warehouse_id) if transfer.to_warehouse_id else None
         lines = [(line, session.get(m.Part, line.part_id)) for line in transfer.lines]
         names = {wh.id: f"{wh.name} ({session.get(m.Organization, wh.organization_id).name})"
-                 for wh in (source, dest)}
+                 for wh in (source, dest) if wh is not None}
     who = acting_user(session, reading=True)
     out = {
         "id": str(transfer.id), "reference_number": transfer.reference_number, "status": transfer.status.value,
         "from_warehouse_id": str(source.id), "from_warehouse": names[source.id],
-        "to_warehouse_id": str(dest.id), "to_warehouse": names[dest.id],
+        # empty on a customer order's shipment until the customer receives it
+        "to_warehouse_id": str(dest.id) if dest else None, "to_warehouse": names[dest.id] if dest else None,
+        "customer_order_id": str(transfer.customer_order_id) if transfer.customer_order_id else None,
         "source_organization_id": str(transfer.source_organization_id),
         "destination_organization_id": str(transfer.destination_organization_id),
         "notes": transfer.notes, "actions": tw.allowed_actions(who, transfer), "lines": [],
     }
     for step in ("created", "dispatched", "received", "cancelled"):
         out[f"{step}_by_user_id"] = getattr(transfer, f"{step}_by_user_id")
-        out[f"{step}_at"] = _text(getattr(transfer, f"{step}_at"))
+        out[f"{step}_at"] = payload.text(getattr(transfer, f"{step}_at"))
     for line, part in lines:
         f = figures[line.part_id]
         out["lines"].append({
             "id": str(line.id), "line_number": line.line_number, "part_id": str(part.id),
             "part_number": part.part_number, "unit_of_measure": part.unit_of_measure,
-            "quantity": _text(line.quantity), "received_quantity": _text(line.received_quantity),
-            "dispatched": _text(f.dispatched), "received": _text(f.received), "returned": _text(f.returned),
-            "written_off": _text(f.written_off), "pending_write_off": _text(f.pending_write_off),
-            "in_transit": _text(f.in_transit),
+            "quantity": payload.text(line.quantity), "received_quantity": payload.text(line.received_quantity),
+            "dispatched": payload.text(f.dispatched), "received": payload.text(f.received), "returned": payload.text(f.returned),
+            "written_off": payload.text(f.written_off), "pending_write_off": payload.text(f.pending_write_off),
+            "in_transit": payload.text(f.in_transit),
         })
     return out
-
-
-def _body() -> dict:
-    """The JSON object of the request (an empty one when there is no body)."""
-    body = request.get_json(silent=True)
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise RuleViolation("The request body must be a JSON object.")
-    return body
-
-
-def _list(body: dict, name: str) -> list:
-    value = body.get(name)
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise RuleViolation(f'"{name}" must be a list of objects.')
-    return value
-
-
-def _quantity(value, field: str):
-    """A quantity from JSON: a decimal string or a number (floats arrive as Decimal here)."""
-    if isinstance(value, (str, int, decimal.Decimal)) and not isinstance(value, bool):
-        return value
-    raise RuleViolation(f'"{field}" must be a decimal number, e.g. "2.5".')
 
 
 class StockTransferRestApi(ABPartsRestApi):
@@ -131,8 +100,9 @@ class StockTransferRestApi(ABPartsRestApi):
         """
 
         def step():
-            body = _body()
-            lines = [(line.get("part"), _quantity(line.get("quantity"), "quantity")) for line in _list(body, "lines")]
+            body = payload.body()
+            lines = [(line.get("part"), payload.quantity(line.get("quantity"), "quantity"))
+                     for line in payload.object_list(body, "lines")]
             make = tw.transfer_in_one_step if body.get("in_one_step") is True else tw.create_transfer
             return make(body.get("from_warehouse"), body.get("to_warehouse"), lines, body.get("notes"))
 
@@ -159,15 +129,8 @@ class StockTransferRestApi(ABPartsRestApi):
         """Receive a dispatched transfer, with the quantity that arrived of every line.
         """
 
-        def call():
-            lines = _list(_body(), "lines")
-            received = {line.get("part"): _quantity(line.get("received_quantity"), "received_quantity")
-                        for line in lines}
-            if len(received) != len(lines):
-                raise RuleViolation("A receipt lists each part once.")
-            return tw.receive_transfer(pk, received)
-
-        return self.run_action(call)
+        return self.run_action(lambda: tw.receive_transfer(
+            pk, payload.quantities_by_part(payload.body(), "received_quantity")))
 
     @expose("/<pk>/cancel", methods=["POST"])
     @protect()
@@ -192,7 +155,7 @@ class StockTransferRestApi(ABPartsRestApi):
         """
 
         def call():
-            body = _body()
+            body = payload.body()
             tw.resolve_discrepancy(pk, body.get("line"), body.get("action"), body.get("notes"))
             return tw.load_transfer(self.datamodel.session, pk)
 
@@ -211,14 +174,14 @@ class LedgerActions:
     def reverse(self, pk):
         """Post the reversal of a transaction (at most once).
         """
-        return self.run_action(lambda: reverse_transaction(pk, _body().get("notes")), 201)
+        return self.run_action(lambda: reverse_transaction(pk, payload.body().get("notes")), 201)
 
 
 class ApprovalActions:
     """``POST /api/v1/transaction_approval/<transaction id>/approve`` and ``/reject``."""
 
     def _decide(self, pk, status):
-        return self.run_action(lambda: decide_transaction(pk, status, _body().get("notes")), 201)
+        return self.run_action(lambda: decide_transaction(pk, status, payload.body().get("notes")), 201)
 
     @expose("/<pk>/approve", methods=["POST"])
     @protect()

@@ -16,7 +16,7 @@ from .idempotency import IdempotencyKey
 from .inventory import Inventory, StockAdjustment
 from .ledger import Transaction, TransactionApproval
 from .machine import Machine
-from .order import CustomerOrder, CustomerOrderItem, SupplierOrder, SupplierOrderItem
+from .order import CustomerOrder, CustomerOrderItem, OrderEvent, SupplierOrder, SupplierOrderItem
 from .organization import Organization
 from .part import Part
 from .transfer import StockTransfer, StockTransferLine
@@ -26,7 +26,7 @@ from .warehouse import Warehouse
 
 __all__ = [
     "ApprovalStatus", "CustomerOrder", "CustomerOrderItem", "CustomerOrderStatus", "IdempotencyKey", "Inventory", "InvitationAuditLog",
-    "Machine", "MachineStatus", "Organization", "OrganizationType", "Part", "PartType",
+    "Machine", "MachineStatus", "OrderEvent", "Organization", "OrganizationType", "Part", "PartType",
     "PartUsage", "PortalUser", "SecurityEvent", "StockAdjustment", "StockTransfer", "StockTransferLine",
     "SupplierOrder", "SupplierOrderItem", "SupplierOrderStatus", "Transaction", "TransactionApproval", "TransactionType",
     "TransferStatus",

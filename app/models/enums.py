@@ -65,6 +65,7 @@ class TransferStatus(_Labelled):
 class CustomerOrderStatus(_Labelled):
     """States of a customer order (issues 8 and 10); transitions in ``app.workflows.orders``."""
 
+    draft = "draft"
     requested = "requested"
     approved = "approved"
     shipped = "shipped"

@@ -29,6 +29,8 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
       reverses; unique, so a transaction is reversed at most once.
     - ``stock_transfer_id`` (this portal's addition): the transfer document
       whose dispatch, receipt, return or write-off this row posts.
+    - ``supplier_order_id`` (this portal's addition): the supplier order whose
+      receipt this ``creation`` posts (issue 10).
 
     Posting and every rule live in ``app.rules.ledger``.
     """
@@ -58,6 +60,7 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
         sa.Index("idx_transactions_date_type", "transaction_date", "transaction_type"),
         sa.Index("idx_transactions_part_date", "part_id", "transaction_date"),
         sa.Index("idx_transactions_stock_transfer", "stock_transfer_id"),
+        sa.Index("idx_transactions_supplier_order", "supplier_order_id"),
         trigram_index("transactions", "notes"),
         trigram_index("transactions", "reference_number"),
     )
@@ -92,6 +95,9 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
     )
     stock_transfer_id: Mapped[Optional[uuid.UUID]] = mapped_column(
         UUIDType, sa.ForeignKey("stock_transfers.id")
+    )
+    supplier_order_id: Mapped[Optional[uuid.UUID]] = mapped_column(
+        UUIDType, sa.ForeignKey("supplier_orders.id")
     )
 
     part = relationship("Part")

@@ -54,7 +54,7 @@ class CustomerOrder(UUIDPrimaryKey, Timestamps, Model):
     #: ``app.rules.orders.check_order_status``).
     status: Mapped[CustomerOrderStatus] = mapped_column(
         pg_enum(CustomerOrderStatus, "customer_order_status_enum"), nullable=False,
-        default=CustomerOrderStatus.requested, server_default=CustomerOrderStatus.requested.value)
+        default=CustomerOrderStatus.draft, server_default=CustomerOrderStatus.draft.value)
     ordered_by_user_id: Mapped[Optional[int]] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"))
     notes: Mapped[Optional[str]] = mapped_column(sa.Text)
 
@@ -62,6 +62,8 @@ class CustomerOrder(UUIDPrimaryKey, Timestamps, Model):
     oraseas_organization = relationship("Organization", foreign_keys=[oraseas_organization_id])
     ordered_by_user = relationship("PortalUser")
     items = relationship("CustomerOrderItem", back_populates="customer_order")
+    #: Oraseas EE's shipments of this order (stock transfers through its transit location).
+    shipments = relationship("StockTransfer", back_populates="customer_order", order_by="StockTransfer.created_at")
     #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
     str_relations = ("customer_organization",)
 
@@ -69,6 +71,11 @@ class CustomerOrder(UUIDPrimaryKey, Timestamps, Model):
     #: the relationships above load only organizations in the user's scope.
     customer_organization_name = column_property(_name_of_party(customer_organization_id))
     oraseas_organization_name = column_property(_name_of_party(oraseas_organization_id))
+
+    @property
+    def reference(self) -> str:
+        """A short reference for messages and ledger rows: ``CO-`` and the id's first 8 hex digits."""
+        return f"CO-{self.id.hex[:8].upper()}" if self.id else "CO-(new)"
 
     def __str__(self) -> str:
         org = self.customer_organization_name or (
@@ -130,6 +137,13 @@ class SupplierOrder(UUIDPrimaryKey, Timestamps, Model):
 
     ordering_organization = relationship("Organization")
     items = relationship("SupplierOrderItem", back_populates="supplier_order")
+    #: Relations ``__str__`` reads: none (the supplier's name is on the row).
+    str_relations = ()
+
+    @property
+    def reference(self) -> str:
+        """A short reference for messages and ledger rows: ``PO-`` and the id's first 8 hex digits."""
+        return f"PO-{self.id.hex[:8].upper()}" if self.id else "PO-(new)"
 
     def __str__(self) -> str:
         return f"{self.supplier_name} {self.order_date:%Y-%m-%d} ({self.status})"
@@ -161,3 +175,34 @@ class SupplierOrderItem(QuantityDisplay, UUIDPrimaryKey, Timestamps, Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.part}"
+
+
+class OrderEvent(UUIDPrimaryKey, Model):
+    """One step of an order's history (issue 10, "complete order history and tracking").
+
+    Written by the order workflow (:mod:`app.workflows.orders`) with every
+    step it takes, in the same transaction: who (``user_id``), when
+    (``occurred_at``), the step, the states before and after, and for a
+    shipment or receipt the stock transfer that carried it.  Exactly one of
+    ``customer_order_id`` and ``supplier_order_id`` is set.  Append-only.
+    """
+
+    __tablename__ = "order_events"
+    __table_args__ = (
+        sa.CheckConstraint("(customer_order_id IS NULL) <> (supplier_order_id IS NULL)", name="one_order"),
+        sa.Index("idx_order_events_customer_order", "customer_order_id", "occurred_at"),
+        sa.Index("idx_order_events_supplier_order", "supplier_order_id", "occurred_at"),
+    )
+
+    customer_order_id: Mapped[Optional[uuid.UUID]] = mapped_column(UUIDType, sa.ForeignKey("customer_orders.id"))
+    supplier_order_id: Mapped[Optional[uuid.UUID]] = mapped_column(UUIDType, sa.ForeignKey("supplier_orders.id"))
+    step: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    from_status: Mapped[Optional[str]] = mapped_column(sa.String(30))
+    to_status: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    user_id: Mapped[Optional[int]] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(TZDateTime, nullable=False)
+    stock_transfer_id: Mapped[Optional[uuid.UUID]] = mapped_column(UUIDType, sa.ForeignKey("stock_transfers.id"))
+    note: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    user = relationship("PortalUser")
+    stock_transfer = relationship("StockTransfer")

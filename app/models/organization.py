@@ -1,6 +1,7 @@
 """Organizations: Oraseas EE, BossAqua, customers and their suppliers (seed 001)."""
 from __future__ import annotations
 
+import decimal
 import uuid
 from typing import Optional
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Timestamps, UUIDPrimaryKey
 from .enums import OrganizationType
 from .text_search import trigram_index
-from .types import UUIDType, pg_enum
+from .types import Money, UUIDType, pg_enum
 
 SINGLETON_TYPES = (OrganizationType.oraseas_ee.value, OrganizationType.bossaqua.value)
 
@@ -59,6 +60,10 @@ class Organization(UUIDPrimaryKey, Timestamps, Model):
     is_active: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=True, server_default=sa.true()
     )
+    #: This portal's addition (issue 10): a customer order worth more than this
+    #: (money, price currency) needs an Oraseas EE admin's approval; empty means
+    #: the configured ``ORDER_APPROVAL_THRESHOLD``.
+    order_approval_threshold: Mapped[Optional[decimal.Decimal]] = mapped_column(Money)
 
     parent_organization: Mapped[Optional["Organization"]] = relationship(
         "Organization", remote_side="Organization.id", back_populates="child_organizations"

@@ -41,11 +41,14 @@ class StockTransfer(UUIDPrimaryKey, Timestamps, Model):
         sa.Index("idx_stock_transfers_status", "status"),
         sa.Index("idx_stock_transfers_from", "from_warehouse_id"),
         sa.Index("idx_stock_transfers_to", "to_warehouse_id"),
+        sa.Index("idx_stock_transfers_customer_order", "customer_order_id"),
     )
 
     reference_number: Mapped[str] = mapped_column(sa.String(100), nullable=False, unique=True)
     from_warehouse_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("warehouses.id"), nullable=False)
-    to_warehouse_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("warehouses.id"), nullable=False)
+    #: Empty only on a customer order's shipment until the customer receives it
+    #: into a warehouse of its choice.
+    to_warehouse_id: Mapped[Optional[uuid.UUID]] = mapped_column(UUIDType, sa.ForeignKey("warehouses.id"))
     source_organization_id: Mapped[uuid.UUID] = mapped_column(
         UUIDType, sa.ForeignKey("organizations.id"), nullable=False)
     destination_organization_id: Mapped[uuid.UUID] = mapped_column(
@@ -61,6 +64,8 @@ class StockTransfer(UUIDPrimaryKey, Timestamps, Model):
     received_at: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
     cancelled_by_user_id: Mapped[Optional[int]] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"))
     cancelled_at: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
+    #: The customer order this transfer ships (issue 10): Oraseas EE's shipment to its customer.
+    customer_order_id: Mapped[Optional[uuid.UUID]] = mapped_column(UUIDType, sa.ForeignKey("customer_orders.id"))
 
     from_warehouse = relationship("Warehouse", foreign_keys=[from_warehouse_id])
     to_warehouse = relationship("Warehouse", foreign_keys=[to_warehouse_id])
@@ -70,6 +75,7 @@ class StockTransfer(UUIDPrimaryKey, Timestamps, Model):
     dispatched_by_user = relationship("PortalUser", foreign_keys=[dispatched_by_user_id])
     received_by_user = relationship("PortalUser", foreign_keys=[received_by_user_id])
     cancelled_by_user = relationship("PortalUser", foreign_keys=[cancelled_by_user_id])
+    customer_order = relationship("CustomerOrder", back_populates="shipments")
     lines: Mapped[list["StockTransferLine"]] = relationship(
         "StockTransferLine", back_populates="stock_transfer", order_by="StockTransferLine.line_number")
 

@@ -32,6 +32,7 @@ def before_flush(session, _flush_context, _instances) -> None:
         users.assign_own_organization(session, actor)
         users.check_organization_change(session, actor)
         organizations.check_organizations(session)
+        organizations.check_order_approval_thresholds(session, actor)
         organizations.check_machines(session, actor)
         organizations.check_parts(session)
         organizations.check_transit_locations(session)

@@ -138,6 +138,9 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
     # A recorded transaction being approved passed these checks when it was recorded.
     by_workflow = is_workflow_posting(txn) or inspect(txn).persistent
     _check_transit(kind, source, dest, by_workflow)
+    if not by_workflow and (txn.stock_transfer_id is not None or txn.supplier_order_id is not None):
+        raise RuleViolation("A ledger row of a stock transfer or a supplier order is posted only by its "
+                            "workflow step (dispatch, receipt ...), never directly.")
     if actor is not None and actor.user_id is not None:
         txn.performed_by_user_id = actor.user_id
     if txn.performed_by_user_id is None:

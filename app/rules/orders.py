@@ -95,12 +95,18 @@ def check_order_lines(session) -> None:
     empty is the part's ``unit_price`` (money, price currency) at the time of
     the order; a price given is kept.
 
-    :raises RuleViolation: a line without a part.
+    Lines change only while the order is open for them (:func:`_check_lines_open`).
+
+    :raises RuleViolation: a line without a part, or of an order no longer open for changes.
     :raises InvalidQuantity: the quantity breaks a unit rule (the message names it).
     """
+    for line in session.deleted:
+        if isinstance(line, ORDER_LINES):
+            _check_lines_open(session, line)
     for line in (*session.new, *session.dirty):
         if not isinstance(line, ORDER_LINES):
             continue
+        _check_lines_open(session, line)
         part = related(session, line, "part", "part_id", m.Part)
         if part is None:
             raise RuleViolation("An order line needs a part.")
@@ -110,12 +116,33 @@ def check_order_lines(session) -> None:
             line.unit_price = part.unit_price
 
 
-#: Each kind of order -> its initial state (issue 10: a new order is requested / ordered).
-INITIAL_STATES = {m.CustomerOrder: m.CustomerOrderStatus.requested, m.SupplierOrder: m.SupplierOrderStatus.ordered}
+#: Each kind of order -> its initial state (issue 10: a new customer order is a draft until
+#: submitted; a supplier order is placed with the supplier at once).
+INITIAL_STATES = {m.CustomerOrder: m.CustomerOrderStatus.draft, m.SupplierOrder: m.SupplierOrderStatus.ordered}
+#: Each kind of order line -> (its order's attribute, the states in which its lines may change).
+OPEN_FOR_LINES = {m.CustomerOrderItem: ("customer_order", m.CustomerOrder, {m.CustomerOrderStatus.draft}),
+                  m.SupplierOrderItem: ("supplier_order", m.SupplierOrder, {m.SupplierOrderStatus.ordered})}
 _WORKFLOW_MARK = "_abparts_workflow_status"
 #: The rule's message: every refusal names it.
 STATUS_RULE = ("Order status rule: an order's status changes only through its workflow steps "
-               "(approve, ship, receive, cancel), never by editing it")
+               "(submit, approve, ship, receive, cancel), never by editing it")
+
+
+def _check_lines_open(session, line) -> None:
+    """Order lines change only while the order is open for them (issue 10): a customer
+    order's while it is a draft (its value was approved as submitted), a supplier
+    order's while nothing is received or cancelled.
+
+    :raises RuleViolation: the order is in another state (the message names it).
+    """
+    attribute, model, states = OPEN_FOR_LINES[type(line)]
+    order = related(session, line, attribute, f"{attribute}_id", model)
+    if order is None or order in session.new:
+        return
+    if order.status not in states:
+        allowed = " or ".join(str(s).lower() for s in states)
+        raise RuleViolation(f"Order lines rule: the lines of an order change only while it is {allowed}; "
+                            f"this one is {str(order.status).lower()}.")
 
 
 def mark_workflow_status(order):

@@ -15,6 +15,28 @@ def _changed(obj, *attrs) -> bool:
     return state.pending or any(state.attrs[a].history.has_changes() for a in attrs)
 
 
+THRESHOLD_RULE = "Order approval threshold rule"
+
+
+def check_order_approval_thresholds(session, actor: Actor | None) -> None:
+    """A customer's order approval threshold (issue 10; money, price currency) is set by
+    Oraseas EE's staff, never by the customer itself (it decides which of its orders
+    Oraseas EE must approve), and is not negative.
+
+    :raises RuleViolation: naming the rule.
+    """
+    for org in (*session.new, *session.dirty):
+        if not isinstance(org, m.Organization) or not _changed(org, "order_approval_threshold"):
+            continue
+        value = org.order_approval_threshold
+        if value is None:
+            continue
+        if value < 0:
+            raise RuleViolation(f"{THRESHOLD_RULE}: the threshold is an amount of money, 0 or more.")
+        if actor is not None and actor.is_restricted and not actor.is_oraseas_staff:
+            raise RuleViolation(f"{THRESHOLD_RULE}: only Oraseas EE's staff set a customer's approval threshold.")
+
+
 def check_organizations(session) -> None:
     """One Oraseas EE and one BossAqua; suppliers have a parent; no organization is its own parent;
     an organization that owns machines stays a customer.

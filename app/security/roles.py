@@ -25,9 +25,9 @@ METHOD_PERMISSIONS = {
     # ModelRestApi
     "get_list": READ, "get": READ, "info": READ, "post": ADD, "put": EDIT,
     # custom actions
-    "reverse": ADD, "approve": ADD, "reject": ADD, "export": READ,
+    "reverse": ADD, "approve": ADD, "reject": ADD, "export": READ, "usage": READ,
     # workflow steps of a document: "edit" of its domain (who exactly decides app.workflows)
-    "dispatch": EDIT, "receive": EDIT, "cancel": EDIT, "resolve": EDIT,
+    "dispatch": EDIT, "receive": EDIT, "cancel": EDIT, "resolve": EDIT, "submit": EDIT, "ship": EDIT,
     # type-ahead lookups of a form: reading
     "destinations": READ, "parts": READ,
     # relation choices on demand (app/views/choices.py): what a form or filter may offer
@@ -94,6 +94,12 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         # the source side's users dispatch, the destination's receive (issue 8)
         "StockTransfer": (READ, ADD, EDIT),
         "PartUsage": (READ, ADD),
+        # a customer's users order for their organization, and receive (issue 10);
+        # Oraseas EE's users ship; a draft's lines change until it is submitted
+        "CustomerOrder": (READ, ADD, EDIT),
+        "CustomerOrderItem": ALL,
+        "SupplierOrder": (READ,),
+        "SupplierOrderItem": (READ,),
     },
     AUDITOR: {domain: (READ,) for domain in DOMAINS},
 }

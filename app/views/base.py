@@ -147,6 +147,18 @@ class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRe
     add_template = "abparts/add.html"
     edit_template = "abparts/edit.html"
 
+    def show_page(self, pk, context):
+        """FAB's show page of ``pk`` in the view's ``show_template``, with ``context(record)``
+        (a dict) added: for show pages that print more than the record's fields.
+
+        :raise 404: no such record for this user.
+        """
+        record = self.datamodel.get(pk, self._base_filters)
+        if record is None:
+            abort(404)
+        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=self._show(pk),
+                                    related_views=self._related_views, **context(record))
+
     def __init__(self, **kwargs):
         self._timestamp_fields()
         super().__init__(**kwargs)

@@ -1,7 +1,10 @@
 """Screens of the Catalog menu: parts and machines."""
 from __future__ import annotations
 
+from flask_appbuilder import expose, has_access
+
 from .. import models as m
+from ..reports.usage import machine_usage
 from .base import ABPartsModelView
 from .interface import ABPartsInterface
 from .inventory import InventoryModelView
@@ -59,5 +62,16 @@ class MachineModelView(ABPartsModelView):
     label_columns = {"customer_organization": "Customer", "model_type": "Model"}
     description_columns = {"customer_organization": "Machines belong only to customer organizations.",
                            "serial_number": "Unique; stored trimmed and in upper case."}
-    #: The show page lists the parts used in the machine.
+    #: The show page lists the parts used in the machine, and totals per part.
     related_views = [PartUsageModelView]
+    show_template = "abparts/machine_show.html"
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """FAB's show page plus the machine's part usage per part (:func:`app.reports.usage.machine_usage`).
+
+        :raise 404: no such machine for this user.
+        """
+        return self.show_page(pk, lambda machine: {
+            "usage": machine_usage(self.datamodel.session, machine.id, limit=0)})

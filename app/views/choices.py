@@ -258,7 +258,15 @@ class RelationChoiceField(Field):
     data = property(_get_data, _set_data)
 
     def process_data(self, value):
-        """The row the form is built with (an edit form's current value)."""
+        """The row the form is built with (an edit form's current value).
+
+        A required field left empty whose source offers exactly one row starts with
+        that row chosen (a customer's user ordering for its own organization).
+        """
+        if value is None and not self.allow_blank and self.source is not None:
+            rows, more = self.source.search(page_size=1)
+            if len(rows) == 1 and not more:
+                value = rows[0]
         self.data = value
 
     def process_formdata(self, valuelist):

@@ -19,6 +19,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..models.base import parse_uuid
 from ..models.types import UUIDType
+from ..scoping import system
 
 
 def load_with_str(attr, depth: int = 3):
@@ -155,6 +156,8 @@ class ABPartsInterface(SQLAInterface):
         :raises werkzeug.exceptions.BadRequest: the value is not a valid id of the
             related table (FAB would answer 500 with the driver's error).
         """
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            value = value[0]  # FAB's related add form (``_fill_form_exclude_cols``) passes the filter's values
         rel_model = self.get_related_model(col_name)
         pk = rel_model.__mapper__.primary_key
         if len(pk) == 1 and isinstance(pk[0].type, UUIDType):
@@ -163,7 +166,11 @@ class ABPartsInterface(SQLAInterface):
             key = int(value) if isinstance(value, int) or str(value).lstrip("-").isdigit() else None
         if key is None or isinstance(value, bool):
             raise BadRequest(f"{value!r} is not a valid id for the {col_name} filter.")
-        return self.session.get(rel_model, key)
+        # Read across organizations: the list itself stays scoped, so a filter on a row
+        # out of the user's scope (Oraseas staff filtering orders by customer) selects
+        # only visible rows that refer to it, and reveals nothing they could not see.
+        with system():
+            return self.session.get(rel_model, key)
 
     def get(self, id, filters=None, select_columns=None, outer_default_load=False):
         if self._uuid_key():

@@ -5,13 +5,14 @@ buttons for the workflow steps the user may take (:mod:`app.workflows.orders`).
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 
 from .. import models as m
 from ..errors import DomainError
 from ..extensions import csrf
-from ..rules.orders import orderable_customers_criterion
+from ..rules.orders import OPEN_FOR_LINES, orderable_customers_criterion
+from ..scoping import system
 from ..workflows import orders as ow
 from ..workflows.base import acting_user
 from .base import ABPartsModelView
@@ -26,33 +27,57 @@ _ORDER_DATES = ["order_date", "expected_delivery_date", "actual_delivery_date"]
 
 
 class OrderSteps:
-    """The workflow steps of an order on its show page: buttons posting (with CSRF) to one route a step.
+    """The workflow of an order on its show page (:mod:`app.workflows.orders`).
 
-    Which buttons: :func:`app.workflows.orders.allowed_actions`, so a page never
-    offers a step the command would refuse for that user.  A refusal is flashed
-    with the rule's message.
+    Below FAB's fields: the lines with what was ordered, shipped and received
+    (from the ledger), the forms of the steps the user may take now (buttons
+    for submit, approve and cancel; quantity forms for ship and receive), the
+    shipments, and the history (who took which step, when).  Which steps:
+    :func:`app.workflows.orders.allowed_actions`, so a page never offers a step
+    the command would refuse for that user.  A refusal is flashed with the rule's message.
     """
 
     show_template = "abparts/order_show.html"
-    #: step -> (button label, button style, message when done).
+    #: step -> (button label, button style, message when done), for the steps without a form.
     step_buttons: dict[str, tuple[str, str, str]] = {}
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        """FAB's show page plus ``order_steps``: ``[(step, label, style)]`` the user may take.
+        """FAB's show page plus the order's workflow (see the class).
 
         :raise 404: no such order for this user.
         """
-        order = self.datamodel.get(pk, self._base_filters)
-        if order is None:
-            abort(404)
-        allowed = ow.allowed_actions(acting_user(self.datamodel.session, reading=True), order)
-        steps = [(step, label, style) for step, (label, style, _done) in self.step_buttons.items() if step in allowed]
-        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=self._show(pk),
-                                    related_views=self._related_views, order_steps=steps)
+        return self.show_page(pk, self._workflow)
 
-    def _step(self, pk, step: str, call):
+    def _workflow(self, order) -> dict:
+        session = self.datamodel.session
+        allowed = ow.allowed_actions(acting_user(session, reading=True), order)
+        steps = [(step, label, style) for step, (label, style, _done) in self.step_buttons.items() if step in allowed]
+        return {"order_steps": steps, "actions": allowed, "line_add_url": self._line_add_url(order),
+                **order_page(session, order, allowed)}
+
+    #: The lines' model, screen endpoint and permission name, for the "Add a line" button.
+    line_model: type = None
+    line_endpoint = line_permission = ""
+
+    def _line_add_url(self, order) -> str | None:
+        """The lines' add form for ``order``, while its lines may change and the user may add lines."""
+        relation, _model, states = OPEN_FOR_LINES[self.line_model]
+        if order.status not in states or not self.appbuilder.sm.has_access("can_add", self.line_permission):
+            return None
+        return url_for(f"{self.line_endpoint}.add", **{f"_flt_0_{relation}": str(order.id)})
+
+    def post_add_redirect(self):
+        """After adding an order, its page: the user adds the lines there."""
+        added = g.pop("abparts_added_order", None)
+        return redirect(url_for(".show", pk=added) if added else url_for(".list"))
+
+    def post_add(self, item):
+        super().post_add(item)
+        g.abparts_added_order = str(item.id)
+
+    def _step(self, pk, step: str, call, done: str | None = None):
         csrf.protect()
         try:
             call(pk)
@@ -61,13 +86,77 @@ class OrderSteps:
                 abort(404)
             flash(str(exc), "danger")
         else:
-            flash(self.step_buttons[step][2], "success")
+            flash(done or self.step_buttons[step][2], "success")
         return redirect(url_for(".show", pk=pk))
 
 
-class CustomerOrderItemModelView(ABPartsModelView):
+def _form_quantities(prefix: str) -> dict:
+    """``{part id: quantity text}`` from the posted fields ``<prefix><part id>``."""
+    return {key[len(prefix):]: value.strip() for key, value in request.form.items() if key.startswith(prefix)}
+
+
+def order_page(session, order, allowed: list[str]) -> dict:
+    """What the order page shows below FAB's fields: ``lines`` [(part, figures)], ``history``
+    [(event, who)], ``shipments``, and the warehouses a ship or receive form offers
+    (the few of one organization: Oraseas EE's to ship from, the receiving organization's to receive into)."""
+    customer = isinstance(order, m.CustomerOrder)
+    figures = (ow.customer_order_figures if customer else ow.supplier_order_figures)(session, order)
+    with system():  # parts are shared; names of both parties' users, as on a transfer's page
+        lines = [(session.get(m.Part, part_id), f) for part_id, f in figures.items()]
+        events = session.query(m.OrderEvent).filter(
+            (m.OrderEvent.customer_order_id if customer else m.OrderEvent.supplier_order_id) == order.id
+        ).order_by(m.OrderEvent.occurred_at).all()
+        history = [(e, str(session.get(m.PortalUser, e.user_id)) if e.user_id else "\u2014") for e in events]
+
+        def warehouses(organization_id):
+            return session.query(m.Warehouse).filter(
+                m.Warehouse.organization_id == organization_id, m.Warehouse.is_active.is_(True),
+                m.Warehouse.is_transit.is_(False)).order_by(m.Warehouse.name).all()
+
+        page = {"lines": sorted(lines, key=lambda pf: pf[0].part_number), "history": history,
+                "value": ow.order_value(order), "customer": customer, "order": order, "shipments": [], "receipts": [],
+                "ship_from": warehouses(order.oraseas_organization_id) if "ship" in allowed else [],
+                "receive_into": []}
+        if customer:
+            page["shipments"] = list(order.shipments)
+            if "receive" in allowed:
+                page["receive_into"] = warehouses(order.customer_organization_id)
+                page["receipts"] = [(s, [(line, session.get(m.Part, line.part_id)) for line in s.lines])
+                                    for s in ow.open_shipments(order)]
+        elif "receive" in allowed:
+            page["receive_into"] = warehouses(order.ordering_organization_id)
+    return page
+
+
+class BackToTheOrder:
+    """After a line is added or edited, the order's page again (where the user submits it)."""
+
+    #: the order's relation on the line and the order screen's endpoint.
+    order_relation = order_endpoint = ""
+
+    def post_add(self, item):
+        super().post_add(item)
+        g.abparts_line_order = str(getattr(item, f"{self.order_relation}_id"))
+
+    def post_update(self, item):
+        super().post_update(item)
+        g.abparts_line_order = str(getattr(item, f"{self.order_relation}_id"))
+
+    def _back(self, fallback):
+        order = g.pop("abparts_line_order", None)
+        return redirect(url_for(f"{self.order_endpoint}.show", pk=order)) if order else fallback()
+
+    def post_add_redirect(self):
+        return self._back(super().post_add_redirect)
+
+    def post_edit_redirect(self):
+        return self._back(super().post_edit_redirect)
+
+
+class CustomerOrderItemModelView(BackToTheOrder, ABPartsModelView):
     datamodel = ABPartsInterface(m.CustomerOrderItem)
     class_permission_name = "CustomerOrderItem"
+    order_relation, order_endpoint = "customer_order", "CustomerOrderModelView"
     list_title = "Customer order lines"
     list_columns = ["customer_order", "part", "quantity_with_unit", "unit_price"]
     add_columns = ["customer_order", "part", "quantity", "unit_price"]
@@ -99,17 +188,20 @@ class CustomerOrderModelView(OrderSteps, ABPartsModelView):
     list_title = "Customer orders"
     list_columns = ["order_date", "customer_organization_name", "status", "expected_delivery_date",
                     "actual_delivery_date", "ordered_by_user"]
-    add_columns = ["customer_organization", *_ORDER_DATES, "notes"]
+    # the delivery date is the receipt's (app.workflows.orders), never typed in
+    add_columns = ["customer_organization", "order_date", "expected_delivery_date", "notes"]
     edit_columns = add_columns
     # The customers one may order for, looked up as one types (app.views.choices);
     # read across organizations for Oraseas EE's staff, who order on behalf of customers.
-    unscoped_rel_fields = {"add": ["customer_organization"], "edit": ["customer_organization"]}
+    unscoped_rel_fields = {"add": ["customer_organization"], "edit": ["customer_organization"],
+                           "search": ["customer_organization"]}
     rel_choice_criteria = {"customer_organization": orderable_customers_criterion}
     show_columns = ["customer_organization_name", "oraseas_organization_name", *_ORDER_DATES, "status", "notes",
                     "ordered_by_user", "created_at", "updated_at"]
     search_columns = ["customer_organization", "status", "order_date"]
     base_order = ("order_date", "desc")
     related_views = [CustomerOrderItemModelView]
+    line_model, line_endpoint, line_permission = m.CustomerOrderItem, "CustomerOrderItemModelView", "CustomerOrderItem"
     label_columns = {"customer_organization": "Customer", "customer_organization_name": "Customer",
                      "oraseas_organization_name": "Supplied by", "ordered_by_user": "Ordered by"}
     description_columns = {"customer_organization": _CUSTOMER_HELP}
@@ -126,8 +218,32 @@ class CustomerOrderModelView(OrderSteps, ABPartsModelView):
             source = self._choice_sources[("edit", "customer_organization")]
             form.customer_organization.data = source.get(order.customer_organization_id)
 
-    step_buttons = {"approve": ("Approve", "btn-primary", "Approved."),
+    step_buttons = {"submit": ("Submit order", "btn-primary", "Submitted."),
+                    "approve": ("Approve", "btn-primary", "Approved."),
                     "cancel": ("Cancel order", "btn-danger", "Cancelled.")}
+
+    @expose("/submit/<pk>", methods=["POST"])
+    @has_access
+    def submit(self, pk):
+        """Submit the draft ``pk`` (approved at once within the approval threshold); :raise 404: not visible."""
+        return self._step(pk, "submit", ow.submit_customer_order)
+
+    @expose("/ship/<pk>", methods=["POST"])
+    @has_access
+    def ship(self, pk):
+        """Ship the form's ``ship_<part id>`` quantities from its ``warehouse``; :raise 404: not visible."""
+        lines = _form_quantities("ship_")
+        return self._step(pk, "ship", lambda key: ow.ship_customer_order(key, request.form.get("warehouse"), lines),
+                          "Shipped: the stock is in transit to the customer.")
+
+    @expose("/receive/<pk>", methods=["POST"])
+    @has_access
+    def receive(self, pk):
+        """Receive the form's ``shipment`` into its ``warehouse`` with the ``received_<part id>``
+        quantities; :raise 404: not visible."""
+        lines = _form_quantities("received_")
+        return self._step(pk, "receive", lambda key: ow.receive_customer_order(
+            key, request.form.get("warehouse"), lines, request.form.get("shipment")), "Received.")
 
     @expose("/approve/<pk>", methods=["POST"])
     @has_access
@@ -142,9 +258,10 @@ class CustomerOrderModelView(OrderSteps, ABPartsModelView):
         return self._step(pk, "cancel", ow.cancel_customer_order)
 
 
-class SupplierOrderItemModelView(ABPartsModelView):
+class SupplierOrderItemModelView(BackToTheOrder, ABPartsModelView):
     datamodel = ABPartsInterface(m.SupplierOrderItem)
     class_permission_name = "SupplierOrderItem"
+    order_relation, order_endpoint = "supplier_order", "SupplierOrderModelView"
     list_title = "Supplier order lines"
     list_columns = ["supplier_order", "part", "quantity_with_unit", "unit_price"]
     add_columns = ["supplier_order", "part", "quantity", "unit_price"]
@@ -161,15 +278,25 @@ class SupplierOrderModelView(OrderSteps, ABPartsModelView):
     list_title = "Supplier orders"
     list_columns = ["order_date", "supplier_name", "ordering_organization", "status",
                     "expected_delivery_date", "actual_delivery_date"]
-    add_columns = ["ordering_organization", "supplier_name", *_ORDER_DATES, "notes"]
+    add_columns = ["ordering_organization", "supplier_name", "order_date", "expected_delivery_date", "notes"]
     edit_columns = add_columns
     show_columns = ["ordering_organization", "supplier_name", *_ORDER_DATES, "status", "notes",
                     "created_at", "updated_at"]
     search_columns = ["supplier_name", "ordering_organization", "status", "order_date"]
     base_order = ("order_date", "desc")
     related_views = [SupplierOrderItemModelView]
+    line_model, line_endpoint, line_permission = m.SupplierOrderItem, "SupplierOrderItemModelView", "SupplierOrderItem"
     label_columns = {"ordering_organization": "Ordered by"}
     step_buttons = {"cancel": ("Cancel order", "btn-danger", "Cancelled.")}
+
+    @expose("/receive/<pk>", methods=["POST"])
+    @has_access
+    def receive(self, pk):
+        """Receive the form's ``received_<part id>`` quantities into its ``warehouse``
+        (stock enters from outside); :raise 404: not visible."""
+        lines = _form_quantities("received_")
+        return self._step(pk, "receive", lambda key: ow.receive_supplier_order(
+            key, request.form.get("warehouse"), lines), "Received into stock.")
 
     @expose("/cancel/<pk>", methods=["POST"])
     @has_access

@@ -45,8 +45,9 @@ class OrganizationModelView(ABPartsModelView):
     text_search_columns = ["name"]
     list_columns = ["name", "organization_type", "parent_organization", "is_active"]
     show_columns = ["name", "organization_type", "parent_organization", "address", "contact_info",
-                    "is_active", "created_at", "updated_at"]
-    add_columns = ["name", "organization_type", "parent_organization", "address", "contact_info", "is_active"]
+                    "is_active", "order_approval_threshold", "created_at", "updated_at"]
+    add_columns = ["name", "organization_type", "parent_organization", "address", "contact_info", "is_active",
+                   "order_approval_threshold"]
     edit_columns = add_columns
     search_columns = ["name", "organization_type", "parent_organization", "is_active"]
     base_order = ("name", "asc")
@@ -55,5 +56,7 @@ class OrganizationModelView(ABPartsModelView):
     description_columns = {
         "organization_type": "Only one Oraseas EE and one BossAqua exist; machines belong to customers.",
         "parent_organization": "Required for suppliers: the organization they supply.",
+        "order_approval_threshold": "Customer orders worth more than this need an Oraseas EE admin's approval; "
+                                    "empty: the portal's default. Set by Oraseas EE's staff.",
     }
     related_views = [WarehouseModelView]

@@ -71,7 +71,13 @@ def may_resolve(who: Who, transfer: m.StockTransfer) -> bool:
 
 
 def allowed_actions(who: Who, transfer: m.StockTransfer) -> list[str]:
-    """The steps ``who`` may take on ``transfer`` now (the buttons a screen shows)."""
+    """The steps ``who`` may take on ``transfer`` now (the buttons a screen shows).
+
+    A customer order's shipment is received on its order, not here.
+    """
+    if transfer.customer_order_id is not None:
+        return ["resolve"] if "resolve" in TRANSITIONS.allowed_steps(transfer.status) and may_resolve(
+            who, transfer) else []
     checks = {"dispatch": may_dispatch, "cancel": may_dispatch, "receive": may_receive, "resolve": may_resolve}
     return [step for step in TRANSITIONS.allowed_steps(transfer.status) if checks[step](who, transfer)]
 
@@ -181,8 +187,13 @@ def line_figures(session, transfer: m.StockTransfer) -> dict:
 
 # --- helpers of the commands ------------------------------------------------
 
-def _posting(transfer: m.StockTransfer, who: Who, kind, part_id, quantity, source_id, dest_id, step: str,
-             **extra) -> m.Transaction:
+def transfer_posting(transfer: m.StockTransfer, who: Who, kind, part_id, quantity, source_id, dest_id, step: str,
+                     **extra) -> m.Transaction:
+    """A ledger row of ``transfer``'s ``step`` (dispatch, receipt, return, write-off):
+    ``quantity`` of the part, in its unit, from ``source_id`` to ``dest_id``,
+    recorded as ``who`` at :func:`~app.workflows.base.now`, referenced
+    "<transfer reference> <step>", marked as a workflow posting (the rules
+    allow transit and cross-organization movements only from a workflow)."""
     return mark_workflow_posting(m.Transaction(
         id=uuid.uuid4(), transaction_type=kind, part_id=part_id, quantity=quantity,
         from_warehouse_id=source_id, to_warehouse_id=dest_id, performed_by_user_id=who.user.id,
@@ -191,7 +202,12 @@ def _posting(transfer: m.StockTransfer, who: Who, kind, part_id, quantity, sourc
     ))
 
 
-def _warehouse(session, warehouse_id, label: str, unscoped: bool = False) -> m.Warehouse:
+def usable_warehouse(session, warehouse_id, label: str, unscoped: bool = False) -> m.Warehouse:
+    """The active, non-transit warehouse ``warehouse_id`` (scoped unless ``unscoped``).
+
+    :param label: its role in messages ("source", "destination", "receiving").
+    :raises RuleViolation: (422) no such warehouse for the actor, a transit location, or inactive.
+    """
     key = m.parse_uuid(warehouse_id)
     if unscoped:
         with system():
@@ -223,10 +239,10 @@ def _lines(session, lines) -> list[tuple[m.Part, D]]:
 
 
 def _new_transfer(session, who: Who, from_warehouse_id, to_warehouse_id, lines, notes) -> m.StockTransfer:
-    source = _warehouse(session, from_warehouse_id, "source")
+    source = usable_warehouse(session, from_warehouse_id, "source")
     require(who.is_super_admin or source.organization_id == who.organization.id,
             f"You may send stock only out of your own organization's warehouses, not {source}.")
-    dest = _warehouse(session, to_warehouse_id, "destination", unscoped=True)
+    dest = usable_warehouse(session, to_warehouse_id, "destination", unscoped=True)
     if dest.id == source.id:
         raise RuleViolation("A transfer's source and destination warehouses must differ.")
     if not may_send_to(session, who, dest):
@@ -287,7 +303,7 @@ def dispatch_transfer(session, who: Who, transfer_id) -> m.StockTransfer:
     TRANSITIONS.move(transfer, "dispatch", S.dispatched)
     transit = transit_location(session, transfer.source_organization_id)
     for line in transfer.lines:
-        session.add(_posting(transfer, who, T.transfer, line.part_id, line.quantity,
+        session.add(transfer_posting(transfer, who, T.transfer, line.part_id, line.quantity,
                              transfer.from_warehouse_id, transit.id, "dispatch"))
     transfer.dispatched_by_user_id, transfer.dispatched_at = who.user.id, now()
     return transfer
@@ -303,9 +319,24 @@ def receive_transfer(session, who: Who, transfer_id, received: dict) -> m.StockT
     :raises OutOfScope: (404) not visible; :raises Forbidden: (403) not the receiving side.
     :raises IllegalTransition: (409) not dispatched (e.g. received already).
     :raises InvalidQuantity: (422) over-receipt, a negative or malformed quantity, a line missing.
+    :raises RuleViolation: (422) a shipment of a customer order: it is received on its order.
     """
     transfer = load_transfer(session, transfer_id, for_update=True)
     require(may_receive(who, transfer), "Only the receiving organization receives a transfer.")
+    if transfer.customer_order_id is not None:
+        raise RuleViolation(f"{transfer.reference_number} ships a customer order: receive it on the order.")
+    return receive_lines(session, who, transfer, received)
+
+
+def receive_lines(session, who: Who, transfer: m.StockTransfer, received: dict) -> m.StockTransfer:
+    """The receipt itself, for :func:`receive_transfer` and a customer order's receipt
+    (:func:`app.workflows.orders.receive_customer_order`), once they have checked who
+    receives and into which warehouse (``transfer.to_warehouse_id`` is set).
+
+    :param received: as :func:`receive_transfer`.
+    :returns: ``transfer``, ``received`` or ``received_with_discrepancy``.
+    :raises IllegalTransition, InvalidQuantity, RuleViolation: as :func:`receive_transfer`.
+    """
     TRANSITIONS.check("receive", transfer.status, transfer.reference_number)
     by_part = {m.parse_uuid(k): v for k, v in (received or {}).items()}
     unknown = set(by_part) - {line.part_id for line in transfer.lines}
@@ -319,7 +350,7 @@ def receive_transfer(session, who: Who, transfer_id, received: dict) -> m.StockT
             raise InvalidQuantity(f"Give the received quantity of every line; {part.part_number} is missing.")
         quantity = by_part[line.part_id]
         label = f"Received quantity of {part.part_number}"
-        quantity = ZERO if _is_zero(quantity) else check_quantity(quantity, part, label)
+        quantity = ZERO if is_zero(quantity) else check_quantity(quantity, part, label)
         if quantity > line.quantity:
             raise InvalidQuantity(
                 f"Over-receipt refused: {quantity} {part.unit_of_measure} of {part.part_number} received, "
@@ -328,14 +359,15 @@ def receive_transfer(session, who: Who, transfer_id, received: dict) -> m.StockT
         line.received_quantity = quantity
         short = short or quantity < line.quantity
         if quantity > 0:
-            session.add(_posting(transfer, who, T.transfer, line.part_id, quantity, transit.id,
-                                 transfer.to_warehouse_id, "receipt"))
+            session.add(transfer_posting(transfer, who, T.transfer, line.part_id, quantity, transit.id,
+                                         transfer.to_warehouse_id, "receipt"))
     TRANSITIONS.move(transfer, "receive", S.received_with_discrepancy if short else S.received)
     transfer.received_by_user_id, transfer.received_at = who.user.id, now()
     return transfer
 
 
-def _is_zero(quantity) -> bool:
+def is_zero(quantity) -> bool:
+    """Whether ``quantity`` (as given: text, int, Decimal) is a well-formed zero."""
     try:
         return quantity is not None and not isinstance(quantity, (bool, float)) and D(str(quantity)) == 0
     except decimal.InvalidOperation:
@@ -384,10 +416,10 @@ def resolve_discrepancy(session, who: Who, transfer_id, part_id, action: str, no
             f"Nothing is left to resolve for {line.part.part_number} on {transfer.reference_number}.")
     transit = transit_location(session, transfer.source_organization_id)
     if action == "return":
-        txn = _posting(transfer, who, T.transfer, line.part_id, left, transit.id, transfer.from_warehouse_id,
+        txn = transfer_posting(transfer, who, T.transfer, line.part_id, left, transit.id, transfer.from_warehouse_id,
                        "return", notes=notes)
     else:
-        txn = _posting(transfer, who, T.adjustment, line.part_id, left, transit.id, None, "write-off",
+        txn = transfer_posting(transfer, who, T.adjustment, line.part_id, left, transit.id, None, "write-off",
                        requires_approval=True, notes=f"{WRITE_OFF_REASON}: {notes}" if notes else WRITE_OFF_REASON)
     session.add(txn)
     return txn
@@ -413,6 +445,6 @@ def transfer_in_one_step(session, who: Who, from_warehouse_id, to_warehouse_id, 
     transfer.dispatched_at = transfer.received_at = when
     for line in transfer.lines:
         line.received_quantity = line.quantity
-        session.add(_posting(transfer, who, T.transfer, line.part_id, line.quantity,
+        session.add(transfer_posting(transfer, who, T.transfer, line.part_id, line.quantity,
                              transfer.from_warehouse_id, transfer.to_warehouse_id, "in one step"))
     return transfer
