@@ -599,14 +599,14 @@ class _DemoBuilder:
         stock = self.stock
         # Each order's steps are workflow commands, the demo's costliest rows: enough orders
         # for every state and a year of history, not more.
-        for i in range(max(1, round(120 * self.sizes["customers"] / SIZES["customers"]))):
+        for i in range(max(40, round(120 * self.sizes["customers"] / SIZES["customers"]))):
             org = self.customers[i % len(self.customers)]
             users = self.customer_users.get(org.id)
             if not users:
                 continue
             placed = now - dt.timedelta(days=self.rng.randint(1, 300), hours=self.rng.randint(0, 23))
             fate = self.rng.choices(["draft", "cancel", "approve", "ship", "transit", "receive"],
-                                    weights=[6, 8, 20, 5, 5, 26])[0]
+                                    weights=[6, 8, 20, 5, 5, 26])[0] if i else "approve"
             big = i % 9 == 0  # worth more than the approval threshold
             buyer = users[-1]
             with recorded_at(placed), self.as_user(buyer):
@@ -614,9 +614,11 @@ class _DemoBuilder:
                     customer_organization=org, oraseas_organization=self.oraseas, order_date=placed,
                     expected_delivery_date=placed + dt.timedelta(days=10), notes=self.rng.choice(
                         [None, "Spare parts for the next service round", "Urgent: machine down"])))
-                for part in self.rng.sample(self.part_list, self.rng.randint(1, 4)):
-                    self.add(m.CustomerOrderItem(customer_order=order, part=part,
-                                                 quantity=self.qty(part, 20, 60) if big else self.qty(part, 1, 6)))
+                for n, part in enumerate(self.rng.sample(self.part_list, self.rng.randint(1, 4))):
+                    quantity = self.qty(part, 1, 6)
+                    if big and n == 0:  # a large first line: the order is worth more than the threshold
+                        quantity = (D(6000) / part.unit_price).to_integral_value(rounding=decimal.ROUND_UP)
+                    self.add(m.CustomerOrderItem(customer_order=order, part=part, quantity=quantity))
                 self.s.flush()
                 if fate == "draft":
                     continue
@@ -626,8 +628,8 @@ class _DemoBuilder:
                     order_workflow.cancel_customer_order(order.id)
                 continue
             if order.status == m.CustomerOrderStatus.requested:
-                if self.rng.random() < 0.3:
-                    continue  # still waiting for approval
+                if i == 0 or self.rng.random() < 0.3:
+                    continue  # still waiting for approval (the first, big, order always)
                 with recorded_at(placed + dt.timedelta(hours=20)), self.as_user(self.oraseas_admin):
                     order_workflow.approve_customer_order(order.id)
             if fate == "approve":

@@ -51,7 +51,7 @@ CASES = {
         dates=["order_date", "expected_delivery_date"]),  # the delivery date comes with the receipt
     "supplier order": dict(
         model=m.SupplierOrder, user="oraseas.admin", view="supplierordermodelview", resource="supplier_order",
-        fields=lambda i, n: {"ordering_organization": i["oraseas"], "supplier_name": f"Nets {n}",
+        fields=lambda i, n: {"ordering_organization": i["oraseas"], "supplier_name": "BossAqua",
                              "status": "Pending"},
         dates=["order_date", "expected_delivery_date"]),  # the delivery date comes with the receipt
     "transaction": dict(

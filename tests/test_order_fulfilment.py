@@ -510,3 +510,21 @@ def test_a_new_order_opens_its_page_and_a_line_added_there_returns_to_it(app, cl
     assert "CON-1" in customer.get(f"/customerordermodelview/show/{order}").get_data(as_text=True)
     api_as("acme.user").post(f"{CO}{order}/submit")
     assert 'id="add-order-line"' not in customer.get(f"/customerordermodelview/show/{order}").get_data(as_text=True)
+
+
+def test_an_organization_orders_only_from_its_own_suppliers(app, api_as):
+    with app.app_context():
+        ids = {name: str(get_one(m.Organization, name=name).id) for name in ("Acme Aqua", "Oraseas EE")}
+    acme, staff = api_as("acme.admin"), api_as("oraseas.admin")
+    own = acme.post(SO, json={"ordering_organization": ids["Acme Aqua"], "supplier_name": "acme supplies",
+                              "order_date": "2026-12-01"})
+    assert own.status_code == 201, own.get_data(as_text=True)
+    assert acme.get(f"{SO}{own.get_json()['id']}").get_json()["result"]["supplier_name"] == "Acme Supplies"
+    for api, orderer, supplier in ((acme, "Acme Aqua", "BossAqua"), (staff, "Oraseas EE", "Acme Supplies"),
+                                   (staff, "Oraseas EE", "Nets Ltd")):
+        refused = api.post(SO, json={"ordering_organization": ids[orderer], "supplier_name": supplier,
+                                     "order_date": "2026-12-01"})
+        assert refused.status_code == 422, (orderer, supplier)
+        assert "Supplier order rule" in refused.get_json()["message"] and f"'{supplier}'" in refused.get_json()["message"]
+    assert staff.post(SO, json={"ordering_organization": ids["Oraseas EE"], "supplier_name": "BossAqua",
+                                "order_date": "2026-12-01"}).status_code == 201

@@ -69,7 +69,7 @@ ORDERS = {
                      fields=lambda ids: {"customer_organization": ids["acme"], "status": "Requested"}),
     "supplier": dict(user="oraseas.admin", order="supplier_order", line="supplier_order_item",
                      view="supplierorderitemmodelview", model=m.SupplierOrderItem,
-                     fields=lambda ids: {"ordering_organization": ids["oraseas"], "supplier_name": "Nets Ltd",
+                     fields=lambda ids: {"ordering_organization": ids["oraseas"], "supplier_name": "BossAqua",
                                          "status": "Pending"}),
 }
 

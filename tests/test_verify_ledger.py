@@ -300,6 +300,24 @@ def test_seed_demo_creates_books_that_agree(demo_app):
         states = dict(db.session.execute(sa.select(m.StockTransfer.status, sa.func.count())
                                          .group_by(m.StockTransfer.status)).all())
         assert set(states) == set(m.TransferStatus), states
+        # orders in every state, their figures agreeing with the ledger rows they posted (issue 10)
+        from app.workflows import orders as ow
+
+        for model, all_states, figures in ((m.CustomerOrder, m.CustomerOrderStatus, ow.customer_order_figures),
+                                           (m.SupplierOrder, m.SupplierOrderStatus, ow.supplier_order_figures)):
+            orders = db.session.execute(sa.select(model)).scalars().all()
+            assert {o.status for o in orders} == set(all_states), model
+            for order in orders:
+                lines = figures(db.session, order).values()
+                moved = sum(f.received for f in lines) + sum(getattr(f, "shipped", 0) for f in lines)
+                assert (moved > 0) == (order.status.value in ("shipped", "received", "partially_received")), order
+                if order.status.value == "received":
+                    assert all(f.received == f.ordered for f in lines), order
+        shipped = db.session.execute(sa.select(sa.func.count()).select_from(m.Transaction).join(
+            m.StockTransfer).where(m.StockTransfer.customer_order_id.is_not(None))).scalar_one()
+        received = db.session.execute(sa.select(sa.func.count()).select_from(m.Transaction).where(
+            m.Transaction.supplier_order_id.is_not(None))).scalar_one()
+        assert shipped > 0 and received > 0
 
     in_app(demo_app, check)
     verified = runner.invoke(args=VERIFY)

@@ -38,6 +38,7 @@ def before_flush(session, _flush_context, _instances) -> None:
         organizations.check_transit_locations(session)
         orders.check_customer_orders(session, actor)
         orders.check_order_status(session)
+        orders.check_supplier_orders(session)
         orders.check_order_lines(session)
         users.check_users(session, actor)
         session.info["abparts_admin_check"] = users.organizations_losing_an_admin(session)

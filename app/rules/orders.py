@@ -85,6 +85,42 @@ def check_customer_orders(session, actor: Actor | None) -> None:
             order.ordered_by_user_id = actor.user_id
 
 
+SUPPLIER_RULE = "Supplier order rule"
+
+
+def check_supplier_orders(session) -> None:
+    """An organization orders only from its own suppliers (issue 10): a supplier
+    organization whose parent it is; Oraseas EE also from BossAqua.  The name is
+    matched without regard to case and stored as the supplier organization spells it.
+
+    :raises RuleViolation: naming the rule and the suppliers the organization has.
+    """
+    o = m.Organization
+    for order in (*session.new, *session.dirty):
+        if not isinstance(order, m.SupplierOrder):
+            continue
+        state = inspect(order)
+        if not (state.pending or state.attrs.supplier_name.history.has_changes()
+                or state.attrs.ordering_organization_id.history.has_changes()):
+            continue
+        orderer = related(session, order, "ordering_organization", "ordering_organization_id", m.Organization)
+        if orderer is None:
+            raise RuleViolation("A supplier order needs the organization that orders.")
+        allowed = o.parent_organization_id == orderer.id
+        if orderer.organization_type == m.OrganizationType.oraseas_ee:
+            allowed = sa.or_(allowed, o.organization_type == m.OrganizationType.bossaqua)
+        names = session.execute(sa.select(o.name).where(
+            allowed, o.organization_type.in_([m.OrganizationType.supplier, m.OrganizationType.bossaqua]))
+            .order_by(o.name)).scalars().all()
+        given = (order.supplier_name or "").strip()
+        match = next((name for name in names if name.casefold() == given.casefold()), None)
+        if match is None:
+            known = ", ".join(names) if names else "none yet (add one under Organizations)"
+            raise RuleViolation(f"{SUPPLIER_RULE}: {orderer.name} orders only from its own suppliers "
+                                f"({known}); '{given}' is not one of them.")
+        order.supplier_name = match
+
+
 def check_order_lines(session) -> None:
     """An order line's quantity follows the ledger's unit rules; its price defaults to the part's.
 

@@ -286,7 +286,9 @@ class SupplierOrderModelView(OrderSteps, ABPartsModelView):
     base_order = ("order_date", "desc")
     related_views = [SupplierOrderItemModelView]
     line_model, line_endpoint, line_permission = m.SupplierOrderItem, "SupplierOrderItemModelView", "SupplierOrderItem"
-    label_columns = {"ordering_organization": "Ordered by"}
+    label_columns = {"ordering_organization": "Ordered by", "supplier_name": "Supplier"}
+    description_columns = {"supplier_name": "One of the ordering organization's suppliers (Organizations); "
+                                            "Oraseas EE also orders from BossAqua."}
     step_buttons = {"cancel": ("Cancel order", "btn-danger", "Cancelled.")}
 
     @expose("/receive/<pk>", methods=["POST"])
