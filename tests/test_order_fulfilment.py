@@ -297,7 +297,7 @@ def test_random_order_flows_keep_the_books(app, w):
     shortages, resolved and shipped again: every balance equals its ledger sum and every
     order's figures agree with the stock that moved."""
     from app.errors import DomainError
-    from app.ledger_check import verify_balances
+    from app.ledger_check import verify_balances, verify_transit
     from app.scoping import acting_as
     from app.workflows import orders as ow
     from app.workflows import transfers as tw
@@ -340,6 +340,7 @@ def test_random_order_flows_keep_the_books(app, w):
                 refused += 1
                 db.session.rollback()
         assert verify_balances(db.session) == []
+        assert verify_transit(db.session) == ([], [])  # what verify-ledger checks of stock in transit
         orders = db.session.execute(sa.select(m.CustomerOrder)).scalars().all()
         assert sum(o.status == m.CustomerOrderStatus.received for o in orders) >= 3
         for order in orders:
@@ -528,3 +529,24 @@ def test_an_organization_orders_only_from_its_own_suppliers(app, api_as):
         assert "Supplier order rule" in refused.get_json()["message"] and f"'{supplier}'" in refused.get_json()["message"]
     assert staff.post(SO, json={"ordering_organization": ids["Oraseas EE"], "supplier_name": "BossAqua",
                                 "order_date": "2026-12-01"}).status_code == 201
+
+
+@pytest.mark.parametrize("path, body", [
+    ("customer_order/{order}/ship", {"warehouse": "x", "lines": "all"}),
+    ("customer_order/{order}/ship", {"warehouse": None, "lines": [{"part": None, "quantity": [1]}]}),
+    ("customer_order/{order}/ship", ["not", "an", "object"]),
+    ("customer_order/{order}/receive", {"warehouse": 7, "lines": [{"part": "p", "received_quantity": True}]}),
+    ("customer_order/{order}/receive", "[1, 2"),
+    ("customer_order/{order}/submit", {"unexpected": 1}),
+    ("customer_order/not-an-id/ship", {}),
+])
+def test_hostile_order_bodies_get_a_clear_4xx_never_a_500(app, api_as, w, path, body):
+    order = approved_order(app, api_as, w)
+    api = api_as("oraseas.admin")
+    url = f"/api/v1/{path.format(order=order)}"
+    if isinstance(body, str):
+        resp = api.post(url, data=body, headers={"Content-Type": "application/json"})
+    else:
+        resp = api.post(url, json=body)
+    assert 400 <= resp.status_code < 500 and resp.is_json, (resp.status_code, resp.get_data(as_text=True))
+    assert stock(app, "Central", "CON-1") == 85
