@@ -110,6 +110,15 @@ def test_a_large_order_waits_for_an_oraseas_admin_and_the_threshold_is_per_custo
     assert user.post(f"{CO}{again}/submit").get_json()["result"]["status"] == "approved"
 
 
+def test_a_submitted_order_keeps_its_customer(app, api_as, w):
+    order = approved_order(app, api_as, w)
+    with app.app_context():
+        beta = str(get_one(m.Organization, name="Beta Fish").id)
+    moved = api_as("superadmin").put(f"{CO}{order}", json={"customer_organization": beta})
+    assert moved.status_code == 422 and "stays with its customer" in moved.get_json()["message"]
+    assert api_as("superadmin").put(f"{CO}{order}", json={"notes": "Deliver to the north gate"}).status_code == 200
+
+
 def test_an_empty_draft_is_not_submitted_and_a_given_status_is_ignored(app, api_as, w):
     user = api_as("acme.user")
     with app.app_context():

@@ -81,6 +81,11 @@ def check_customer_orders(session, actor: Actor | None) -> None:
         customer = related(session, order, "customer_organization", "customer_organization_id", m.Organization)
         if customer is None or customer.organization_type != m.OrganizationType.customer:
             raise RuleViolation("Customer orders are placed by customer organizations.")
+        state = inspect(order)
+        moved = state.attrs.customer_organization_id.history.has_changes() or \
+            state.attrs.customer_organization.history.has_changes()
+        if not state.pending and moved and order.status != m.CustomerOrderStatus.draft:
+            raise RuleViolation("A submitted customer order stays with its customer; cancel it and order anew.")
         if inspect(order).pending and actor is not None and actor.user_id is not None:
             order.ordered_by_user_id = actor.user_id
 
