@@ -78,6 +78,8 @@ class Config:
     AUTH_ROLE_PUBLIC = "Public"
     AUTH_USER_REGISTRATION = False
     FAB_ADD_SECURITY_API = False
+    # The landing page after login: the dashboard (issue 11), instead of FAB's "Welcome".
+    FAB_INDEX_VIEW = "app.views.dashboard.DashboardView"
     # FAB's page frame plus the portal's scripts (relation choices on demand).
     FAB_BASE_TEMPLATE = "abparts/base.html"
     BABEL_DEFAULT_LOCALE = "en"

@@ -51,6 +51,9 @@ D = decimal.Decimal
 #: Base sizes at scale 1 (a tenth of each seed cap left free).
 SIZES = {"customers": 90, "users": 180, "parts": 180, "machines": 135, "warehouses": 135,
          "transactions_per_year": 6750}
+#: The fates of the first customer orders, which go to the customers with demo logins in turn:
+#: the first (large) one waits for approval, then orders in transit, a draft, received ones.
+FIRST_ORDERS = ["approve", "approve", "transit", "transit", "draft", "draft", "receive", "ship"]
 #: Transfers in the states that are not the ordinary shipment's "received", at scale 1:
 #: drafts and in transit are the most recent; cancelled and discrepancies spread over the year.
 SPECIAL_TRANSFERS = {"draft": 4, "dispatched": 6, "cancelled": 3}
@@ -600,14 +603,15 @@ class _DemoBuilder:
         # Each order's steps are workflow commands, the demo's costliest rows: enough orders
         # for every state and a year of history, not more.
         for i in range(max(40, round(120 * self.sizes["customers"] / SIZES["customers"]))):
-            org = self.customers[i % len(self.customers)]
+            # The first orders go to the customers with demo logins, one in each state they act on.
+            org = self.customers[i % len(NAMED_CUSTOMERS) if i < len(FIRST_ORDERS) else i % len(self.customers)]
             users = self.customer_users.get(org.id)
             if not users:
                 continue
             placed = now - dt.timedelta(days=self.rng.randint(1, 300), hours=self.rng.randint(0, 23))
-            fate = self.rng.choices(["draft", "cancel", "approve", "ship", "transit", "receive"],
-                                    weights=[6, 8, 20, 5, 5, 26])[0] if i else "approve"
-            big = i % 9 == 0  # worth more than the approval threshold
+            fate = FIRST_ORDERS[i] if i < len(FIRST_ORDERS) else self.rng.choices(
+                ["draft", "cancel", "approve", "ship", "transit", "receive"], weights=[6, 8, 20, 5, 5, 26])[0]
+            big = i % 9 == 0 or i == 1  # worth more than the approval threshold
             buyer = users[-1]
             with recorded_at(placed), self.as_user(buyer):
                 order = self.add(m.CustomerOrder(
@@ -628,8 +632,8 @@ class _DemoBuilder:
                     order_workflow.cancel_customer_order(order.id)
                 continue
             if order.status == m.CustomerOrderStatus.requested:
-                if i == 0 or self.rng.random() < 0.3:
-                    continue  # still waiting for approval (the first, big, order always)
+                if i < 2 or self.rng.random() < 0.3:
+                    continue  # still waiting for approval (the first two, big, orders always)
                 with recorded_at(placed + dt.timedelta(hours=20)), self.as_user(self.oraseas_admin):
                     order_workflow.approve_customer_order(order.id)
             if fate == "approve":
