@@ -42,8 +42,8 @@ ROOT = HERE.parents[1]
 CHROMIUM = os.environ.get("ABPARTS_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("ABPARTS_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(os.environ.get("ABPARTS_ARTIFACTS_DIR") or HERE / "artifacts")
-#: Seconds the portal may take to migrate, seed the demo and answer.
-START_TIMEOUT = 300
+#: Seconds the portal may take to migrate, seed the demo and answer (6 minutes seen on a busy machine).
+START_TIMEOUT = 600
 #: Chromium as the machine's probe starts it: no background calls home (the network is closed),
 #: and every host but the portal's fails to resolve at once, so an outside request fails fast
 #: (and is still seen by the request listener).
