@@ -28,7 +28,8 @@ def format_datetime(value) -> str:
 
 
 def format_value(value):
-    """A cell as a person reads it: an em dash for an empty value, an enum as its label.
+    """A cell as a person reads it: an em dash for an empty value, an enum as its label,
+    related rows as their names separated by commas.
 
     Jinja prints ``None`` as "None" and a ``str`` enum as its stored value
     ("bulk_material"); the enums' ``__str__`` gives the words ("Bulk material").
@@ -37,6 +38,9 @@ def format_value(value):
         return EMPTY
     if isinstance(value, enum.Enum):
         return str(value)
+    if isinstance(value, (list, tuple)):
+        # a to-many relation (a user's roles): Jinja would print the list, "[Admin]"
+        return ", ".join(str(item) for item in value) or EMPTY
     return value
 
 

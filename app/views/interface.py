@@ -157,7 +157,9 @@ class ABPartsInterface(SQLAInterface):
             related table (FAB would answer 500 with the driver's error).
         """
         if isinstance(value, (list, tuple)) and len(value) == 1:
-            value = value[0]  # FAB's related add form (``_fill_form_exclude_cols``) passes the filter's values
+            # FAB reads a URL filter as a list of values (``request.args.getlist``): the
+            # add form of an order's "lines" tab (``?_flt_0_customer_order=<id>``) names one.
+            value = value[0]
         rel_model = self.get_related_model(col_name)
         pk = rel_model.__mapper__.primary_key
         if len(pk) == 1 and isinstance(pk[0].type, UUIDType):

@@ -2,6 +2,7 @@
 // becomes a Select2 box that asks its data-choices-url as the user types.
 // FAB's ab.js only knows whole-table selects; its filter script (ab_filters.js)
 // builds the list's filter rows later, so new selects are picked up as they appear.
+// Loaded on every page (abparts/base.html).
 (function ($) {
     "use strict";
 
@@ -36,6 +37,15 @@
     }
 
     $(function () {
+        // Select2 4.0.13 with FAB's jQuery 3.6 leaves the focus on the closed box when it
+        // opens: what a person then types goes nowhere.  Every Select2 box of the portal
+        // (these, FAB's, the transfer form's) gets its search field focused.
+        $(document).on("select2:open", function () {
+            var field = document.querySelector(".select2-container--open .select2-search__field");
+            if (field) {
+                field.focus();
+            }
+        });
         enhanceAll(document.body);
         new MutationObserver(function (mutations) {
             mutations.forEach(function (mutation) {
