@@ -15,9 +15,9 @@ SECURITY = ["List Users", "List Roles", "List Groups", "User's Statistics", "Bas
 #: What an organization's admin manages: its users, warehouses, stock and orders, and reads its audit trail.
 ADMIN_MENU = {"Organizations": ORGANIZATIONS, "Catalog": CATALOG, "Inventory": INVENTORY, "Orders": ORDERS,
               "Usage": USAGE, "Audit": AUDIT}
-#: A customer's user: stock, parts and machines, transfers to receive, part usage; no orders, users or audit.
+#: A customer's user: stock, parts and machines, transfers to receive, its orders, part usage; no users or audit.
 USER_MENU = {"Organizations": ["Organizations", "Warehouses"], "Catalog": CATALOG,
-             "Inventory": ["Stock Levels", "Stock Transfers", "Stock in Transit"], "Usage": USAGE}
+             "Inventory": ["Stock Levels", "Stock Transfers", "Stock in Transit"], "Orders": ORDERS, "Usage": USAGE}
 #: Staff who see every organization also narrow the portal to one (the switcher).
 ALL_ORGANIZATIONS_MENU = {**ADMIN_MENU, "Organizations": ORGANIZATIONS + ["Switch Organization"]}
 
