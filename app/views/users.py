@@ -1,6 +1,8 @@
 """The user screens: FAB's user view with the organization and status of each user."""
 from __future__ import annotations
 
+from flask import flash, redirect, request
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.views import UserDBModelView
 from wtforms.validators import DataRequired
 
@@ -17,7 +19,7 @@ class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, 
     class_permission_name = "User"
     method_permission_name = {**METHOD_PERMISSIONS, "userinfo": "userinfo",
                               "resetpasswords": "edit", "resetmypassword": "userinfo",
-                              "userinfoedit": "userinfo"}
+                              "userinfoedit": "userinfo", "unlock": "edit"}
     list_title = "Users"
     list_columns = ["first_name", "last_name", "username", "email", "organization", "roles",
                     "user_status", "active"]
@@ -42,3 +44,16 @@ class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, 
         "roles": "Admin manages the organization; User records usage. Super Admin only in Oraseas EE.",
     }
     base_order = ("username", "asc")
+
+    @action("unlock", "Unlock", "Unlock the selected accounts (reset their failed sign-in count)?",
+            "fa-unlock", multiple=True)
+    def unlock(self, items):
+        """Unlock the selected users (admins, issue 12); writes an ``account_unlocked`` event each.
+
+        :param items: the selected users (FAB loads them through the scoped
+            session: an organization's admin reaches only its own users).
+        """
+        items = items if isinstance(items, list) else [items]
+        unlocked = [user for user in items if self.appbuilder.sm.unlock_user(user)]
+        flash(f"Unlocked {len(unlocked)} of {len(items)} account(s).", "info")
+        return redirect(request.referrer or self.get_redirect())
