@@ -16,6 +16,7 @@ from flask_appbuilder.views import expose
 from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY
 from flask_jwt_extended import create_access_token, get_jwt_identity, jwt_required
 
+from ..apis.guard import InputGuard
 from . import lockout
 
 _REFUSAL = "abparts_login_refusal"
@@ -32,14 +33,17 @@ def refusal() -> str | None:
 
 
 class ABPartsAuthDBView(AuthDBView):
-    """FAB's login form; a locked account is told so, and until when."""
+    """FAB's login form, with a "Forgot your password?" link; a locked account is told so,
+    and until when."""
+
+    login_template = "abparts/login_db.html"
 
     @property
     def invalid_login_message(self):
         return refusal() or AuthDBView.invalid_login_message
 
 
-class ABPartsSecurityApi(SecurityApi):
+class ABPartsSecurityApi(InputGuard, SecurityApi):
     """``POST /api/v1/security/login`` and ``/refresh``, FAB's, with the lockout's answer.
 
     - A refused login answers 401 ``{"message": ...}``: "Not authorized", or

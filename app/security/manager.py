@@ -1,7 +1,8 @@
 """The portal's FAB security manager: our user model, user screens and scoping hook."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
+from flask import session as cookie_session
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_login import current_user
 from werkzeug.security import check_password_hash
@@ -10,8 +11,15 @@ from .. import scoping
 from ..extensions import db, limiter
 from ..models import PortalUser
 from ..views.interface import ABPartsInterface
-from . import events, lockout
+from . import audit, events, limits, lockout, passwords, sessions  # noqa: F401 (audit: its hook)
 from .login import ABPartsAuthDBView, ABPartsSecurityApi, refuse, refusal
+
+
+def acting_user_id() -> int | None:
+    """The signed-in user of this request, if any (``None`` on the command line)."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return None
 
 
 class ABPartsSecurityManager(SecurityManager):
@@ -34,21 +42,33 @@ class ABPartsSecurityManager(SecurityManager):
         from ..views.users import PortalUserModelView
 
         self.userdbmodelview = PortalUserModelView
+        # The password policy on FAB's own forms, through FAB's documented hook.
+        current_app.config.setdefault("FAB_PASSWORD_COMPLEXITY_ENABLED", True)
+        current_app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", passwords.fab_password_validator)
         super().__init__(appbuilder)
         self.userdbmodelview.datamodel = ABPartsInterface(self.user_model)
         if self.userstatschartview:
             self.userstatschartview.datamodel = ABPartsInterface(self.user_model)
 
     def register_views(self):
-        """FAB's security screens and APIs, and the portal's account API (:mod:`app.apis.account`)."""
+        """FAB's security screens and APIs, the portal's account APIs and pages; the login rate
+        limits on every path that takes no sign-in (:mod:`app.security.limits`)."""
         super().register_views()
-        from ..apis.account import AccountApi
+        from ..apis.account import AccountApi, AccountRecoveryApi
+        from ..views.account import MySessionsView
+        from ..views.invite import InviteUserView
+        from ..views.recovery import AccountRecoveryView
 
         self.appbuilder.add_api(AccountApi)
+        self.appbuilder.add_view_no_menu(MySessionsView)
+        self.appbuilder.add_view_no_menu(InviteUserView)
+        public = [self.appbuilder.add_api(AccountRecoveryApi), self.appbuilder.add_view_no_menu(AccountRecoveryView)]
+        security_api = next(v for v in self.appbuilder.baseviews if isinstance(v, ABPartsSecurityApi))
+        for view in (self.auth_view, security_api, *public):
+            limits.limit_logins(self.limiter, view.blueprint)
 
     def create_limiter(self, app):
-        limiter.init_app(app)
-        return limiter
+        return limits.init_limiter(app, limiter)
 
     def load_user(self, pk):
         user = super().load_user(pk)
@@ -125,10 +145,47 @@ class ABPartsSecurityManager(SecurityManager):
         self.on_user_login_failed(self.get_user_by_id(user_id))
 
     def on_user_login(self, user) -> None:
+        """A login on any path: its session (:mod:`app.security.sessions`) and a ``login_success`` event."""
+        secret = sessions.start(user.id)
+        if not request.path.startswith("/api/"):
+            cookie_session[sessions.COOKIE_KEY] = secret
         events.commit(events.LOGIN_SUCCESS, user.id)
 
     def on_user_logout(self, user) -> None:
-        events.commit(events.LOGOUT, user.id)
+        """Logout ends the cookie's session."""
+        events.record(events.LOGOUT, user.id)
+        sessions.end_secret(cookie_session.pop(sessions.COOKIE_KEY, None), "logout", user.id)
+        db.session.commit()
+
+    # --- sessions: the cookie and the JWTs are valid only while their session is -----------
+
+    def create_login_manager(self, app):
+        """FAB's login manager; a session cookie counts only while its session is live."""
+        login_manager = super().create_login_manager(app)
+        login_manager.user_loader(self.load_session_user)
+        return login_manager
+
+    def load_session_user(self, pk):
+        """Flask-Login's user loader: the user of a live session cookie, else nobody."""
+        if not sessions.is_live(cookie_session.get(sessions.COOKIE_KEY)):
+            return None
+        return self.load_user(pk)
+
+    def create_jwt_manager(self, app):
+        """FAB's JWT manager; every token carries its session (``sid``) and dies with it."""
+        jwt_manager = super().create_jwt_manager(app)
+        jwt_manager.additional_claims_loader(self._session_claims)
+        jwt_manager.token_in_blocklist_loader(self._token_revoked)
+        return jwt_manager
+
+    @staticmethod
+    def _session_claims(_identity) -> dict:
+        secret = sessions.current_request_secret()
+        return {"sid": secret} if secret else {}
+
+    @staticmethod
+    def _token_revoked(_jwt_header, jwt_payload) -> bool:
+        return not sessions.is_live(jwt_payload.get("sid"))
 
     def unlock_user(self, user) -> bool:
         """An admin unlocks ``user``: failure counter to 0, lock cleared, event written; commits.
@@ -137,7 +194,30 @@ class ABPartsSecurityManager(SecurityManager):
         """
         changed = lockout.unlock(user.id)
         if changed:
-            events.record(events.ACCOUNT_UNLOCKED, user.id, "medium",
-                          by=getattr(current_user, "id", None))
+            events.record(events.ACCOUNT_UNLOCKED, user.id, "medium", by=acting_user_id())
         db.session.commit()
         return changed
+
+    # --- passwords -------------------------------------------------------------------------
+
+    def add_user(self, username, first_name, last_name, email, role=None, password="", hashed_password="",
+                 *args, **kwargs):
+        """FAB's ``add_user`` (its command line, the invitation page), with the password policy.
+
+        :raises passwords.WeakPassword: when a clear-text ``password`` breaks the policy.
+        """
+        if password:
+            passwords.check_password(password, username)
+        return super().add_user(username, first_name, last_name, email, role, password, hashed_password,
+                                *args, **kwargs)
+
+    def reset_password(self, userid, password):
+        """FAB's password change (an admin's reset, "reset my password", ``flask fab reset-password``),
+        with the password policy and a ``password_changed`` event.
+
+        :raises passwords.WeakPassword: when ``password`` breaks the policy.
+        """
+        user = self.get_user_by_id(userid)
+        passwords.check_password(password, user.username if user else None)
+        super().reset_password(userid, password)
+        events.commit(events.PASSWORD_CHANGED, userid, "medium", by=acting_user_id())
