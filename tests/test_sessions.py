@@ -166,3 +166,9 @@ def test_many_failures_from_one_address_across_users_are_suspicious(app, client,
     for name in ("acme.user", "beta.user", "nobody.1", "nobody.2", "nobody.3"):
         api_login(client, name, "wrong-password")
     assert event_types(app).count("suspicious_activity") == 1
+
+
+def test_an_export_is_a_security_event(app, client_as):
+    assert client_as("auditor").get("/securityeventmodelview/export/?_flt_0_event_type=login_success").status_code == 200
+    exports = rows(app, m.SecurityEvent, event_type="export")
+    assert len(exports) == 1 and json.loads(exports[0].details)["view"] == "SecurityEvent"

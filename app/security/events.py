@@ -19,6 +19,7 @@ Event types written by the portal (``event_type``):
 ``invitation_accepted``   an invited user set its password
 ``password_reset_requested``  a reset link was asked for (``known``: an account matched)
 ``password_reset``        a password was set through a reset link
+``export``                a list was exported (CSV): which, how many rows, the filters
 ``suspicious_activity``   more than ``AUTH_SUSPICIOUS_FAILURES`` failures from
                           one address within ``AUTH_LOCKOUT_MINUTES``
 ========================  =====================================================
@@ -50,6 +51,7 @@ INVITATION_REVOKED = "invitation_revoked"
 INVITATION_ACCEPTED = "invitation_accepted"
 PASSWORD_RESET_REQUESTED = "password_reset_requested"
 PASSWORD_RESET = "password_reset"
+EXPORT = "export"
 USER_DEACTIVATED = "user_deactivated"
 SUSPICIOUS_ACTIVITY = "suspicious_activity"
 

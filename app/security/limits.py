@@ -18,7 +18,7 @@
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -72,10 +72,10 @@ def _too_many_requests(error):
     message = "Too many attempts: wait a moment before trying again."
     if request.path.startswith("/api/"):
         response = jsonify(message=message)
-    else:
-        response = current_app.response_class(
-            f"<!doctype html><title>Too many attempts</title><h1>Too many attempts</h1><p>{message}</p>",
-            mimetype="text/html")
+    else:  # the portal's error page (app/views/pages.py)
+        response = current_app.make_response(render_template(
+            "abparts/error.html", appbuilder=current_app.appbuilder, base_template=current_app.appbuilder.base_template,
+            title="Too many attempts", text=message, icon="fa-clock-o"))
     response.status_code = 429
     return response
 
