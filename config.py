@@ -87,9 +87,41 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = {"en": {"flag": "gb", "name": "English"}}
     WTF_CSRF_ENABLED = True
-    # Forms check their own token; app/security/csrf.py checks the form-less POSTs.
-    WTF_CSRF_CHECK_DEFAULT = False
+    # Every POST of the screens is checked (forms and form-less ones alike); only the
+    # REST API's blueprints are exempt (FAB exempts them: they take a JWT or a JSON body).
+    WTF_CSRF_CHECK_DEFAULT = _flag("WTF_CSRF_CHECK_DEFAULT", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Account security (issue 12, app/security/): lockout, login rate limits, proxy hops.
+    # FAB turns Flask-Limiter off unless this is set.
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True  # 429 answers carry Retry-After
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "abparts")
+    AUTH_RATE_LIMIT_ADDRESS = os.environ.get("AUTH_RATE_LIMIT_ADDRESS", "30 per minute")
+    AUTH_RATE_LIMIT_USERNAME = os.environ.get("AUTH_RATE_LIMIT_USERNAME", "10 per minute")
+    AUTH_LOCKOUT_ATTEMPTS = int(os.environ.get("AUTH_LOCKOUT_ATTEMPTS", "5"))
+    AUTH_LOCKOUT_MINUTES = float(os.environ.get("AUTH_LOCKOUT_MINUTES", "15"))
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))
+    AUTH_SUSPICIOUS_FAILURES = int(os.environ.get("AUTH_SUSPICIOUS_FAILURES", "20"))
+    # A connection the database closed (restart, idle timeout) is replaced at checkout,
+    # and none is kept longer than this many seconds: a cut connection costs a retry, not an error.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True,
+                                 "pool_recycle": int(os.environ.get("DATABASE_POOL_RECYCLE", "1800"))}
+    # Strict-Transport-Security on every answer (on in production, behind HTTPS).
+    SECURITY_HSTS = _flag("SECURITY_HSTS", False)
+    # Mail (Flask-Mail): without MAIL_SERVER nothing is sent; messages go to the outbox file.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "ABParts Admin <no-reply@abparts.invalid>")
+    MAIL_OUTBOX_FILE = os.environ.get("MAIL_OUTBOX_FILE", str(INSTANCE_DIR / "mail-outbox.log"))
+    # Invitation and password-reset links: how long they work, and the portal's public address.
+    INVITATION_EXPIRY_HOURS = float(os.environ.get("INVITATION_EXPIRY_HOURS", "72"))
+    PASSWORD_RESET_EXPIRY_HOURS = float(os.environ.get("PASSWORD_RESET_EXPIRY_HOURS", "1"))
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # Reverse proxies in front of the portal whose X-Forwarded-For is trusted (0: none).
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
 
     # Business limits (seed 001, "Scale Requirements"); None lifts a cap.
     LIMIT_CUSTOMER_ORGANIZATIONS = _limit("LIMIT_CUSTOMER_ORGANIZATIONS", 100)
@@ -126,6 +158,7 @@ class ProductionConfig(Config):
     """Production: PostgreSQL via ``DATABASE_URL``; refuses to start without ``SECRET_KEY``."""
 
     ENV_NAME = "production"
+    SECURITY_HSTS = _flag("SECURITY_HSTS", True)
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", True)
     SESSION_COOKIE_HTTPONLY = True
 
@@ -135,6 +168,9 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set in production (ABPARTS_ENV=production).")
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production (ABPARTS_ENV=production).")
+        if str(config.get("RATELIMIT_STORAGE_URI") or "").startswith("memory://"):
+            raise RuntimeError("RATELIMIT_STORAGE_URI must name a shared store (redis://...) in production: "
+                               "memory:// counts per worker (ABPARTS_ENV=production).")
 
 
 class TestConfig(Config):
@@ -144,6 +180,11 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
+    MAIL_SERVER = None
+    MAIL_OUTBOX_FILE = None
+    # The suite logs in hundreds of times from one address; tests of the limits set their own.
+    AUTH_RATE_LIMIT_ADDRESS = "100000 per minute"
+    AUTH_RATE_LIMIT_USERNAME = "100000 per minute"
 
 
 def config_from_env() -> type[Config]:

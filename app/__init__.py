@@ -44,9 +44,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     compress.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     with app.app_context():
-        from .database import configure_engine
+        from .database import configure_engine, init_session_teardown
 
         configure_engine(db.engine, app.config)
+        init_session_teardown(app, db)
         # FAB's AppBuilder remembers the views of the last app it served; a new
         # app (tests build one per database engine) starts it afresh.
         appbuilder.__init__()
@@ -54,6 +55,11 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
         # Before FAB builds its blueprints, so that it exempts the REST API's.
         init_csrf(app)
+        from .security.headers import init_headers
+        from .security.mail import init_mail
+
+        init_headers(app)
+        init_mail(app)
         appbuilder.init_app(app, db.session)
         from .apis.domains import register_apis
         from .views import register_views

@@ -82,3 +82,16 @@ def _echo_transit(negative, transit) -> None:
     for row in transit:
         click.echo(f"TRANSIT MISMATCH transit={row.warehouse} part={row.part} balance={row.balance} "
                    f"in_transit={row.in_transit}")
+
+
+@abparts.command("cleanup-sessions")
+@click.option("--retention-days", default=30, show_default=True,
+              help="Keep ended sessions this many days (for the audit screens) before deleting them.")
+@with_appcontext
+def cleanup_sessions_command(retention_days):
+    """Delete expired login sessions, and ended ones older than the retention (issue 12)."""
+    import datetime as dt
+
+    from .security.sessions import cleanup
+
+    click.echo(f"Deleted {cleanup(dt.timedelta(days=retention_days))} session(s).")

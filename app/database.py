@@ -34,3 +34,29 @@ def configure_engine(engine: Engine, config) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     engine._abparts_configured = True
+
+
+def init_session_teardown(app, db) -> None:
+    """End each request's session without letting a dead connection reach the user.
+
+    Flask-SQLAlchemy's own teardown rolls the session back; if the database
+    closed the connection meanwhile (a restart, ``pg_terminate_backend``, a
+    proxy's idle timeout) that rollback raises during teardown, after the
+    answer was made, and the server shows its bare error page.  This teardown
+    runs first (teardowns run in reverse order of registration): it removes
+    the session, and a disconnect there only invalidates the connection (the
+    pool drops it; ``pool_pre_ping`` replaces it at the next checkout).
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    @app.teardown_appcontext
+    def _remove_session(_exc=None):
+        try:
+            db.session.remove()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                app.logger.warning("Rolling back the request's session failed: %s", exc.__class__.__name__)
+            try:
+                db.session.remove()
+            except DBAPIError:
+                pass

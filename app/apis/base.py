@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any, Callable
 
-import prison
 from flask import request
 from flask_appbuilder.api import (
     ModelRestApi,
@@ -37,6 +35,7 @@ from ..security.roles import METHOD_PERMISSIONS
 from ..views.interface import CheckedWrites
 from ..workflows import unit_of_work
 from . import idempotency
+from .guard import InputGuard, check_filter_values
 
 
 #: Largest row offset (``page * page_size``) a list request may ask for.
@@ -153,7 +152,7 @@ class ExactDecimalConverter(Model2SchemaConverter):
 _ID_PARAMETER = {"in": "path", "name": "pk", "schema": {"type": "string", "format": "uuid"}}
 
 
-class ABPartsRestApi(CheckedWrites, ModelRestApi):
+class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
     """Base of every domain API.
 
     - ``GET /<pk>`` routes any key (FAB's is ``/<int:pk>``): UUIDs work, a
@@ -161,8 +160,10 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
     - Domain errors answer 422 with the rule's message (404 for out-of-scope
       rows); database errors are translated, never shown.
     - A negative page, a page size below 1, a page beyond any list, a ``q``
-      that is neither Rison nor JSON, an unknown filter operator and a malformed
-      id in a relation filter are 400s; a body that is not a JSON object is a 400.
+      that is not a Rison or JSON object, an unknown filter operator, a filter
+      value that does not fit its column, a malformed id in a relation filter
+      and a lone surrogate anywhere are 400s (:mod:`app.apis.guard`); a body
+      that is not a JSON object is a 400.
     - A related id in a payload must name a row the user can see
       (:class:`ExistingRelated`), else 422 naming the field.
     - An organization-bound user's new rows land in its own organization,
@@ -230,6 +231,7 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
     def _handle_filters_args(self, rison_args):
         # FAB silently drops a filter whose operator it does not know (the list
         # would come back unfiltered): refuse it instead.
+        check_filter_values(self.datamodel, rison_args.get("filters", []))
         search_filters = self._filters._search_filters
         for item in rison_args.get("filters", []):
             col, opr = item.get("col"), item.get("opr")
@@ -252,31 +254,6 @@ class ABPartsRestApi(CheckedWrites, ModelRestApi):
             rows = field.choices()
             return len(rows), [{"id": str(row.id), "value": str(row)} for row in rows]
         return super()._get_list_related_field(field, filter_rel_field, page=page, page_size=page_size)
-
-    def create_blueprint(self, appbuilder, *args, **kwargs):
-        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
-        blueprint.before_request(self._check_query_string)
-        return blueprint
-
-    def _check_query_string(self):
-        """Answer 400 for a ``q`` argument that is neither Rison nor JSON.
-
-        FAB's own check catches most, but some broken Rison (``(page:``) crashes
-        the parser with a 500; this runs first, for every route of the API.
-        """
-        value = request.args.get("q")
-        if not value:
-            return None
-        try:
-            prison.loads(value)
-            return None
-        except Exception:  # noqa: BLE001 - the parser raises more than ParserException
-            pass
-        try:
-            json.loads(value)
-            return None
-        except ValueError:
-            return self.response_400(message="The q argument is neither valid Rison nor valid JSON.")
 
     def _json_body_error(self):
         """A 400 response when the body claims to be JSON but is not a JSON object; else ``None``."""

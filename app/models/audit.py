@@ -23,7 +23,8 @@ class SecurityEvent(UUIDPrimaryKey, Model):
         sa.Index("idx_security_events_risk", "risk_level"),
     )
 
-    user_id: Mapped[Optional[int]] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"))
+    #: Kept when the user is deleted (the event's details name the username).
+    user_id: Mapped[Optional[int]] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
     event_type: Mapped[str] = mapped_column(sa.String(50), nullable=False)
     ip_address: Mapped[Optional[str]] = mapped_column(sa.String(45))
     user_agent: Mapped[Optional[str]] = mapped_column(sa.Text)
@@ -50,7 +51,8 @@ class UserSession(UUIDPrimaryKey, Model):
         sa.Index("idx_user_sessions_active", "is_active"),
     )
 
-    user_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False)
+    user_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False)
     session_token: Mapped[str] = mapped_column(sa.String(255), unique=True, nullable=False)
     ip_address: Mapped[Optional[str]] = mapped_column(sa.String(45))
     user_agent: Mapped[Optional[str]] = mapped_column(sa.Text)
@@ -88,9 +90,10 @@ class InvitationAuditLog(_UserAuditLog, Model):
         sa.Index("idx_invitation_audit_timestamp", "timestamp"),
     )
 
-    user_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False)
+    #: Both kept, emptied, when the user is deleted (``details`` names the username).
+    user_id: Mapped[Optional[int]] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
     performed_by_user_id: Mapped[Optional[int]] = mapped_column(
-        sa.Integer, sa.ForeignKey("ab_user.id")
+        sa.Integer, sa.ForeignKey("ab_user.id", ondelete="SET NULL")
     )
 
     user = relationship("PortalUser", foreign_keys=[user_id])
@@ -107,9 +110,10 @@ class UserManagementAuditLog(_UserAuditLog, Model):
         sa.Index("idx_user_mgmt_audit_timestamp", "timestamp"),
     )
 
-    user_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False)
-    performed_by_user_id: Mapped[int] = mapped_column(
-        sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False
+    #: Both kept, emptied, when the user is deleted (``details`` names the username).
+    user_id: Mapped[Optional[int]] = mapped_column(sa.Integer, sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
+    performed_by_user_id: Mapped[Optional[int]] = mapped_column(
+        sa.Integer, sa.ForeignKey("ab_user.id", ondelete="SET NULL")
     )
 
     user = relationship("PortalUser", foreign_keys=[user_id])

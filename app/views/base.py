@@ -5,7 +5,7 @@ import csv
 import enum
 import io
 
-from flask import Response, abort, request
+from flask import Response, abort, g, request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_appbuilder.widgets import ShowWidget
@@ -219,6 +219,10 @@ class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRe
         writer.writerow([str(self.label_columns.get(c, c)) for c in columns])
         writer.writerows([cell(item, c) for c in columns] for item in items)
         name = self.class_permission_name or self.__class__.__name__
+        from ..security import events  # an export is a security event (issue 12)
+
+        events.commit(events.EXPORT, g.user.id, "low", view=name, rows=len(items),
+                      query=request.query_string.decode()[:500])
         return Response(buffer.getvalue(), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={name.lower()}.csv"})
 

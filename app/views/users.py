@@ -1,9 +1,14 @@
 """The user screens: FAB's user view with the organization and status of each user."""
 from __future__ import annotations
 
+from flask import flash, g, redirect, request
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.views import UserDBModelView
 from wtforms.validators import DataRequired
 
+from ..extensions import db
+from ..errors import DomainError
+from ..security import accounts, sessions
 from ..security.roles import METHOD_PERMISSIONS
 from .base import ReadableValues
 from .choices import OnDemandChoices
@@ -17,7 +22,9 @@ class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, 
     class_permission_name = "User"
     method_permission_name = {**METHOD_PERMISSIONS, "userinfo": "userinfo",
                               "resetpasswords": "edit", "resetmypassword": "userinfo",
-                              "userinfoedit": "userinfo"}
+                              "userinfoedit": "userinfo", "unlock": "edit",
+                              "end_sessions": "edit", "resend_invitation": "edit",
+                              "revoke_invitation": "edit"}
     list_title = "Users"
     list_columns = ["first_name", "last_name", "username", "email", "organization", "roles",
                     "user_status", "active"]
@@ -42,3 +49,49 @@ class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, 
         "roles": "Admin manages the organization; User records usage. Super Admin only in Oraseas EE.",
     }
     base_order = ("username", "asc")
+
+    @action("unlock", "Unlock", "Unlock the selected accounts (reset their failed sign-in count)?",
+            "fa-unlock", multiple=True)
+    def unlock(self, items):
+        """Unlock the selected users (admins, issue 12); writes an ``account_unlocked`` event each.
+
+        :param items: the selected users (FAB loads them through the scoped
+            session: an organization's admin reaches only its own users).
+        """
+        items = items if isinstance(items, list) else [items]
+        unlocked = [user for user in items if self.appbuilder.sm.unlock_user(user)]
+        flash(f"Unlocked {len(unlocked)} of {len(items)} account(s).", "info")
+        return redirect(request.referrer or self.get_redirect())
+
+    @action("end_sessions", "End sessions", "Sign the selected users out everywhere (browsers and API tokens)?",
+            "fa-sign-out", multiple=True)
+    def end_sessions(self, items):
+        """End every session of the selected users (admins, issue 12)."""
+        items = items if isinstance(items, list) else [items]
+        ended = sum(sessions.end_all(user.id, "ended_by_admin", g.user.id) for user in items)
+        db.session.commit()
+        flash(f"Ended {ended} session(s) of {len(items)} user(s).", "info")
+        return redirect(request.referrer or self.get_redirect())
+
+    def _invitation_step(self, items, step, done: str):
+        items = items if isinstance(items, list) else [items]
+        for user in items:
+            try:
+                step(user)
+                flash(f"{done}: {user.username}.", "info")
+            except DomainError as exc:
+                db.session.rollback()
+                flash(f"{user.username}: {exc}", "warning")
+        return redirect(request.referrer or self.get_redirect())
+
+    @action("resend_invitation", "Resend invitation", "Send a new invitation link (the old one stops working)?",
+            "fa-envelope", multiple=True)
+    def resend_invitation(self, items):
+        """Resend the selected users' pending invitations."""
+        return self._invitation_step(items, accounts.resend, "Invitation sent again")
+
+    @action("revoke_invitation", "Revoke invitation", "Withdraw the selected users' invitations?",
+            "fa-ban", multiple=True)
+    def revoke_invitation(self, items):
+        """Withdraw the selected users' pending invitations."""
+        return self._invitation_step(items, accounts.revoke, "Invitation withdrawn")

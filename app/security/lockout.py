@@ -1,0 +1,134 @@
+"""Account lockout (issue 12, seed 001 "account lockout 5 attempts / 15 min").
+
+One counter: ``ab_user.failed_login_attempts`` (the seed's column) is the
+source of truth.  FAB's ``fail_login_count`` is written by the same statement
+with the same value, so FAB's own screens and charts agree, but nothing reads
+it.  Every change of the counter is one conditional ``UPDATE`` (no read, then
+write), so parallel wrong passwords never lose an increment, and exactly one
+of them crosses the threshold and sets ``locked_until``:
+
+- a failure adds one, unless the account is locked (a locked account's
+  counter stands still); a failure after an expired lock starts again at 1;
+- the failure that reaches ``AUTH_LOCKOUT_ATTEMPTS`` sets ``locked_until``
+  to now + ``AUTH_LOCKOUT_MINUTES``;
+- a success, or an admin's unlock, sets the counter to 0 and clears the lock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..extensions import db
+from ..models import PortalUser
+from ..models.types import utcnow
+
+_users = PortalUser.__table__
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What one counted failure did.
+
+    :ivar attempts: the counter after this failure.
+    :ivar locked_until: set when this failure locked the account (exactly one does).
+    """
+
+    attempts: int
+    locked_until: dt.datetime | None
+
+
+def max_attempts() -> int:
+    """``AUTH_LOCKOUT_ATTEMPTS``: failures that lock an account (5)."""
+    return int(current_app.config.get("AUTH_LOCKOUT_ATTEMPTS", 5))
+
+
+def lock_duration() -> dt.timedelta:
+    """``AUTH_LOCKOUT_MINUTES``: how long a lock lasts (15 minutes)."""
+    return dt.timedelta(minutes=float(current_app.config.get("AUTH_LOCKOUT_MINUTES", 15)))
+
+
+def locked_until(user, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When ``user``'s lock ends, or ``None`` when it is not locked (now).
+
+    :param user: a :class:`~app.models.PortalUser`; its ``locked_until`` is read as stored.
+    """
+    until = user.locked_until
+    if until is None:
+        return None
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=dt.timezone.utc)
+    return until if until > (now or utcnow()) else None
+
+
+def locked_message(until: dt.datetime) -> str:
+    """The message of a refused login of a locked account: says until when, nothing about the password."""
+    return (f"This account is locked until {until.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC "
+            "after too many failed sign-in attempts. Try again then, or ask an administrator to unlock it.")
+
+
+def _not_locked(now: dt.datetime):
+    return sa.or_(_users.c.locked_until.is_(None), _users.c.locked_until <= now)
+
+
+def record_failure(user_id: int) -> Failure | None:
+    """Count one failed login of ``user_id``, atomically, and commit.
+
+    :returns: the counter after it and, when this failure locked the account,
+        until when; ``None`` when the account was locked already (nothing counted).
+    """
+    now = utcnow()
+    # A failure after an expired lock starts a new series.
+    base = sa.case((_users.c.locked_until.is_(None), _users.c.failed_login_attempts), else_=0)
+    new_count = base + 1
+    until = now + lock_duration()
+    stmt = (
+        sa.update(_users)
+        .where(_users.c.id == user_id, _not_locked(now))
+        .values(
+            failed_login_attempts=new_count,
+            fail_login_count=new_count,
+            locked_until=sa.case((new_count >= max_attempts(), sa.literal(until, _users.c.locked_until.type)),
+                                 else_=sa.null()),
+        )
+        .returning(_users.c.failed_login_attempts, _users.c.locked_until)
+    )
+    row = db.session.execute(stmt).first()
+    db.session.commit()
+    if row is None:
+        return None
+    return Failure(row.failed_login_attempts, until if row.locked_until is not None else None)
+
+
+def record_success(user_id: int) -> bool:
+    """A successful login: counter to 0, lock cleared, FAB's login statistics updated; commits.
+
+    :returns: ``False`` (and nothing changed) when the account is locked: a
+        parallel wrong password locked it after this login's check.
+    """
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(_users).where(_users.c.id == user_id, _not_locked(now)).values(
+            failed_login_attempts=0, fail_login_count=0, locked_until=None,
+            login_count=sa.func.coalesce(_users.c.login_count, 0) + 1,
+            last_login=dt.datetime.now(),  # FAB's column: naive local time, as FAB writes it
+        )
+    )
+    db.session.commit()
+    return bool(result.rowcount)
+
+
+def unlock(user_id: int) -> bool:
+    """An admin's unlock: counter to 0 and lock cleared (does not commit).
+
+    :returns: whether the account was locked or had failures counted.
+    """
+    result = db.session.execute(
+        sa.update(_users)
+        .where(_users.c.id == user_id,
+               sa.or_(_users.c.locked_until.is_not(None), _users.c.failed_login_attempts > 0))
+        .values(failed_login_attempts=0, fail_login_count=0, locked_until=None)
+    )
+    return bool(result.rowcount)
