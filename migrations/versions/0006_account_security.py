@@ -10,7 +10,7 @@ outlive, or go with, a deleted user instead of blocking its deletion.
 Batch mode: SQLite rebuilds the four tables, PostgreSQL alters them in place.
 
 Revision ID: 0006_account_security
-Revises: 0004_text_search
+Revises: 0005_order_fulfilment
 Create Date: 2026-12-03 17:00:00.000000
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006_account_security'
-down_revision = '0004_text_search'
+down_revision = '0005_order_fulfilment'
 branch_labels = None
 depends_on = None
 
