@@ -150,6 +150,29 @@ def test_unknown_user_and_wrong_password_answer_alike(client):
     assert unknown.get_json() == wrong.get_json()
 
 
+def test_the_lockout_tells_nothing_about_which_names_exist(app, client):
+    """A name that is no account (or an inactive one) locks after the same failures, with the
+    same message, on the form and the API, as a real account: every answer reads alike."""
+    with app.app_context():
+        get_one(m.PortalUser, username="beta.user").active = False
+        db.session.commit()
+    answers = {name: [] for name in ("acme.user", "nobody.here", "beta.user")}
+    for _ in range(7):
+        for name, seen in answers.items():
+            resp = api_login(client, name, WRONG)
+            seen.append((resp.status_code, re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "<time>",
+                                                  resp.get_json()["message"])))
+    assert answers["nobody.here"] == answers["acme.user"] == answers["beta.user"]
+    assert "locked until <time> UTC" in answers["nobody.here"][4][1]
+    assert "locked" not in answers["nobody.here"][3][1]
+    form = [form_login(client, name, PASSWORD if name == "acme.user" else WRONG).get_data(as_text=True)
+            for name in ("acme.user", "nobody.here")]
+    assert all("locked until" in page for page in form)  # the right password changes nothing either
+    with app.app_context():
+        keys = db.session.execute(sa.text("SELECT name_key FROM unknown_login_failures")).scalars().all()
+        assert len(keys) == 2 and "nobody.here" not in " ".join(keys)  # names are not kept
+
+
 def test_parallel_wrong_passwords_lose_no_increment_and_lock_exactly_once(app, engine_name):
     """Ten wrong passwords at once: five are counted (no lost update), exactly one locks,
     the others are refused as locked without counting."""

@@ -118,3 +118,16 @@ class UserManagementAuditLog(_UserAuditLog, Model):
 
     user = relationship("PortalUser", foreign_keys=[user_id])
     performed_by_user = relationship("PortalUser", foreign_keys=[performed_by_user_id])
+
+
+#: Failed sign-ins under names that are no active account (issue 12, "no user enumeration").
+#: Counted and locked exactly as ``ab_user.failed_login_attempts`` / ``locked_until`` are
+#: (:mod:`app.security.lockout`), so that a name that is no account locks after the same
+#: failures, with the same message, as one that is.  ``name_key`` is the SHA-256 of the
+#: case-folded name: the names themselves are not kept here.  Not an organization's row.
+unknown_login_failures = sa.Table(
+    "unknown_login_failures", Model.metadata,
+    sa.Column("name_key", sa.String(64), primary_key=True),
+    sa.Column("failed_login_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", TZDateTime),
+)

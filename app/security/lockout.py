@@ -16,13 +16,17 @@ of them crosses the threshold and sets ``locked_until``:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import PortalUser
+from ..models.audit import unknown_login_failures as _unknown
 from ..models.types import utcnow
 
 _users = PortalUser.__table__
@@ -132,3 +136,49 @@ def unlock(user_id: int) -> bool:
         .values(failed_login_attempts=0, fail_login_count=0, locked_until=None)
     )
     return bool(result.rowcount)
+
+
+# --- names that are no active account: the same counter and lock, so the lockout
+# tells nothing about which names exist ----------------------------------------------
+
+def _name_key(name: str) -> str:
+    return hashlib.sha256(name.strip().casefold().encode()).hexdigest()
+
+
+def unknown_locked_until(name: str, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the lock of ``name`` (no active account) ends, or ``None`` when it is not locked."""
+    until = db.session.execute(sa.select(_unknown.c.locked_until).where(
+        _unknown.c.name_key == _name_key(name))).scalar_one_or_none()
+    if until is None:
+        return None
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=dt.timezone.utc)
+    return until if until > (now or utcnow()) else None
+
+
+def record_unknown_failure(name: str) -> Failure | None:
+    """Count one failed sign-in under ``name`` (no active account) as :func:`record_failure`
+    counts an account's, atomically, and commit.
+
+    :returns: as :func:`record_failure`.
+    """
+    key, now = _name_key(name), utcnow()
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[db.session.get_bind().dialect.name]
+    db.session.execute(insert(_unknown).values(name_key=key, failed_login_attempts=0)
+                       .on_conflict_do_nothing(index_elements=["name_key"]))
+    base = sa.case((_unknown.c.locked_until.is_(None), _unknown.c.failed_login_attempts), else_=0)
+    new_count = base + 1
+    until = now + lock_duration()
+    row = db.session.execute(
+        sa.update(_unknown)
+        .where(_unknown.c.name_key == key,
+               sa.or_(_unknown.c.locked_until.is_(None), _unknown.c.locked_until <= now))
+        .values(failed_login_attempts=new_count,
+                locked_until=sa.case((new_count >= max_attempts(), sa.literal(until, _unknown.c.locked_until.type)),
+                                     else_=sa.null()))
+        .returning(_unknown.c.failed_login_attempts, _unknown.c.locked_until)
+    ).first()
+    db.session.commit()
+    if row is None:
+        return None
+    return Failure(row.failed_login_attempts, until if row.locked_until is not None else None)

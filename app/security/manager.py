@@ -108,8 +108,22 @@ class ABPartsSecurityManager(SecurityManager):
                 check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "password")
                 self._refuse_locked(user.id, until)
                 return None
+        unknown = isinstance(username, str) and username and (user is None or not user.is_active)
+        if unknown:
+            # No active account by this name: locked and counted like one, so that the
+            # answers tell nothing about which names exist.
+            until = lockout.unknown_locked_until(username)
+            if until is not None:
+                check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "password")
+                refuse(lockout.locked_message(until))
+                events.commit(events.LOGIN_LOCKED, None, "medium", username=username[:150], locked_until=until)
+                events.check_suspicious_address()
+                return None
         authenticated = super().auth_user_db(username, password)
-        if authenticated is None and user is None and isinstance(username, str) and username:
+        if authenticated is None and unknown:
+            failure = lockout.record_unknown_failure(username)
+            if failure is not None and failure.locked_until is not None:
+                refuse(lockout.locked_message(failure.locked_until))
             events.commit(events.LOGIN_FAILURE, None, "medium", username=username[:150])
             events.check_suspicious_address()
         if authenticated is not None and refusal():
