@@ -98,6 +98,10 @@ class Config:
     LIMIT_TRANSACTIONS_PER_YEAR = _limit("LIMIT_TRANSACTIONS_PER_YEAR", 7500)
     # Seed 001 "inventory": negative inventory allowed with warnings (configurable).
     ALLOW_NEGATIVE_STOCK = _flag("ALLOW_NEGATIVE_STOCK", False)
+    # Stocktake (issue 9): a line whose |variance| exceeds this percent of its book quantity, or this
+    # value (price currency), needs an admin's approval; an organization may set its own. None: no such limit.
+    STOCKTAKE_THRESHOLD_PERCENT = _limit("STOCKTAKE_THRESHOLD_PERCENT", 5)
+    STOCKTAKE_THRESHOLD_VALUE = _limit("STOCKTAKE_THRESHOLD_VALUE", 100)
     # SQLite only: how long a writer waits for the write lock, in seconds.
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30"))
     # Lists count matching rows exactly up to this many; above it (PostgreSQL) they show the

@@ -219,6 +219,10 @@ def _moves_in(t, ids: Ids):
     return sa.or_(t.from_warehouse_id.in_(wh), t.to_warehouse_id.in_(wh))
 
 
+def _stocktakes_of(ids: Ids):
+    return sa.select(m.Stocktake.__table__.c.id).where(m.Stocktake.__table__.c.organization_id.in_(ids))
+
+
 #: The ledger rows an approval decides on, as its own alias so that the scope
 #: subquery correlates only to ``transaction_approvals``.
 _approved_txn = m.Transaction.__table__.alias("scope_transaction")
@@ -277,6 +281,13 @@ SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
             m.StockTransfer.__table__.c.destination_organization_id.in_(ids),
         ))
     ),
+    # A stocktake belongs to its warehouse's organization; its lines, counts and counters with it.
+    m.Stocktake: lambda ids: m.Stocktake.__table__.c.organization_id.in_(ids),
+    m.StocktakeLine: lambda ids: m.StocktakeLine.__table__.c.stocktake_id.in_(_stocktakes_of(ids)),
+    m.StocktakeCounter: lambda ids: m.StocktakeCounter.__table__.c.stocktake_id.in_(_stocktakes_of(ids)),
+    m.StocktakeCount: lambda ids: m.StocktakeCount.__table__.c.stocktake_line_id.in_(
+        sa.select(m.StocktakeLine.__table__.c.id).where(
+            m.StocktakeLine.__table__.c.stocktake_id.in_(_stocktakes_of(ids)))),
     m.IdempotencyKey: lambda ids: m.IdempotencyKey.__table__.c.user_id.in_(_users_of(ids)),
     m.SecurityEvent: lambda ids: m.SecurityEvent.__table__.c.user_id.in_(_users_of(ids)),
     m.UserSession: lambda ids: m.UserSession.__table__.c.user_id.in_(_users_of(ids)),

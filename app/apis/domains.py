@@ -11,6 +11,7 @@ from ..views.interface import ABPartsInterface, FilterWarehouseKind
 from ..views.organizations import REAL_WAREHOUSES
 from .base import ABPartsRestApi
 from .orders import CustomerOrderActions, SupplierOrderActions
+from .stocktake import StocktakeRestApi
 from .transfers import ApprovalActions, LedgerActions, StockTransferRestApi
 
 #: The ledger and its derived records are append-only: no PUT, no DELETE (405).
@@ -211,7 +212,7 @@ ALL_APIS = [
     OrganizationRestApi, WarehouseRestApi, PartRestApi, MachineRestApi, InventoryRestApi,
     TransactionRestApi, StockAdjustmentRestApi, TransactionApprovalRestApi, CustomerOrderRestApi,
     CustomerOrderItemRestApi, SupplierOrderRestApi, SupplierOrderItemRestApi, PartUsageRestApi,
-    SecurityEventRestApi, UserSessionRestApi, StockTransferRestApi,
+    SecurityEventRestApi, UserSessionRestApi, StockTransferRestApi, StocktakeRestApi,
 ]
 
 

@@ -1,6 +1,7 @@
 """Organizations: Oraseas EE, BossAqua, customers and their suppliers (seed 001)."""
 from __future__ import annotations
 
+import decimal
 import uuid
 from typing import Optional
 
@@ -59,6 +60,11 @@ class Organization(UUIDPrimaryKey, Timestamps, Model):
     is_active: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=True, server_default=sa.true()
     )
+    #: Stocktake variance thresholds (issue 9): a line whose variance exceeds this percent of
+    #: its book quantity, or this value (price currency), needs approval.  Empty: the
+    #: configuration's ``STOCKTAKE_THRESHOLD_PERCENT`` / ``STOCKTAKE_THRESHOLD_VALUE``.
+    stocktake_threshold_percent: Mapped[Optional[decimal.Decimal]] = mapped_column(sa.Numeric(7, 2))
+    stocktake_threshold_value: Mapped[Optional[decimal.Decimal]] = mapped_column(sa.Numeric(10, 2))
 
     parent_organization: Mapped[Optional["Organization"]] = relationship(
         "Organization", remote_side="Organization.id", back_populates="child_organizations"

@@ -190,8 +190,11 @@ def _check_warehouses(kind, source, dest) -> None:
             raise RuleViolation(f"Warehouse {wh} is inactive: only active warehouses receive or issue stock.")
 
 
-def mark_workflow_posting(txn: m.Transaction) -> m.Transaction:
+def mark_workflow_posting(txn):
     """Mark ``txn`` as built by a workflow command (a transfer's dispatch, receipt ...).
+
+    A :class:`~app.models.StockAdjustment` may be marked too (a stocktake's
+    correction): the transaction derived from it carries the mark.
 
     Only code can set the mark, never a form or a payload.  A marked posting
     may move stock in or out of a transit location and between organizations;
@@ -398,6 +401,8 @@ def derive_stock_adjustment(session, adjustment: m.StockAdjustment, actor: Actor
         notes=adjustment.notes,
         reference_number=f"adjustment: {adjustment.reason_code}"[:100],
     )
+    if is_workflow_posting(adjustment):
+        mark_workflow_posting(txn)  # a stocktake's correction: the command checked who may post it
     session.add(txn)
     adjustment.transaction = txn
     return txn
