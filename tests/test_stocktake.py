@@ -9,7 +9,7 @@ the books still agree (``verify-ledger``).
 from __future__ import annotations
 
 import decimal
-import threading
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from app.workflows import stocktake as sw
 
 from . import factories
 from .conftest import get_one
-from .test_transfers import books_agree, stock
+from .test_transfers import books_agree, race, stock
 
 D = decimal.Decimal
 API = "/api/v1/stocktake/"
@@ -122,4 +122,240 @@ def test_plan_count_complete_posts_the_variance_as_a_stocktake_adjustment(app, a
     assert adjustments(app, sid) == [("stocktake", D(-1))]
     assert api_as("acme.second").post(f"{API}{sid}/approve").status_code == 409  # approving twice
     assert count(counter, sid, acme, CON_1="8").status_code == 409  # counting after completion
+    assert books_agree(app)
+
+
+BOOK_KEYS = {"snapshot_quantity", "movements", "counts", "book_quantity", "variance_quantity", "variance_value",
+             "agreed_quantity", "needs_approval"}
+
+
+def test_a_blind_count_never_shows_the_book_figures_to_a_counter(app, api_as, acme):
+    sid = counting(api_as, acme)
+    counter = api_as("acme.user")
+    answers = [counter.get(f"{API}{sid}"), count(counter, sid, acme, CON_1="7"),
+               count(api_as("acme.counter"), sid, acme, CON_1="7")]
+    for resp in answers:
+        assert resp.status_code == 200, resp.get_json()
+        doc = resp.get_json()["result"]
+        assert doc["book_visible"] is False and "totals" not in doc
+        for line in doc["lines"]:
+            assert not BOOK_KEYS & set(line), line
+        quantities = set(re.findall(r"'(-?\d+\.\d{3})'", str(doc)))
+        assert quantities <= {"7.000"}, quantities  # only the counter's own count
+    listing = counter.get(API).get_json()
+    assert listing["count"] == 1 and not re.findall(r"'(-?\d+\.\d{3})'", str(listing))
+    # the admin, who counts nothing, sees the book quantity, both counts and the variance
+    line = api_as("acme.admin").get(f"{API}{sid}").get_json()["result"]["lines"][0]
+    assert (line["snapshot_quantity"], line["agreed_quantity"], line["variance_quantity"]) == ("10.000", "7.000",
+                                                                                             "-3.000")
+    assert len(line["counts"]) == 2
+    # an admin who is a counter of a blind stocktake sees no more than any counter
+    sid2 = counting(api_as, acme, counters=("acme.admin",))
+    doc = api_as("acme.admin").get(f"{API}{sid2}").get_json()["result"]
+    assert doc["book_visible"] is False and not BOOK_KEYS & set(doc["lines"][0])
+
+
+def test_an_open_count_shows_the_book_figures_to_its_counters(app, api_as, acme):
+    sid = counting(api_as, acme, blind=False)
+    doc = count(api_as("acme.user"), sid, acme, CON_1="10").get_json()["result"]
+    assert doc["book_visible"] is True and doc["lines"][0]["book_quantity"] == "10.000"
+
+
+def test_disagreeing_counters_block_completion_until_a_matching_count_or_a_decision(app, api_as, acme):
+    admin = api_as("acme.admin")
+    sid = counting(api_as, acme)
+    count(api_as("acme.user"), sid, acme, CON_1="8")
+    count(api_as("acme.counter"), sid, acme, CON_1="9")
+    doc = admin.get(f"{API}{sid}").get_json()["result"]
+    assert doc["lines"][0]["state"] == "recount" and doc["progress"]["agreed"] == 0
+    resp = admin.post(f"{API}{sid}/complete")
+    assert resp.status_code == 409 and "CON-1 (recount)" in resp.get_json()["message"]
+    # a counter corrects their own count to match the other's: agreed
+    count(api_as("acme.counter"), sid, acme, CON_1="8")
+    assert admin.get(f"{API}{sid}").get_json()["result"]["lines"][0]["state"] == "counted"
+    count(api_as("acme.counter"), sid, acme, CON_1="11")
+    assert admin.get(f"{API}{sid}").get_json()["result"]["lines"][0]["state"] == "recount"
+    # an admin's decision needs a note, and settles the line
+    body = {"line": acme["CON-1"], "agreed_quantity": "10"}
+    assert admin.post(f"{API}{sid}/resolve", json=body).status_code == 422
+    assert api_as("acme.user").post(f"{API}{sid}/resolve", json={**body, "note": "x"}).status_code == 403
+    resp = admin.post(f"{API}{sid}/resolve", json={**body, "note": "Recounted the shelf with both counters"})
+    assert resp.status_code == 200, resp.get_json()
+    line = resp.get_json()["result"]["lines"][0]
+    assert (line["state"], line["agreed_quantity"], line["resolution_note"]) == (
+        "resolved", "10.000", "Recounted the shelf with both counters")
+    resp = admin.post(f"{API}{sid}/complete")
+    assert resp.status_code == 200 and resp.get_json()["result"]["status"] == "completed"  # no variance
+    assert adjustments(app, sid) == [] and stock(app, "Acme Main", "CON-1") == 10
+
+
+def test_a_third_count_matching_one_of_two_settles_a_recount(app, api_as, acme):
+    line = sw.agreement
+    made = []
+
+    def counts(*quantities):
+        st_line = m.StocktakeLine(part_id=None)
+        for n, q in enumerate(quantities):
+            made.append(m.StocktakeCount(line=st_line, counted_by_user_id=n, counted_quantity=D(q),
+                                         book_quantity=D(n), counted_at=factories.dt.datetime(2026, 1, 1, n + 1)))
+        return line(st_line)
+
+    assert counts().state == "not counted"
+    assert counts("5").agreed == 5
+    assert counts("5", "7").state == "recount"
+    assert (counts("5", "7", "5").agreed, counts("5", "7", "5").book) == (5, 2)  # the latest count of 5
+    assert counts("5", "7", "6").state == "recount"
+    assert counts("5", "7", "5", "7").state == "recount"
+
+
+def test_a_posting_during_the_count_changes_the_expected_figure_of_later_counts(app, api_as, acme):
+    admin = api_as("acme.admin")
+    sid = counting(api_as, acme, counters=("acme.user",))
+    post_stock(app, "acme.admin", m.TransactionType.consumption, "CON-1", 4, source="Acme Main")
+    count(api_as("acme.user"), sid, acme, CON_1="6")  # 10 - 4 used while counting: no variance
+    line = admin.get(f"{API}{sid}").get_json()["result"]["lines"][0]
+    assert (line["snapshot_quantity"], line["movements"], line["book_quantity"], line["variance_quantity"]) == (
+        "10.000", "-4.000", "6.000", "0.000")
+    post_stock(app, "acme.admin", m.TransactionType.adjustment, "CON-1", 2, dest="Acme Main")
+    resp = admin.post(f"{API}{sid}/complete")
+    assert resp.status_code == 200 and resp.get_json()["result"]["status"] == "completed"
+    assert stock(app, "Acme Main", "CON-1") == 8 and adjustments(app, sid) == []  # the count was right
+    assert books_agree(app)
+
+
+@pytest.mark.parametrize("counted, percent, value, expected", [
+    ("10", None, None, "completed"),           # no variance
+    ("9", "15", None, "completed"),            # 10 % under a 15 % threshold: posts at once
+    ("9", "5", None, "awaiting_approval"),     # 10 % over 5 %
+    ("9", None, "5", "awaiting_approval"),     # 10.00 over 5.00
+    ("9", None, "50", "completed"),            # 10.00 under 50.00 (no percent limit configured)
+])
+def test_the_organizations_thresholds_decide_what_needs_approval(app, api_as, acme, config, counted, percent, value,
+                                                                  expected):
+    config["STOCKTAKE_THRESHOLD_PERCENT"] = None
+    config["STOCKTAKE_THRESHOLD_VALUE"] = None
+    with app.app_context():
+        org = get_one(m.Organization, name="Acme Aqua")
+        org.stocktake_threshold_percent = D(percent) if percent else None
+        org.stocktake_threshold_value = D(value) if value else None
+        db.session.commit()
+        db.session.remove()
+    sid = counting(api_as, acme, counters=("acme.user",))
+    count(api_as("acme.user"), sid, acme, CON_1=counted)
+    resp = api_as("acme.admin").post(f"{API}{sid}/complete")
+    assert resp.status_code == 200 and resp.get_json()["result"]["status"] == expected
+    posted = [] if counted == "10" or expected == "awaiting_approval" else [("stocktake", D(counted) - 10)]
+    assert adjustments(app, sid) == posted
+    assert stock(app, "Acme Main", "CON-1") == (D(counted) if posted else 10)
+
+
+def test_an_admin_who_counted_does_not_approve(app, api_as, acme):
+    sid = counting(api_as, acme, counters=("acme.admin",))
+    count(api_as("acme.admin"), sid, acme, CON_1="3")
+    assert api_as("acme.admin").post(f"{API}{sid}/complete").get_json()["result"]["status"] == "awaiting_approval"
+    resp = api_as("acme.admin").post(f"{API}{sid}/approve")
+    assert resp.status_code == 422 and "counted" in resp.get_json()["message"]
+    assert api_as("acme.user").post(f"{API}{sid}/approve").status_code in (403, 401)
+    assert api_as("superadmin").post(f"{API}{sid}/approve").status_code == 200
+    assert stock(app, "Acme Main", "CON-1") == 3 and books_agree(app)
+
+
+@pytest.mark.parametrize("lines, message", [
+    ([{"part": "BULK-1", "counted_quantity": "1"}], "is not on stocktake"),
+    ([{"part": "CON-1", "counted_quantity": "2.5"}], "whole"),
+    ([{"part": "CON-1", "counted_quantity": "-1"}], "negative"),
+    ([{"part": "CON-1", "counted_quantity": "abc"}], "number"),
+    ([{"part": "CON-1", "counted_quantity": True}], "decimal number"),
+    ([{"part": "CON-1", "counted_quantity": 7}], None),  # a JSON number is fine
+    ([{"part": "CON-1", "counted_quantity": "1"}, {"part": "CON-1", "counted_quantity": "2"}], "once"),
+    ([], "at least one"),
+])
+def test_a_bad_count_is_refused_with_the_rule(app, api_as, acme, lines, message):
+    sid = counting(api_as, acme)
+    body = {"lines": [{**ln, "part": acme[ln["part"]]} for ln in lines]}
+    resp = api_as("acme.user").post(f"{API}{sid}/count", json=body)
+    state = api_as("acme.admin").get(f"{API}{sid}").get_json()["result"]["lines"][0]["state"]
+    if message is None:
+        assert resp.status_code == 200 and state == "counted"
+        return
+    assert resp.status_code == 422 and message in resp.get_json()["message"], resp.get_json()
+    assert state == "not counted"
+
+
+def test_bulk_counts_take_three_decimals_and_zero_counts(app, api_as, acme):
+    admin = api_as("acme.admin")
+    post_stock(app, "acme.admin", m.TransactionType.adjustment, "BULK-1", "2.5", dest="Acme Main")
+    sid = counting(api_as, acme, counters=("acme.user",))
+    resp = count(api_as("acme.user"), sid, acme, BULK_1="2.4555")
+    assert resp.status_code == 422 and "3 decimal" in resp.get_json()["message"]
+    assert count(api_as("acme.user"), sid, acme, BULK_1="2.455", CON_1="0").status_code == 200
+    doc = admin.post(f"{API}{sid}/complete").get_json()["result"]
+    bulk = next(ln for ln in doc["lines"] if ln["part_number"] == "BULK-1")
+    assert (bulk["variance_quantity"], bulk["variance_value"], bulk["needs_approval"]) == ("-0.045", "-0.20", False)
+    assert doc["status"] == "awaiting_approval" and doc["totals"]["lines_needing_approval"] == 1  # CON-1: all gone
+    assert admin.post(f"{API}{sid}/approve").status_code == 200  # acme.admin counted nothing
+    assert stock(app, "Acme Main", "BULK-1") == D("2.455") and stock(app, "Acme Main", "CON-1") == 0
+    assert sorted(adjustments(app, sid)) == [("stocktake", D(-10)), ("stocktake", D("-0.045"))]
+    assert books_agree(app)
+
+
+def test_cancel_before_completion_posts_nothing(app, api_as, acme):
+    admin = api_as("acme.admin")
+    sid = counting(api_as, acme, counters=("acme.user",))
+    count(api_as("acme.user"), sid, acme, CON_1="1")
+    assert admin.post(f"{API}{sid}/complete").get_json()["result"]["status"] == "awaiting_approval"
+    assert api_as("acme.user").post(f"{API}{sid}/cancel").status_code == 403
+    resp = admin.post(f"{API}{sid}/cancel")
+    assert resp.status_code == 200 and resp.get_json()["result"]["status"] == "cancelled"
+    assert admin.post(f"{API}{sid}/approve").status_code == 409
+    assert admin.post(f"{API}{sid}/cancel").status_code == 409
+    assert stock(app, "Acme Main", "CON-1") == 10 and adjustments(app, sid) == []
+
+
+def test_who_plans_and_who_counts(app, api_as, acme):
+    admin = api_as("acme.admin")
+    assert plan(api_as("acme.user"), acme).status_code in (401, 403)  # users count, admins plan
+    resp = plan(admin, acme, counters=("acme.user", "beta.user"))
+    assert resp.status_code == 422 and "Counters are active users of Acme Aqua" in resp.get_json()["message"]
+    assert plan(admin, acme, counters=()).status_code == 422
+    resp = plan(admin, acme, scope="part_type", part_type="bulk_material")
+    assert resp.status_code == 422 and "at least one line" in resp.get_json()["message"]
+    resp = plan(admin, acme, scope="parts", parts=[acme["BULK-1"], acme["CON-1"]])
+    assert [ln["part_number"] for ln in resp.get_json()["result"]["lines"]] == ["BULK-1", "CON-1"]
+    resp = plan(admin, acme, planned_date="next week")
+    assert resp.status_code == 422 and "YYYY-MM-DD" in resp.get_json()["message"]
+    resp = admin.post(API, json={"warehouse": acme["Central"], "planned_date": "2026-12-10",
+                                 "counters": [acme["acme.user"]]})
+    assert resp.status_code == 404  # another organization's warehouse
+    sid = counting(api_as, acme, counters=("acme.user",))
+    resp = count(api_as("acme.counter"), sid, acme, CON_1="1")
+    assert resp.status_code == 403 and "counters" in resp.get_json()["message"]
+
+
+def test_another_organization_gets_404_on_every_stocktake_url(app, api_as, client_as, acme):
+    sid = counting(api_as, acme)
+    beta = api_as("beta.admin")
+    assert beta.get(f"{API}{sid}").status_code == 404
+    for step in ("start", "count", "resolve", "complete", "approve", "cancel"):
+        assert beta.post(f"{API}{sid}/{step}", json={"lines": []}).status_code == 404, step
+    assert beta.get(API).get_json()["count"] == 0
+    assert api_as("oraseas.admin").get(f"{API}{sid}").status_code == 404
+    assert api_as("auditor").get(f"{API}{sid}").status_code == 200  # auditors read every organization
+    assert api_as("auditor").post(f"{API}{sid}/cancel").status_code in (401, 403)
+
+
+@pytest.mark.postgres
+def test_concurrent_completion_and_approval_post_exactly_once(app, api_as, acme, engine_name):
+    if engine_name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises every writer")
+    sid = counting(api_as, acme, counters=("acme.user",))
+    count(api_as("acme.user"), sid, acme, CON_1="10")  # no variance: nothing to approve, posts nothing
+    assert race([api_as("acme.admin"), api_as("acme.second"), api_as("superadmin")],
+                f"{API}{sid}/complete") == [200, 409, 409]
+    sid = counting(api_as, acme, counters=("acme.user",))
+    count(api_as("acme.user"), sid, acme, CON_1="4")
+    assert race([api_as("acme.admin"), api_as("acme.second")], f"{API}{sid}/complete") == [200, 409]
+    assert race([api_as("acme.admin"), api_as("acme.second"), api_as("superadmin")],
+                f"{API}{sid}/approve") == [200, 409, 409]
+    assert adjustments(app, sid) == [("stocktake", D(-6))] and stock(app, "Acme Main", "CON-1") == 4
     assert books_agree(app)

@@ -165,6 +165,7 @@ class StocktakeRestApi(ABPartsRestApi):
         """
 
         def call():
+            sw.load_stocktake(self.datamodel.session, pk)  # another organization's: 404 whatever the body
             lines = _list(_body(), "lines")
             return sw.count_lines(pk, [(line.get("part"), _quantity(line.get("counted_quantity"), "counted_quantity"))
                                        for line in lines])
@@ -183,6 +184,7 @@ class StocktakeRestApi(ABPartsRestApi):
         """
 
         def call():
+            sw.load_stocktake(self.datamodel.session, pk)  # another organization's: 404 whatever the body
             body = _body()
             sw.resolve_line(pk, body.get("line"), _quantity(body.get("agreed_quantity"), "agreed_quantity"),
                             body.get("note"))
