@@ -359,3 +359,76 @@ def test_concurrent_completion_and_approval_post_exactly_once(app, api_as, acme,
                 f"{API}{sid}/approve") == [200, 409, 409]
     assert adjustments(app, sid) == [("stocktake", D(-6))] and stock(app, "Acme Main", "CON-1") == 4
     assert books_agree(app)
+
+
+VIEW = "/stocktakemodelview"
+
+
+def test_the_screens_plan_count_review_approve_and_report(app, client_as, acme):
+    """As users do it in the browser: the plan form, the count screen, the review, the downloads."""
+    import io
+    import zipfile
+
+    from .conftest import csrf_token
+
+    admin = client_as("acme.admin")
+    page = admin.get(f"{VIEW}/add").get_data(as_text=True)
+    assert "Acme Main" in page and "Central" not in page
+    found = admin.get(f"{VIEW}/counters?warehouse={acme['Acme Main']}&q=acme").get_json()["results"]
+    assert {r["id"] for r in found} == {str(acme[u]) for u in ("acme.admin", "acme.user", "acme.counter",
+                                                               "acme.second")}
+    assert admin.get(f"{VIEW}/counters?warehouse={acme['Central']}").get_json()["results"] == []
+    token = csrf_token(page)
+    form = {"csrf_token": token, "warehouse": acme["Acme Main"], "planned_date": "2026-12-10", "scope": "all",
+            "counters": [str(acme["acme.user"])], "blind": "1"}
+    refused = admin.post(f"{VIEW}/add", data={**form, "counters": [str(acme["beta.user"])]},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "Counters are active users of Acme Aqua" in refused
+    resp = admin.post(f"{VIEW}/add", data=form)
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    show_url = resp.headers["Location"]
+    sid = show_url.rstrip("/").rsplit("/", 1)[-1]
+    page = admin.post(f"{VIEW}/start/{sid}", data={"csrf_token": csrf_token(admin.get(show_url).get_data(
+        as_text=True))}, follow_redirects=True).get_data(as_text=True)
+    assert "Counting started" in page and "10 pieces" in page  # the admin sees the snapshot
+
+    counter = client_as("acme.user")
+    screen = counter.get(f"{VIEW}/count/{sid}").get_data(as_text=True)
+    assert "0 of 1 lines counted" in screen and 'id="part_number"' in screen and "10 pieces" not in screen
+    page = counter.post(f"{VIEW}/count/{sid}", data={"csrf_token": csrf_token(screen), "part_number": "con-1",
+                                                     "quantity": "7"}, follow_redirects=True).get_data(as_text=True)
+    assert "CON-1: counted." in page and "1 of 1 lines counted" in page
+    page = counter.post(f"{VIEW}/count/{sid}", data={"csrf_token": csrf_token(page), "part_number": "NOPE",
+                                                     "quantity": "1"}, follow_redirects=True).get_data(as_text=True)
+    assert "NOPE is not on stocktake" in page
+    review = counter.get(show_url).get_data(as_text=True)
+    for hidden in ("10 pieces", "Snapshot", "Variance", "-3"):
+        assert hidden not in review, hidden  # blind: no book figure for the counter
+    assert counter.get(f"{VIEW}/report/{sid}").status_code == 403
+    assert counter.get(f"{VIEW}/report_xlsx/{sid}").status_code == 403
+
+    page = admin.post(f"{VIEW}/complete/{sid}", data={"csrf_token": csrf_token(admin.get(show_url).get_data(
+        as_text=True))}, follow_redirects=True).get_data(as_text=True)
+    assert "awaiting approval" in page and "over threshold" in page and "-3 pieces" in page
+    second = client_as("acme.second")
+    page = second.post(f"{VIEW}/approve/{sid}", data={"csrf_token": csrf_token(second.get(show_url).get_data(
+        as_text=True))}, follow_redirects=True).get_data(as_text=True)
+    assert "Approved: the corrections are posted." in page and stock(app, "Acme Main", "CON-1") == 7
+
+    report = admin.get(f"{VIEW}/report/{sid}").get_data(as_text=True).splitlines()
+    assert report[0].startswith("Line,Part number,Part,Unit,Snapshot,Movements during the count,Book at count,")
+    assert report[1].split(",")[:5] == ["1", "CON-1", "Part CON-1", "pieces", "10.000"]
+    assert report[-1].startswith("Total,") and "-30.00" in report[-1] and "approved by" in report[-1]
+    xlsx = admin.get(f"{VIEW}/report_xlsx/{sid}")
+    with zipfile.ZipFile(io.BytesIO(xlsx.data)) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "CON-1" in sheet and "<v>-30.00</v>" in sheet
+    listing = admin.get(f"{VIEW}/list/?_flt_0_status=completed").get_data(as_text=True)
+    assert "completed" in listing.lower() and "Acme Main" in listing
+    assert "Acme Main" in admin.get(f"{VIEW}/export/").get_data(as_text=True)
+    beta = client_as("beta.admin")
+    for url in (show_url, f"{VIEW}/count/{sid}", f"{VIEW}/report/{sid}", f"{VIEW}/report_xlsx/{sid}"):
+        assert beta.get(url).status_code == 404, url
+    token = csrf_token(beta.get(f"{VIEW}/add").get_data(as_text=True))
+    for step in ("start", "complete", "approve", "cancel", "resolve", "count"):
+        assert beta.post(f"{VIEW}/{step}/{sid}", data={"csrf_token": token}).status_code == 404, step

@@ -28,7 +28,8 @@ METHOD_PERMISSIONS = {
     "reverse": ADD, "approve": ADD, "reject": ADD, "export": READ,
     # workflow steps of a document: "edit" of its domain (who exactly decides app.workflows)
     "dispatch": EDIT, "receive": EDIT, "cancel": EDIT, "resolve": EDIT,
-    "start": EDIT, "count": EDIT, "complete": EDIT, "count_screen": READ, "report": READ, "report_xlsx": READ,
+    "start": EDIT, "count": EDIT, "complete": EDIT,
+    "count_screen": READ, "report": READ, "report_xlsx": READ, "counters": READ,
     # type-ahead lookups of a form: reading
     "destinations": READ, "parts": READ,
     # relation choices on demand (app/views/choices.py): what a form or filter may offer

@@ -342,6 +342,7 @@ def count_lines(session, who: Who, stocktake_id, counts) -> m.Stocktake:
 
     :param counts: ``[(part_id, counted quantity)]``, one line or many; quantities in
         the part's unit (0 or more; whole units for consumables, at most 3 decimals).
+        A count equal to the counter's previous one of that line changes nothing.
     :returns: the stocktake.
     :raises OutOfScope: (404); :raises Forbidden: (403) not one of its counters;
     :raises IllegalTransition: (409) not counting (e.g. completed);
@@ -368,6 +369,8 @@ def count_lines(session, who: Who, stocktake_id, counts) -> m.Stocktake:
     when = now()
     for line, quantity in checked:
         mine = next((c for c in line.counts if c.counted_by_user_id == who.user.id), None)
+        if mine is not None and mine.counted_quantity == quantity:
+            continue  # the same count again (a form sent twice) keeps the book figure it was entered at
         if mine is None:
             mine = m.StocktakeCount(line=line, counted_by_user_id=who.user.id)
             session.add(mine)
