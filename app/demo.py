@@ -41,6 +41,7 @@ from .rules.ledger import reversal_of
 from .scoping import ADMIN, AUDITOR, SUPER_ADMIN, USER, acting_as, actor_for
 from .security.setup import sync_roles
 from .workflows import ledger as ledger_steps
+from .workflows import stocktake as stocktake_steps
 from .workflows import orders as order_workflow
 from .workflows import transfers, unit_of_work
 from .workflows.base import recorded_at
@@ -134,6 +135,7 @@ def seed_demo(scale: float = 1.0, years: int = 1, random_seed: int = 2026, echo=
     with unit_of_work(session):
         builder.ledger(years)
         builder.orders()
+        builder.stocktakes()
     session.commit()
     counts = {
         name: session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
@@ -145,6 +147,7 @@ def seed_demo(scale: float = 1.0, years: int = 1, random_seed: int = 2026, echo=
     by_state = dict(session.execute(sa.select(m.StockTransfer.status, sa.func.count())
                                     .group_by(m.StockTransfer.status)).all())
     counts.update({f"transfers {state.value}": by_state.get(state, 0) for state in m.TransferStatus})
+    counts["stocktakes"] = session.execute(sa.select(sa.func.count()).select_from(m.Stocktake)).scalar_one()
     echo("Demo data ready in {:.1f} s: {}".format(
         time.monotonic() - started, ", ".join(f"{v} {k}" for k, v in counts.items())))
     return counts
@@ -620,6 +623,64 @@ class _DemoBuilder:
             if status == S.cancelled:
                 with self.as_user(self.oraseas_admin):
                     order_workflow.cancel_supplier_order(order.id)
+
+    # -- stocktakes ----------------------------------------------------------------
+    def stocktakes(self):
+        """A stocktake in every state at the two named customers' main stores (issue 9).
+
+        Aegean Aquafarms: one planned, one counting (two counters, one line in
+        recount), one awaiting approval with variances over the threshold.
+        Nordic Net Services: one completed (its corrections posted, approved by
+        the super admin) and one cancelled.  Counted quantities come from the
+        random seed; the corrections post through the ledger like any other.
+        """
+        self.echo("Creating stocktakes ...")
+        today = dt.date.today()
+        (aegean, nordic) = self.customers[:2]
+        for org, plan in ((aegean, ["planned", "counting", "awaiting_approval"]),
+                          (nordic, ["completed", "cancelled"])):
+            admin, user = self.customer_users[org.id][:2]
+            store = self.sites[org.id][0]
+            for n, state in enumerate(plan):
+                counters = [user.id, admin.id] if state == "counting" else [user.id]
+                with self.as_user(admin):
+                    stocktake = stocktake_steps.plan_stocktake(
+                        store.id, today + dt.timedelta(days=7 if state == "planned" else -n), counters,
+                        blind=state != "completed", notes=f"Demo: {state.replace('_', ' ')}")
+                    if state == "planned":
+                        continue
+                    stocktake_steps.start_stocktake(stocktake.id)
+                self._count(stocktake, user, admin, state)
+                with self.as_user(admin):
+                    if state == "cancelled":
+                        stocktake_steps.cancel_stocktake(stocktake.id)
+                    elif state != "counting":
+                        stocktake_steps.complete_stocktake(stocktake.id)
+                if state == "completed" and stocktake.status == m.StocktakeStatus.awaiting_approval:
+                    with self.as_user(self.superadmin):
+                        stocktake_steps.approve_stocktake(stocktake.id)
+
+    def _count(self, stocktake, user, admin, state):
+        """The counters' counts: most lines right, some off by a little (some by a lot)."""
+        sl = m.StocktakeLine
+        lines = self.s.execute(sa.select(sl).where(sl.stocktake_id == stocktake.id).order_by(sl.line_number)
+                               .execution_options(populate_existing=True)).scalars().all()
+        counts, second = [], []
+        for i, line in enumerate(lines):
+            if state == "counting" and i % 3 == 2:
+                continue  # not counted yet
+            part = self.s.get(m.Part, line.part_id)
+            step = D(1) if part.is_whole_units else D("0.5")
+            off = self.rng.choice([0, 0, 0, 0, 1, -1, 3 if state == "awaiting_approval" else 0]) * step
+            counted = max(D(0), line.snapshot_quantity + off)
+            counts.append((line.part_id, counted))
+            if state == "counting" and i < 4:
+                second.append((line.part_id, counted + step if i == 0 else counted))  # line 1: a recount
+        with self.as_user(user):
+            stocktake_steps.count_lines(stocktake.id, counts)
+        if second:
+            with self.as_user(admin):
+                stocktake_steps.count_lines(stocktake.id, second)
 
 
 def _slug(name: str) -> str:

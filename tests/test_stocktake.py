@@ -432,3 +432,40 @@ def test_the_screens_plan_count_review_approve_and_report(app, client_as, acme):
     token = csrf_token(beta.get(f"{VIEW}/add").get_data(as_text=True))
     for step in ("start", "complete", "approve", "cancel", "resolve", "count"):
         assert beta.post(f"{VIEW}/{step}/{sid}", data={"csrf_token": token}).status_code == 404, step
+
+
+def test_a_large_stocktake_posts_every_correction_in_one_batch_or_nothing(app, api_as, acme, config):
+    """Over 16 balances at once (PostgreSQL: one statement for all): every correction posts,
+    or none when one would take a balance below zero."""
+    config["STOCKTAKE_THRESHOLD_PERCENT"] = None
+    config["STOCKTAKE_THRESHOLD_VALUE"] = None
+    with app.app_context():
+        admin = get_one(m.PortalUser, username="acme.admin")
+        store = get_one(m.Warehouse, name="Acme Main")
+        parts = [factories.part(f"LOT-{i:02d}") for i in range(24)]
+        db.session.flush()
+        with acting_as(admin):
+            for i, part in enumerate(parts):
+                factories.txn(m.TransactionType.adjustment, part, 5 + i, admin, dest=store)
+            db.session.commit()
+        db.session.remove()
+    sid = counting(api_as, acme, counters=("acme.user",))
+    counted = {f"LOT-{i:02d}": str(5 + i + (1 if i % 2 else -2)) for i in range(24)}
+    counted["CON-1"] = "10"
+    with app.app_context():
+        ids = {number: str(get_one(m.Part, part_number=number).id) for number in counted}
+        db.session.remove()
+    resp = api_as("acme.user").post(f"{API}{sid}/count", json={"lines": [
+        {"part": ids[number], "counted_quantity": q} for number, q in counted.items()]})
+    assert resp.status_code == 200 and resp.get_json()["result"]["progress"]["agreed"] == 25
+    # LOT-00 (5 counted as 3) is used up meanwhile: its -2 correction cannot post, so none does
+    post_stock(app, "acme.admin", m.TransactionType.consumption, "LOT-00", 5, source="Acme Main")
+    resp = api_as("acme.admin").post(f"{API}{sid}/complete")
+    assert resp.status_code == 422 and "Not enough stock of LOT-00" in resp.get_json()["message"]
+    assert stock(app, "Acme Main", "LOT-01") == 6 and adjustments(app, sid) == []
+    post_stock(app, "acme.admin", m.TransactionType.adjustment, "LOT-00", 5, dest="Acme Main")
+    resp = api_as("acme.admin").post(f"{API}{sid}/complete")
+    assert resp.status_code == 200 and resp.get_json()["result"]["status"] == "completed"
+    assert len(adjustments(app, sid)) == 24
+    assert stock(app, "Acme Main", "LOT-00") == 3 and stock(app, "Acme Main", "LOT-01") == 7
+    assert stock(app, "Acme Main", "LOT-23") == 29 and books_agree(app)
