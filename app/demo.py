@@ -626,61 +626,67 @@ class _DemoBuilder:
 
     # -- stocktakes ----------------------------------------------------------------
     def stocktakes(self):
-        """A stocktake in every state at the two named customers' main stores (issue 9).
+        """A stocktake in every state (issue 9), at Oraseas EE's hubs, where the stock is.
 
-        Aegean Aquafarms: one planned, one counting (two counters, one line in
-        recount), one awaiting approval with variances over the threshold.
-        Nordic Net Services: one completed (its corrections posted, approved by
-        the super admin) and one cancelled.  Counted quantities come from the
-        random seed; the corrections post through the ledger like any other.
+        Counted by oraseas.admin (with the super admin as a second counter of the
+        one still counting, one line in recount); the one awaiting approval has
+        variances over the threshold, for the super admin (who counted nothing)
+        to approve; the completed one was approved so.  Aegean Aquafarms has one
+        planned for its user to count.  Counted quantities come from the random
+        seed; the corrections post through the ledger like any other.
         """
         self.echo("Creating stocktakes ...")
         today = dt.date.today()
-        (aegean, nordic) = self.customers[:2]
-        for org, plan in ((aegean, ["planned", "counting", "awaiting_approval"]),
-                          (nordic, ["completed", "cancelled"])):
-            admin, user = self.customer_users[org.id][:2]
-            store = self.sites[org.id][0]
-            for n, state in enumerate(plan):
-                counters = [user.id, admin.id] if state == "counting" else [user.id]
-                with self.as_user(admin):
-                    stocktake = stocktake_steps.plan_stocktake(
-                        store.id, today + dt.timedelta(days=7 if state == "planned" else -n), counters,
-                        blind=state != "completed", notes=f"Demo: {state.replace('_', ' ')}")
-                    if state == "planned":
-                        continue
-                    stocktake_steps.start_stocktake(stocktake.id)
-                self._count(stocktake, user, admin, state)
-                with self.as_user(admin):
-                    if state == "cancelled":
-                        stocktake_steps.cancel_stocktake(stocktake.id)
-                    elif state != "counting":
-                        stocktake_steps.complete_stocktake(stocktake.id)
-                if state == "completed" and stocktake.status == m.StocktakeStatus.awaiting_approval:
-                    with self.as_user(self.superadmin):
-                        stocktake_steps.approve_stocktake(stocktake.id)
+        central, north, export = self.hubs
+        aegean = self.customers[0]
+        aegean_admin, aegean_user = self.customer_users[aegean.id][:2]
+        admin = self.oraseas_admin
+        plans = [  # (warehouse, state, admin, counters, blind)
+            (central, "completed", admin, [admin], False),
+            (export, "cancelled", admin, [admin], True),
+            (north, "awaiting_approval", admin, [admin], True),
+            (export, "counting", admin, [admin, self.superadmin], True),
+            (central, "planned", admin, [admin], True),
+            (self.sites[aegean.id][0], "planned", aegean_admin, [aegean_user], True),
+        ]
+        for n, (store, state, boss, counters, blind) in enumerate(plans):
+            with self.as_user(boss):
+                stocktake = stocktake_steps.plan_stocktake(
+                    store.id, today + dt.timedelta(days=7 if state == "planned" else n - len(plans)),
+                    [u.id for u in counters], blind=blind, notes=f"Demo: {state.replace('_', ' ')}")
+                if state == "planned":
+                    continue
+                stocktake_steps.start_stocktake(stocktake.id)
+            self._count(stocktake, counters, state)
+            with self.as_user(boss):
+                if state == "cancelled":
+                    stocktake_steps.cancel_stocktake(stocktake.id)
+                elif state != "counting":
+                    stocktake_steps.complete_stocktake(stocktake.id)
+            if state == "completed" and stocktake.status == m.StocktakeStatus.awaiting_approval:
+                with self.as_user(self.superadmin):
+                    stocktake_steps.approve_stocktake(stocktake.id)
 
-    def _count(self, stocktake, user, admin, state):
-        """The counters' counts: most lines right, some off by a little (some by a lot)."""
+    def _count(self, stocktake, counters, state):
+        """The counters' counts: most lines right, some off a little (a few, awaiting approval, by more);
+        while counting, a third of the lines is not counted yet and the second counter disagrees on one."""
         sl = m.StocktakeLine
         lines = self.s.execute(sa.select(sl).where(sl.stocktake_id == stocktake.id).order_by(sl.line_number)
                                .execution_options(populate_existing=True)).scalars().all()
-        counts, second = [], []
+        first, second = [], []
         for i, line in enumerate(lines):
             if state == "counting" and i % 3 == 2:
-                continue  # not counted yet
+                continue
             part = self.s.get(m.Part, line.part_id)
             step = D(1) if part.is_whole_units else D("0.5")
-            off = self.rng.choice([0, 0, 0, 0, 1, -1, 3 if state == "awaiting_approval" else 0]) * step
+            off = self.rng.choice([0] * 12 + [1, -1, 3 if state == "awaiting_approval" else 0]) * step
             counted = max(D(0), line.snapshot_quantity + off)
-            counts.append((line.part_id, counted))
-            if state == "counting" and i < 4:
-                second.append((line.part_id, counted + step if i == 0 else counted))  # line 1: a recount
-        with self.as_user(user):
-            stocktake_steps.count_lines(stocktake.id, counts)
-        if second:
-            with self.as_user(admin):
-                stocktake_steps.count_lines(stocktake.id, second)
+            first.append((line.part_id, counted))
+            if len(counters) > 1 and i < 6:
+                second.append((line.part_id, counted + step if i == 0 else counted))
+        for user, counts in zip(counters, (first, second)):
+            with self.as_user(user):
+                stocktake_steps.count_lines(stocktake.id, counts)
 
 
 def _slug(name: str) -> str:

@@ -40,7 +40,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from .. import models as m
-from ..errors import IllegalTransition, InvalidQuantity, RuleViolation
+from ..errors import IllegalTransition, InvalidQuantity, RuleViolation, flush_checked
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..scoping import ADMIN, AUDITOR, SUPER_ADMIN, system
 from .base import StateMachine, Who, command, load_visible, now, require
@@ -130,8 +130,10 @@ class Agreement:
         return self.agreed is not None
 
 
-def agreement(line: m.StocktakeLine) -> Agreement:
+def agreement(line) -> Agreement:
     """What ``line``'s counts agree on.
+
+    :param line: a :class:`~app.models.StocktakeLine`, or a :class:`LineFigures` read with Core.
 
     An admin's decision wins.  Otherwise one count, or counts that all match,
     are agreed; counts that differ agree on the quantity most counters found
@@ -273,6 +275,65 @@ def _load_lines(session, stocktake: m.Stocktake) -> list[m.StocktakeLine]:
                            .execution_options(populate_existing=True)).scalars().all()
 
 
+@dataclass
+class PartFacts:
+    """What the unit rules need of a part (:func:`~app.rules.ledger.check_quantity`)."""
+
+    part_number: str
+    unit_of_measure: str
+    part_type: m.PartType
+
+    @property
+    def is_whole_units(self) -> bool:
+        return self.part_type == m.PartType.consumable
+
+
+@dataclass
+class LineFigures:
+    """A line read with Core (no ORM objects: a stocktake has thousands of lines), with its counts."""
+
+    id: uuid.UUID
+    line_number: int
+    part_id: uuid.UUID
+    part: PartFacts
+    unit_price: D | None
+    resolution_note: str | None
+    agreed_quantity: D | None
+    book_quantity: D | None
+    variance_quantity: D | None
+    counts: list
+
+
+def _figures(session, stocktake_id) -> list[LineFigures]:
+    """Every line of the stocktake with its part and counts, in two queries."""
+    sl, sc, p = m.StocktakeLine.__table__.c, m.StocktakeCount.__table__.c, m.Part.__table__.c
+    with system():
+        rows = session.execute(sa.select(
+            sl.id, sl.line_number, sl.part_id, p.part_number, p.unit_of_measure, p.part_type, p.unit_price,
+            sl.resolution_note, sl.agreed_quantity, sl.book_quantity, sl.variance_quantity,
+        ).join_from(m.StocktakeLine.__table__, m.Part.__table__, p.id == sl.part_id)
+            .where(sl.stocktake_id == stocktake_id).order_by(sl.line_number)).all()
+        counts = session.execute(sa.select(sc.stocktake_line_id, sc.counted_by_user_id, sc.counted_quantity,
+                                           sc.book_quantity, sc.counted_at)
+                                 .join_from(m.StocktakeCount.__table__, m.StocktakeLine.__table__,
+                                            sl.id == sc.stocktake_line_id)
+                                 .where(sl.stocktake_id == stocktake_id)).all()
+    by_line: dict = {}
+    for c in counts:
+        by_line.setdefault(c.stocktake_line_id, []).append(c)
+    return [LineFigures(r.id, r.line_number, r.part_id,
+                        PartFacts(r.part_number, r.unit_of_measure, m.PartType(getattr(r.part_type, "value", r.part_type))),
+                        r.unit_price, r.resolution_note, r.agreed_quantity, r.book_quantity, r.variance_quantity,
+                        by_line.get(r.id, [])) for r in rows]
+
+
+def _update_lines(session, values: list[dict]) -> None:
+    """Set columns of many lines at once (``[{"line_id": ..., column: value}]``, one ``executemany``)."""
+    if values:
+        t = m.StocktakeLine.__table__
+        session.execute(sa.update(t).where(t.c.id == sa.bindparam("line_id")), values)
+
+
 # --- the commands ------------------------------------------------------------
 
 @command
@@ -312,8 +373,11 @@ def plan_stocktake(session, who: Who, warehouse_id, planned_date: dt.date, count
         notes=notes, created_by_user_id=who.user.id)
     session.add(stocktake)
     session.add_all([m.StocktakeCounter(stocktake=stocktake, user_id=u.id) for u in people])
-    session.add_all([m.StocktakeLine(stocktake=stocktake, line_number=n, part_id=part.id)
-                     for n, part in enumerate(chosen, start=1)])
+    flush_checked(session)
+    # Thousands of lines: one multi-row INSERT, not an ORM object each (the stocktake's scope is checked).
+    session.execute(sa.insert(m.StocktakeLine.__table__), [
+        {"id": uuid.uuid4(), "stocktake_id": stocktake.id, "line_number": n, "part_id": part.id,
+         "needs_approval": False} for n, part in enumerate(chosen, start=1)])
     return stocktake
 
 
@@ -354,27 +418,46 @@ def count_lines(session, who: Who, stocktake_id, counts) -> m.Stocktake:
     TRANSITIONS.check("count", stocktake.status, stocktake.reference_number)
     if not counts:
         raise RuleViolation("Enter at least one count (a part and the quantity counted).")
-    sl = m.StocktakeLine
     keys = [m.parse_uuid(part_id) for part_id, _ in counts]
     if len(set(keys)) != len(keys):
         raise RuleViolation("A batch of counts lists each part once.")
-    lines = session.execute(sa.select(sl).where(sl.stocktake_id == stocktake.id, sl.part_id.in_(
-        [k for k in keys if k])).options(selectinload(sl.counts), selectinload(sl.part))).scalars().all()
-    by_part = {line.part_id: line for line in lines}
+    sl, sc, p = m.StocktakeLine.__table__.c, m.StocktakeCount.__table__.c, m.Part.__table__.c
+    with system():
+        lines = {r.part_id: r for r in session.execute(
+            sa.select(sl.id, sl.part_id, p.part_number, p.unit_of_measure, p.part_type)
+            .join_from(m.StocktakeLine.__table__, m.Part.__table__, p.id == sl.part_id)
+            .where(sl.stocktake_id == stocktake.id, sl.part_id.in_([k for k in keys if k])))}
+        mine = {r.stocktake_line_id: r for r in session.execute(
+            sa.select(sc.id, sc.stocktake_line_id, sc.counted_quantity).where(
+                sc.counted_by_user_id == who.user.id,
+                sc.stocktake_line_id.in_([r.id for r in lines.values()])))}
     checked = []
     for part_id, quantity in counts:
-        line = _line_for(stocktake, by_part, part_id)
-        checked.append((line, counted_quantity(quantity, line.part, f"Counted quantity of {line.part.part_number}")))
-    book = _balances(session, stocktake.warehouse_id, by_part)
+        line = lines.get(m.parse_uuid(part_id))
+        if line is None:
+            raise RuleViolation(f"Part {part_id} is not on stocktake {stocktake.reference_number}.")
+        part = PartFacts(line.part_number, line.unit_of_measure, m.PartType(getattr(line.part_type, "value",
+                                                                                    line.part_type)))
+        checked.append((line, counted_quantity(quantity, part, f"Counted quantity of {part.part_number}")))
+    book = _balances(session, stocktake.warehouse_id, lines)
     when = now()
+    new, changed = [], []
     for line, quantity in checked:
-        mine = next((c for c in line.counts if c.counted_by_user_id == who.user.id), None)
-        if mine is not None and mine.counted_quantity == quantity:
+        previous = mine.get(line.id)
+        if previous is not None and previous.counted_quantity == quantity:
             continue  # the same count again (a form sent twice) keeps the book figure it was entered at
-        if mine is None:
-            mine = m.StocktakeCount(line=line, counted_by_user_id=who.user.id)
-            session.add(mine)
-        mine.counted_quantity, mine.book_quantity, mine.counted_at = quantity, book.get(line.part_id, ZERO), when
+        figures = {"counted_quantity": quantity, "book_quantity": book.get(line.part_id, ZERO), "counted_at": when}
+        if previous is None:
+            new.append({"id": uuid.uuid4(), "stocktake_line_id": line.id, "counted_by_user_id": who.user.id,
+                        "created_at": when, **figures})
+        else:
+            changed.append({"count_id": previous.id, **figures})
+    # Thousands of counts at once: one INSERT and one UPDATE executemany (the scope is checked above).
+    if new:
+        session.execute(sa.insert(m.StocktakeCount.__table__), new)
+    if changed:
+        t = m.StocktakeCount.__table__
+        session.execute(sa.update(t).where(t.c.id == sa.bindparam("count_id")), changed)
     stocktake.updated_at = when
     return stocktake
 
@@ -418,7 +501,7 @@ def complete_stocktake(session, who: Who, stocktake_id) -> m.Stocktake:
     stocktake = load_stocktake(session, stocktake_id, for_update=True)
     require(may_manage(who, stocktake), "Only an admin of the warehouse's organization completes a stocktake.")
     TRANSITIONS.check("complete", stocktake.status, stocktake.reference_number)
-    lines = _load_lines(session, stocktake)
+    lines = _figures(session, stocktake.id)
     open_lines = [(line, a) for line in lines if not (a := agreement(line)).is_agreed]
     if open_lines:
         names = ", ".join(f"{line.part.part_number} ({a.state})" for line, a in open_lines[:5])
@@ -428,16 +511,19 @@ def complete_stocktake(session, who: Who, stocktake_id) -> m.Stocktake:
     with system():
         percent, limit = thresholds(session.get(m.Organization, stocktake.organization_id))
     stocktake.threshold_percent, stocktake.threshold_value = percent, limit
+    values = []
     for line in lines:
         a = agreement(line)
         line.agreed_quantity, line.book_quantity = a.agreed, a.book
         line.variance_quantity = a.agreed - a.book
-        line.unit_price = line.part.unit_price
-        line.variance_value = (None if line.unit_price is None
-                               else (line.unit_price * line.variance_quantity).quantize(CENT))
-        line.needs_approval = over_threshold(line.variance_quantity, a.book, line.variance_value, percent, limit)
+        value = None if line.unit_price is None else (line.unit_price * line.variance_quantity).quantize(CENT)
+        values.append({"line_id": line.id, "agreed_quantity": a.agreed, "book_quantity": a.book,
+                       "variance_quantity": line.variance_quantity, "unit_price": line.unit_price,
+                       "variance_value": value,
+                       "needs_approval": over_threshold(line.variance_quantity, a.book, value, percent, limit)})
+    _update_lines(session, values)
     stocktake.completed_by_user_id, stocktake.completed_at = who.user.id, now()
-    if any(line.needs_approval for line in lines):
+    if any(v["needs_approval"] for v in values):
         TRANSITIONS.move(stocktake, "complete", S.awaiting_approval)
     else:
         TRANSITIONS.move(stocktake, "complete", S.completed)
@@ -461,7 +547,7 @@ def approve_stocktake(session, who: Who, stocktake_id) -> m.Stocktake:
         raise RuleViolation("An admin who counted this stocktake does not approve it: another admin approves.")
     TRANSITIONS.move(stocktake, "approve", S.completed)
     stocktake.approved_by_user_id, stocktake.approved_at = who.user.id, now()
-    _post(session, who, stocktake, _load_lines(session, stocktake))
+    _post(session, who, stocktake, _figures(session, stocktake.id))
     return stocktake
 
 
@@ -478,12 +564,13 @@ def cancel_stocktake(session, who: Who, stocktake_id) -> m.Stocktake:
     return stocktake
 
 
-def _post(session, who: Who, stocktake: m.Stocktake, lines: list[m.StocktakeLine]) -> None:
+def _post(session, who: Who, stocktake: m.Stocktake, lines: list[LineFigures]) -> None:
     """One ``stocktake`` adjustment per line with a variance, in the command's transaction.
 
-    A stock record missing for a line's part is created first (at zero), then
-    the adjustments are flushed together: the ledger hooks post them as one
-    batch of balance updates.
+    A stock record missing for a line's part is created first (at zero); the
+    adjustments go through the ORM and the ledger's hooks (which post their
+    transactions as one batch of balance updates), then the lines are linked
+    to them with one ``executemany``.
     """
     changing = [line for line in lines if line.variance_quantity]
     if not changing:
@@ -493,21 +580,30 @@ def _post(session, who: Who, stocktake: m.Stocktake, lines: list[m.StocktakeLine
         records = {r.part_id: r for r in session.execute(sa.select(inv).where(
             inv.warehouse_id == stocktake.warehouse_id,
             inv.part_id.in_([line.part_id for line in changing]))).scalars()}
-    missing = [inv(warehouse_id=stocktake.warehouse_id, part_id=line.part_id)
-               for line in changing if line.part_id not in records]
-    if missing:
-        session.add_all(missing)
-        session.flush()
-        records.update({r.part_id: r for r in missing})
+        missing = [inv(warehouse_id=stocktake.warehouse_id, part_id=line.part_id)
+                   for line in changing if line.part_id not in records]
+        if missing:
+            session.add_all(missing)
+            flush_checked(session)
+            records.update({r.part_id: r for r in missing})
+        actor_user = session.get(m.PortalUser, who.user.id)
+        # The ledger's hooks look each posting's part and warehouse up by id: one query puts them
+        # in the session (held here: the session keeps only what is referenced).
+        parts = session.execute(sa.select(m.Part).where(m.Part.id.in_([ln.part_id for ln in changing]))).scalars().all()
+        parts.append(session.get(m.Warehouse, stocktake.warehouse_id))
     when = now()
+    links = []
     for line in changing:
         adjustment = mark_workflow_posting(m.StockAdjustment(
-            inventory_id=records[line.part_id].id, user_id=who.user.id, adjustment_date=when,
+            inventory=records[line.part_id], user=actor_user, adjustment_date=when,
             quantity_adjusted=line.variance_quantity, reason_code=REASON,
             notes=(f"{stocktake.reference_number} line {line.line_number}: counted {line.agreed_quantity}, "
                    f"book {line.book_quantity}")))
         session.add(adjustment)
-        line.stock_adjustment = adjustment
+        links.append({"line_id": line.id, "stock_adjustment_id": adjustment.id})
+    flush_checked(session)
+    _update_lines(session, links)
+    del parts
 
 
 # --- the report ---------------------------------------------------------------
