@@ -89,7 +89,7 @@ def adjustments(app, sid) -> list[tuple]:
     return [tuple(r) for r in rows]
 
 
-def test_plan_count_complete_posts_the_variance_as_a_stocktake_adjustment(app, api_as, acme):
+def test_plan_count_complete_posts_the_variance_as_a_stocktake_adjustment(app, api_as, acme, runner):
     admin, counter = api_as("acme.admin"), api_as("acme.user")
     resp = plan(admin, acme, counters=("acme.user",))
     assert resp.status_code == 201, resp.get_json()
@@ -123,6 +123,8 @@ def test_plan_count_complete_posts_the_variance_as_a_stocktake_adjustment(app, a
     assert api_as("acme.second").post(f"{API}{sid}/approve").status_code == 409  # approving twice
     assert count(counter, sid, acme, CON_1="8").status_code == 409  # counting after completion
     assert books_agree(app)
+    result = runner.invoke(args=["abparts", "verify-ledger"])
+    assert result.exit_code == 0 and "Ledger and balances agree." in result.output, result.output
 
 
 BOOK_KEYS = {"snapshot_quantity", "movements", "counts", "book_quantity", "variance_quantity", "variance_value",

@@ -260,7 +260,11 @@ def _counters(session, warehouse: m.Warehouse, user_ids) -> list[m.PortalUser]:
     return users
 
 
-def _line_for(stocktake: m.Stocktake, by_part: dict, part_id) -> m.StocktakeLine:
+def _line_for(stocktake: m.Stocktake, by_part: dict, part_id):
+    """The line of ``part_id`` in ``by_part`` (``{part id: line}``).
+
+    :raises RuleViolation: (422) the part is not on the stocktake.
+    """
     line = by_part.get(m.parse_uuid(part_id))
     if line is None:
         raise RuleViolation(f"Part {part_id} is not on stocktake {stocktake.reference_number}.")
@@ -413,7 +417,8 @@ def count_lines(session, who: Who, stocktake_id, counts) -> m.Stocktake:
     :raises RuleViolation, InvalidQuantity: (422) a part not on the stocktake, a part
         twice, no counts, a bad quantity.
     """
-    stocktake = load_stocktake(session, stocktake_id)
+    # Locked: a count is never entered after a concurrent completion has read the counts.
+    stocktake = load_stocktake(session, stocktake_id, for_update=True)
     require(may_count(who, stocktake), "Only the stocktake's counters enter counts.")
     TRANSITIONS.check("count", stocktake.status, stocktake.reference_number)
     if not counts:
@@ -433,9 +438,7 @@ def count_lines(session, who: Who, stocktake_id, counts) -> m.Stocktake:
                 sc.stocktake_line_id.in_([r.id for r in lines.values()])))}
     checked = []
     for part_id, quantity in counts:
-        line = lines.get(m.parse_uuid(part_id))
-        if line is None:
-            raise RuleViolation(f"Part {part_id} is not on stocktake {stocktake.reference_number}.")
+        line = _line_for(stocktake, lines, part_id)
         part = PartFacts(line.part_number, line.unit_of_measure, m.PartType(getattr(line.part_type, "value",
                                                                                     line.part_type)))
         checked.append((line, counted_quantity(quantity, part, f"Counted quantity of {part.part_number}")))
