@@ -136,6 +136,10 @@ class Config:
     # Oraseas EE admin's approval; at or below it, submitting approves it.  An organization's
     # own ``order_approval_threshold`` overrides it.
     ORDER_APPROVAL_THRESHOLD = os.environ.get("ORDER_APPROVAL_THRESHOLD", "5000")
+    # Stocktake (issue 9): a line whose |variance| exceeds this percent of its book quantity, or this
+    # value (price currency), needs an admin's approval; an organization may set its own. None: no such limit.
+    STOCKTAKE_THRESHOLD_PERCENT = _limit("STOCKTAKE_THRESHOLD_PERCENT", 5)
+    STOCKTAKE_THRESHOLD_VALUE = _limit("STOCKTAKE_THRESHOLD_VALUE", 100)
     # SQLite only: how long a writer waits for the write lock, in seconds.
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30"))
     # Lists count matching rows exactly up to this many; above it (PostgreSQL) they show the

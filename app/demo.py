@@ -41,6 +41,7 @@ from .rules.ledger import reversal_of
 from .scoping import ADMIN, AUDITOR, SUPER_ADMIN, USER, acting_as, actor_for
 from .security.setup import sync_roles
 from .workflows import ledger as ledger_steps
+from .workflows import stocktake as stocktake_steps
 from .workflows import orders as order_workflow
 from .workflows import transfers, unit_of_work
 from .workflows.base import recorded_at
@@ -137,6 +138,7 @@ def seed_demo(scale: float = 1.0, years: int = 1, random_seed: int = 2026, echo=
     with unit_of_work(session):
         builder.ledger(years)
         builder.orders()
+        builder.stocktakes()
     session.commit()
     counts = {
         name: session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
@@ -152,6 +154,7 @@ def seed_demo(scale: float = 1.0, years: int = 1, random_seed: int = 2026, echo=
                                  (m.SupplierOrder, m.SupplierOrderStatus, "supplier orders")):
         by_state = dict(session.execute(sa.select(model.status, sa.func.count()).group_by(model.status)).all())
         counts.update({f"{label} {state.value}": by_state.get(state, 0) for state in states})
+    counts["stocktakes"] = session.execute(sa.select(sa.func.count()).select_from(m.Stocktake)).scalar_one()
     echo("Demo data ready in {:.1f} s: {}".format(
         time.monotonic() - started, ", ".join(f"{v} {k}" for k, v in counts.items())))
     return counts
@@ -702,6 +705,70 @@ class _DemoBuilder:
                 order_workflow.receive_customer_order(order.id, site.id, batch, shipment.id)
             for pid, qty in batch.items():
                 self._move(stock, site, wanted[pid].part, qty)
+
+    # -- stocktakes ----------------------------------------------------------------
+    def stocktakes(self):
+        """A stocktake in every state (issue 9), at Oraseas EE's hubs, where the stock is.
+
+        Counted by oraseas.admin (with the super admin as a second counter of the
+        one still counting, one line in recount); the one awaiting approval has
+        variances over the threshold, for the super admin (who counted nothing)
+        to approve; the completed one was approved so.  Aegean Aquafarms has one
+        planned for its user to count.  Counted quantities come from the random
+        seed; the corrections post through the ledger like any other.
+        """
+        self.echo("Creating stocktakes ...")
+        today = dt.date.today()
+        central, north, export = self.hubs
+        aegean = self.customers[0]
+        aegean_admin, aegean_user = self.customer_users[aegean.id][:2]
+        admin = self.oraseas_admin
+        plans = [  # (warehouse, state, admin, counters, blind)
+            (central, "completed", admin, [admin], False),
+            (export, "cancelled", admin, [admin], True),
+            (north, "awaiting_approval", admin, [admin], True),
+            (export, "counting", admin, [admin, self.superadmin], True),
+            (central, "planned", admin, [admin], True),
+            (self.sites[aegean.id][0], "planned", aegean_admin, [aegean_user], True),
+        ]
+        for n, (store, state, boss, counters, blind) in enumerate(plans):
+            with self.as_user(boss):
+                stocktake = stocktake_steps.plan_stocktake(
+                    store.id, today + dt.timedelta(days=7 if state == "planned" else n - len(plans)),
+                    [u.id for u in counters], blind=blind, notes=f"Demo: {state.replace('_', ' ')}")
+                if state == "planned":
+                    continue
+                stocktake_steps.start_stocktake(stocktake.id)
+            self._count(stocktake, counters, state)
+            with self.as_user(boss):
+                if state == "cancelled":
+                    stocktake_steps.cancel_stocktake(stocktake.id)
+                elif state != "counting":
+                    stocktake_steps.complete_stocktake(stocktake.id)
+            if state == "completed" and stocktake.status == m.StocktakeStatus.awaiting_approval:
+                with self.as_user(self.superadmin):
+                    stocktake_steps.approve_stocktake(stocktake.id)
+
+    def _count(self, stocktake, counters, state):
+        """The counters' counts: most lines right, some off a little (a few, awaiting approval, by more);
+        while counting, a third of the lines is not counted yet and the second counter disagrees on one."""
+        sl = m.StocktakeLine
+        lines = self.s.execute(sa.select(sl).where(sl.stocktake_id == stocktake.id).order_by(sl.line_number)
+                               .execution_options(populate_existing=True)).scalars().all()
+        first, second = [], []
+        for i, line in enumerate(lines):
+            if state == "counting" and i % 3 == 2:
+                continue
+            part = self.s.get(m.Part, line.part_id)
+            step = D(1) if part.is_whole_units else D("0.5")
+            off = self.rng.choice([0] * 12 + [1, -1, 3 if state == "awaiting_approval" else 0]) * step
+            counted = max(D(0), line.snapshot_quantity + off)
+            first.append((line.part_id, counted))
+            if len(counters) > 1 and i < 6:
+                second.append((line.part_id, counted + step if i == 0 else counted))
+        for user, counts in zip(counters, (first, second)):
+            with self.as_user(user):
+                stocktake_steps.count_lines(stocktake.id, counts)
 
 
 def _slug(name: str) -> str:

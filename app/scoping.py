@@ -230,6 +230,8 @@ def _customer_order_of(ids: Ids):
 
 def _supplier_order_of(ids: Ids):
     return _so.ordering_organization_id.in_(ids)
+def _stocktakes_of(ids: Ids):
+    return sa.select(m.Stocktake.__table__.c.id).where(m.Stocktake.__table__.c.organization_id.in_(ids))
 
 
 #: The ledger rows an approval decides on, as its own alias so that the scope
@@ -283,6 +285,13 @@ SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
             m.StockTransfer.__table__.c.destination_organization_id.in_(ids),
         ))
     ),
+    # A stocktake belongs to its warehouse's organization; its lines, counts and counters with it.
+    m.Stocktake: lambda ids: m.Stocktake.__table__.c.organization_id.in_(ids),
+    m.StocktakeLine: lambda ids: m.StocktakeLine.__table__.c.stocktake_id.in_(_stocktakes_of(ids)),
+    m.StocktakeCounter: lambda ids: m.StocktakeCounter.__table__.c.stocktake_id.in_(_stocktakes_of(ids)),
+    m.StocktakeCount: lambda ids: m.StocktakeCount.__table__.c.stocktake_line_id.in_(
+        sa.select(m.StocktakeLine.__table__.c.id).where(
+            m.StocktakeLine.__table__.c.stocktake_id.in_(_stocktakes_of(ids)))),
     m.IdempotencyKey: lambda ids: m.IdempotencyKey.__table__.c.user_id.in_(_users_of(ids)),
     m.SecurityEvent: lambda ids: m.SecurityEvent.__table__.c.user_id.in_(_users_of(ids)),
     m.UserSession: lambda ids: m.UserSession.__table__.c.user_id.in_(_users_of(ids)),

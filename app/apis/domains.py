@@ -18,6 +18,7 @@ from ..views.organizations import REAL_WAREHOUSES
 from . import payload
 from .base import ABPartsRestApi
 from .orders import CustomerOrderActions, SupplierOrderActions
+from .stocktake import StocktakeRestApi
 from .transfers import ApprovalActions, LedgerActions, StockTransferRestApi
 
 #: The ledger and its derived records are append-only: no PUT, no DELETE (405).
@@ -260,7 +261,7 @@ ALL_APIS = [
     OrganizationRestApi, WarehouseRestApi, PartRestApi, MachineRestApi, InventoryRestApi,
     TransactionRestApi, StockAdjustmentRestApi, TransactionApprovalRestApi, CustomerOrderRestApi,
     CustomerOrderItemRestApi, SupplierOrderRestApi, SupplierOrderItemRestApi, PartUsageRestApi,
-    SecurityEventRestApi, UserSessionRestApi, StockTransferRestApi,
+    SecurityEventRestApi, UserSessionRestApi, StockTransferRestApi, StocktakeRestApi,
 ]
 
 

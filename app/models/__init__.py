@@ -7,6 +7,7 @@ from .enums import (
     MachineStatus,
     OrganizationType,
     PartType,
+    StocktakeStatus,
     SupplierOrderStatus,
     TransactionType,
     TransferStatus,
@@ -19,6 +20,7 @@ from .machine import Machine
 from .order import CustomerOrder, CustomerOrderItem, OrderEvent, SupplierOrder, SupplierOrderItem
 from .organization import Organization
 from .part import Part
+from .stocktake import Stocktake, StocktakeCount, StocktakeCounter, StocktakeLine
 from .transfer import StockTransfer, StockTransferLine
 from .usage import PartUsage
 from .user import PortalUser
@@ -29,7 +31,7 @@ __all__ = [
     "Machine", "MachineStatus", "OrderEvent", "Organization", "OrganizationType", "Part", "PartType",
     "PartUsage", "PortalUser", "SecurityEvent", "StockAdjustment", "StockTransfer", "StockTransferLine",
     "SupplierOrder", "SupplierOrderItem", "SupplierOrderStatus", "Transaction", "TransactionApproval", "TransactionType",
-    "TransferStatus",
+    "TransferStatus", "Stocktake", "StocktakeCount", "StocktakeCounter", "StocktakeLine", "StocktakeStatus",
     "UserManagementAuditLog", "UserSession", "UserStatus", "Warehouse",
 ]
 

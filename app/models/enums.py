@@ -82,4 +82,14 @@ class SupplierOrderStatus(_Labelled):
     cancelled = "cancelled"
 
 
+class StocktakeStatus(_Labelled):
+    """States of a stocktake (issue 9); transitions in ``app.workflows.stocktake``."""
+
+    planned = "planned"
+    counting = "counting"
+    awaiting_approval = "awaiting_approval"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
 _LABELS = {"oraseas_ee": "Oraseas EE", "bossaqua": "BossAqua"}

@@ -64,6 +64,11 @@ class Organization(UUIDPrimaryKey, Timestamps, Model):
     #: (money, price currency) needs an Oraseas EE admin's approval; empty means
     #: the configured ``ORDER_APPROVAL_THRESHOLD``.
     order_approval_threshold: Mapped[Optional[decimal.Decimal]] = mapped_column(Money)
+    #: Stocktake variance thresholds (issue 9): a line whose variance exceeds this percent of
+    #: its book quantity, or this value (price currency), needs approval.  Empty: the
+    #: configuration's ``STOCKTAKE_THRESHOLD_PERCENT`` / ``STOCKTAKE_THRESHOLD_VALUE``.
+    stocktake_threshold_percent: Mapped[Optional[decimal.Decimal]] = mapped_column(sa.Numeric(7, 2))
+    stocktake_threshold_value: Mapped[Optional[decimal.Decimal]] = mapped_column(sa.Numeric(10, 2))
 
     parent_organization: Mapped[Optional["Organization"]] = relationship(
         "Organization", remote_side="Organization.id", back_populates="child_organizations"

@@ -28,6 +28,8 @@ METHOD_PERMISSIONS = {
     "reverse": ADD, "approve": ADD, "reject": ADD, "export": READ, "usage": READ,
     # workflow steps of a document: "edit" of its domain (who exactly decides app.workflows)
     "dispatch": EDIT, "receive": EDIT, "cancel": EDIT, "resolve": EDIT, "submit": EDIT, "ship": EDIT,
+    "start": EDIT, "count": EDIT, "complete": EDIT,
+    "count_screen": READ, "report": READ, "report_xlsx": READ, "counters": READ,
     # type-ahead lookups of a form: reading
     "destinations": READ, "parts": READ,
     # relation choices on demand (app/views/choices.py): what a form or filter may offer
@@ -39,7 +41,7 @@ DOMAINS = (
     "Organization", "User", "Warehouse", "Part", "Machine", "Inventory", "Transaction",
     "StockAdjustment", "TransactionApproval", "CustomerOrder", "CustomerOrderItem",
     "SupplierOrder", "SupplierOrderItem", "PartUsage", "SecurityEvent", "UserSession",
-    "InvitationAuditLog", "UserManagementAuditLog", "StockTransfer",
+    "InvitationAuditLog", "UserManagementAuditLog", "StockTransfer", "Stocktake",
 )
 
 #: Menu entries and categories (FAB ``menu_access``), per domain.
@@ -53,13 +55,14 @@ MENUS = {
     "UserSession": ("User Sessions",), "InvitationAuditLog": ("Invitation Log",),
     "UserManagementAuditLog": ("User Management Log",),
     "StockTransfer": ("Stock Transfers", "Stock in Transit"),
+    "Stocktake": ("Stocktakes",),
 }
 #: Menu categories and their entries (the menu of :mod:`app.views`; a test keeps the two alike).
 CATEGORIES = {
     "Organizations": ("Organizations", "Warehouses", "Users", "Switch Organization"),
     "Catalog": ("Parts", "Machines"),
-    "Inventory": ("Stock Levels", "Stock Transfers", "Stock in Transit", "Transactions", "Stock Adjustments",
-                  "Approvals"),
+    "Inventory": ("Stock Levels", "Stock Transfers", "Stock in Transit", "Stocktakes", "Transactions",
+                  "Stock Adjustments", "Approvals"),
     "Orders": ("Customer Orders", "Supplier Orders"),
     "Usage": ("Part Usage",),
     "Audit": ("Security Events", "User Sessions", "User Management Log", "Invitation Log"),
@@ -79,6 +82,7 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "Inventory": (READ, ADD, EDIT),
         "Transaction": (READ, ADD),
         "StockTransfer": (READ, ADD, EDIT),
+        "Stocktake": (READ, ADD, EDIT),
         "StockAdjustment": (READ, ADD),
         "TransactionApproval": (READ, ADD),
         **{d: ALL for d in _ORDERS},
@@ -93,6 +97,8 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "Inventory": (READ,),
         # the source side's users dispatch, the destination's receive (issue 8)
         "StockTransfer": (READ, ADD, EDIT),
+        # counters count (edit); who may plan, complete or approve decides app.workflows.stocktake
+        "Stocktake": (READ, EDIT),
         "PartUsage": (READ, ADD),
         # a customer's users order for their organization, and receive (issue 10);
         # Oraseas EE's users ship; a draft's lines change until it is submitted

@@ -23,6 +23,7 @@ from .orders import (
     SupplierOrderModelView,
 )
 from .organizations import OrganizationModelView, WarehouseModelView
+from .stocktake import StocktakeModelView
 from .switcher import OrganizationSwitcherView
 from .transfers import StockTransferModelView
 from .usage import PartUsageModelView
@@ -36,6 +37,7 @@ MENU = [
     (InventoryModelView, "Stock Levels", "fa-cubes", "Inventory"),
     (StockTransferModelView, "Stock Transfers", "fa-truck", "Inventory"),
     (InTransitView, "Stock in Transit", "fa-road", "Inventory"),
+    (StocktakeModelView, "Stocktakes", "fa-check-square", "Inventory"),
     (TransactionModelView, "Transactions", "fa-exchange", "Inventory"),
     (StockAdjustmentModelView, "Stock Adjustments", "fa-sliders", "Inventory"),
     (TransactionApprovalModelView, "Approvals", "fa-check-square-o", "Inventory"),

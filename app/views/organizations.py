@@ -45,18 +45,24 @@ class OrganizationModelView(ABPartsModelView):
     text_search_columns = ["name"]
     list_columns = ["name", "organization_type", "parent_organization", "is_active"]
     show_columns = ["name", "organization_type", "parent_organization", "address", "contact_info",
-                    "is_active", "order_approval_threshold", "created_at", "updated_at"]
+                    "is_active", "order_approval_threshold", "stocktake_threshold_percent",
+                    "stocktake_threshold_value", "created_at", "updated_at"]
     add_columns = ["name", "organization_type", "parent_organization", "address", "contact_info", "is_active",
                    "order_approval_threshold"]
-    edit_columns = add_columns
+    edit_columns = add_columns + ["stocktake_threshold_percent", "stocktake_threshold_value"]
     search_columns = ["name", "organization_type", "parent_organization", "is_active"]
     base_order = ("name", "asc")
     label_columns = {"organization_type": "Type", "parent_organization": "Parent organization",
-                     "is_active": "Active", "contact_info": "Contact"}
+                     "is_active": "Active", "contact_info": "Contact",
+                     "stocktake_threshold_percent": "Stocktake approval over (% of book)",
+                     "stocktake_threshold_value": "Stocktake approval over (value)"}
     description_columns = {
         "organization_type": "Only one Oraseas EE and one BossAqua exist; machines belong to customers.",
         "parent_organization": "Required for suppliers: the organization they supply.",
         "order_approval_threshold": "Customer orders worth more than this need an Oraseas EE admin's approval; "
                                     "empty: the portal's default. Set by Oraseas EE's staff.",
+        "stocktake_threshold_percent": "A stocktake line whose variance exceeds this percent of its book "
+                                       "quantity needs an admin's approval. Empty: the portal's default.",
+        "stocktake_threshold_value": "The same for the variance's value. Empty: the portal's default.",
     }
     related_views = [WarehouseModelView]
