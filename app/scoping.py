@@ -45,6 +45,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from . import models as m
+from .models.audit import UnknownLoginFailure
 
 SUPER_ADMIN = "Super Admin"
 ADMIN = "Admin"
@@ -301,9 +302,10 @@ SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
     ),
 }
 
-#: Shared tables every role reads: the parts catalog and FAB's permission tables.
+#: Shared tables every role reads: the parts catalog and FAB's permission tables; and the
+#: failed sign-ins under unknown names (no organization; only the login code reads them).
 #: Roles are narrowed separately (:func:`_role_criterion`).
-UNSCOPED_MODELS = frozenset({m.Part})
+UNSCOPED_MODELS = frozenset({m.Part, UnknownLoginFailure})
 
 
 def _role_criterion(actor: Actor):

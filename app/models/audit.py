@@ -120,14 +120,20 @@ class UserManagementAuditLog(_UserAuditLog, Model):
     performed_by_user = relationship("PortalUser", foreign_keys=[performed_by_user_id])
 
 
-#: Failed sign-ins under names that are no active account (issue 12, "no user enumeration").
-#: Counted and locked exactly as ``ab_user.failed_login_attempts`` / ``locked_until`` are
-#: (:mod:`app.security.lockout`), so that a name that is no account locks after the same
-#: failures, with the same message, as one that is.  ``name_key`` is the SHA-256 of the
-#: case-folded name: the names themselves are not kept here.  Not an organization's row.
-unknown_login_failures = sa.Table(
-    "unknown_login_failures", Model.metadata,
-    sa.Column("name_key", sa.String(64), primary_key=True),
-    sa.Column("failed_login_attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("locked_until", TZDateTime),
-)
+class UnknownLoginFailure(Model):
+    """Failed sign-ins under a name that is no active account (issue 12, "no user enumeration").
+
+    Counted and locked exactly as ``ab_user.failed_login_attempts`` / ``locked_until``
+    are (:mod:`app.security.lockout`), so that a name that is no account locks after the
+    same failures, with the same message, as one that is.  ``name_key`` is the SHA-256
+    of the case-folded name: the names themselves are not kept.  Belongs to no organization.
+    """
+
+    __tablename__ = "unknown_login_failures"
+
+    name_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failed_login_attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
+
+
+unknown_login_failures = UnknownLoginFailure.__table__
