@@ -157,6 +157,24 @@ def test_a_blind_count_never_shows_the_book_figures_to_a_counter(app, api_as, ac
     assert doc["book_visible"] is False and not BOOK_KEYS & set(doc["lines"][0])
 
 
+def test_a_blind_counter_does_not_see_the_warehouses_stock_elsewhere_either(app, api_as, client_as, acme):
+    """Stock levels (screen, warehouse tab, API) hide the counted warehouse from its blind
+    counters until the count is over; others, and the counters afterwards, see it."""
+    def seen(user):
+        api = api_as(user).get("/api/v1/inventory/").get_json()["result"]
+        page = client_as(user).get("/inventorymodelview/list/").get_data(as_text=True)
+        tab = client_as(user).get(f"/warehousemodelview/show/{acme['Acme Main']}").get_data(as_text=True)
+        return (any(row["warehouse_id"] == acme["Acme Main"] for row in api), "Acme Main" in page.split(
+            "Record Count")[-1] if "Record Count" in page else False, "10 pieces" in tab)
+
+    assert seen("acme.user") == (True, True, True)
+    sid = counting(api_as, acme)
+    assert seen("acme.user") == (False, False, False)  # a counter of the blind count
+    assert seen("acme.admin") == (True, True, True)  # not a counter
+    api_as("acme.admin").post(f"{API}{sid}/cancel")
+    assert seen("acme.user") == (True, True, True)
+
+
 def test_an_open_count_shows_the_book_figures_to_its_counters(app, api_as, acme):
     sid = counting(api_as, acme, blind=False)
     doc = count(api_as("acme.user"), sid, acme, CON_1="10").get_json()["result"]

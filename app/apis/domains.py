@@ -13,7 +13,7 @@ from .. import models as m
 from ..models.types import parse_timestamp
 from ..reports.usage import machine_usage
 from ..rules.orders import orderable_customers
-from ..views.interface import ABPartsInterface, FilterWarehouseKind
+from ..views.interface import ABPartsInterface, FilterHiddenFromBlindCounters, FilterWarehouseKind
 from ..views.organizations import REAL_WAREHOUSES
 from . import payload
 from .base import ABPartsRestApi
@@ -125,7 +125,7 @@ class InventoryRestApi(ABPartsRestApi):
     class_permission_name = "Inventory"
     datamodel = ABPartsInterface(m.Inventory)
     #: Stock on hand, as the stock levels screen: transit is read per transfer (stock_transfer).
-    base_filters = [["warehouse_id", FilterWarehouseKind, False]]
+    base_filters = [["warehouse_id", FilterWarehouseKind, False], ["warehouse_id", FilterHiddenFromBlindCounters, True]]
     list_columns = ["id", "warehouse_id", "part_id", "current_stock", "minimum_stock_recommendation",
                     "unit_of_measure", "last_updated"]
     show_columns = list_columns + ["reorder_threshold_set_by", "last_recommendation_update", "created_at"]

@@ -72,6 +72,31 @@ class FilterWarehouseKind(BaseFilter):
         return query.filter(transit if value else ~transit)
 
 
+class FilterHiddenFromBlindCounters(BaseFilter):
+    """Hides the stock rows of warehouses where the signed-in user counts a **blind**
+    stocktake that is planned or being counted (issue 9: counters never see the book
+    quantity, on any path).  For ``base_filters`` of every stock screen and API;
+    the filter's column is the warehouse (``warehouse_id``), its value is ignored.
+    """
+
+    name = "Hidden from blind counters"
+    arg_name = "hbc"
+
+    def apply(self, query, value):
+        from ..models import Stocktake, StocktakeCounter, StocktakeStatus
+        from ..scoping import current_actor
+
+        actor = current_actor()
+        if actor is None or actor.user_id is None:
+            return query
+        column = getattr(self.model, self.column_name)
+        counting = sa.select(Stocktake.id).join(StocktakeCounter, StocktakeCounter.stocktake_id == Stocktake.id).where(
+            Stocktake.warehouse_id == column, Stocktake.is_blind.is_(True),
+            Stocktake.status.in_([StocktakeStatus.planned, StocktakeStatus.counting]),
+            StocktakeCounter.user_id == actor.user_id).exists()
+        return query.filter(~counting)
+
+
 class ABPartsInterface(SQLAInterface):
     """:class:`SQLAInterface` that treats a malformed UUID key as "not found".
 

@@ -9,7 +9,7 @@ from .. import models as m
 from ..errors import DomainError
 from ..workflows.ledger import reverse_transaction
 from .base import ABPartsModelView
-from .interface import ABPartsInterface, FilterWarehouseKind
+from .interface import ABPartsInterface, FilterHiddenFromBlindCounters, FilterWarehouseKind
 
 
 class InventoryColumns(ABPartsModelView):
@@ -23,7 +23,7 @@ class InventoryColumns(ABPartsModelView):
     datamodel = ABPartsInterface(m.Inventory)
     class_permission_name = "Inventory"
     list_title = "Stock levels"
-    base_filters = [["warehouse_id", FilterWarehouseKind, False]]
+    base_filters = [["warehouse_id", FilterWarehouseKind, False], ["warehouse_id", FilterHiddenFromBlindCounters, True]]
     list_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "stock_status", "last_updated"]
     show_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "stock_status", "unit_of_measure",
                     "reorder_threshold_set_by", "last_recommendation_update", "last_updated", "created_at"]
