@@ -24,6 +24,7 @@ _STATUS_LISTS = {
     m.CustomerOrder: "CustomerOrderModelView",
     m.SupplierOrder: "SupplierOrderModelView",
     m.StockTransfer: "StockTransferModelView",
+    m.Stocktake: "StocktakeModelView",
 }
 
 
@@ -79,4 +80,4 @@ class DashboardView(IndexView):
 
 
 TITLES = {"CustomerOrderModelView": "Customer orders", "SupplierOrderModelView": "Supplier orders",
-          "StockTransferModelView": "Stock transfers"}
+          "StockTransferModelView": "Stock transfers", "StocktakeModelView": "Stocktakes"}
