@@ -5,6 +5,8 @@
   "use strict";
 
   $(function () {
+    // The report's print button (no inline handler: the Content-Security-Policy forbids them).
+    $("[data-action=print]").on("click", function () { window.print(); });
     $(".abparts-lookup").each(function () {
       var $select = $(this);
       var $warehouse = $($select.data("warehouse") || []);
