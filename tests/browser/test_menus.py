@@ -5,8 +5,8 @@ import pytest
 
 ORGANIZATIONS = ["Organizations", "Warehouses", "Users"]
 CATALOG = ["Parts", "Machines"]
-INVENTORY = ["Stock Levels", "Stock Transfers", "Stock in Transit", "Transactions", "Stock Adjustments",
-             "Approvals"]
+INVENTORY = ["Stock Levels", "Stock Transfers", "Stock in Transit", "Stocktakes", "Transactions",
+             "Stock Adjustments", "Approvals"]
 ORDERS = ["Customer Orders", "Supplier Orders"]
 USAGE = ["Part Usage"]
 AUDIT = ["Security Events", "User Sessions", "User Management Log", "Invitation Log"]
@@ -15,9 +15,11 @@ SECURITY = ["List Users", "List Roles", "List Groups", "User's Statistics", "Bas
 #: What an organization's admin manages: its users, warehouses, stock and orders, and reads its audit trail.
 ADMIN_MENU = {"Organizations": ORGANIZATIONS, "Catalog": CATALOG, "Inventory": INVENTORY, "Orders": ORDERS,
               "Usage": USAGE, "Audit": AUDIT}
-#: A customer's user: stock, parts and machines, transfers to receive, its orders, part usage; no users or audit.
+#: A customer's user: stock, parts and machines, transfers to receive, stocktakes to count, its orders,
+#: part usage; no users or audit.
 USER_MENU = {"Organizations": ["Organizations", "Warehouses"], "Catalog": CATALOG,
-             "Inventory": ["Stock Levels", "Stock Transfers", "Stock in Transit"], "Orders": ORDERS, "Usage": USAGE}
+             "Inventory": ["Stock Levels", "Stock Transfers", "Stock in Transit", "Stocktakes"], "Orders": ORDERS,
+             "Usage": USAGE}
 #: Staff who see every organization also narrow the portal to one (the switcher).
 ALL_ORGANIZATIONS_MENU = {**ADMIN_MENU, "Organizations": ORGANIZATIONS + ["Switch Organization"]}
 
