@@ -1,6 +1,7 @@
 """Engine settings per database: SQLite needs a write lock taken up front."""
 from __future__ import annotations
 
+from flask import g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -60,3 +61,30 @@ def init_session_teardown(app, db) -> None:
                 db.session.remove()
             except DBAPIError:
                 pass
+
+
+#: The response header of :func:`init_query_count_header`.
+QUERY_COUNT_HEADER = "X-Query-Count"
+
+
+def init_query_count_header(app, engine: Engine) -> None:
+    """With ``QUERY_COUNT_HEADER`` on, answer every request with ``X-Query-Count``: the SQL
+    statements it sent to the database (``before_cursor_execute``, one per statement,
+    an ``executemany`` counting once).
+
+    For the page benchmark (``tests/benchmarks/bench_pages.py``, issue 15), which reads
+    the count of each page over HTTP from gunicorn.  Off (the default), nothing is
+    registered: requests pay nothing for it.
+    """
+    if not app.config.get("QUERY_COUNT_HEADER"):
+        return
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(*_args):
+        if has_request_context():
+            g.abparts_query_count = g.get("abparts_query_count", 0) + 1
+
+    @app.after_request
+    def _header(response):
+        response.headers[QUERY_COUNT_HEADER] = str(g.get("abparts_query_count", 0))
+        return response
