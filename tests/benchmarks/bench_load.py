@@ -45,6 +45,7 @@ from harness import (  # noqa: E402
     Gunicorn,
     add_arguments,
     api_login,
+    demo_size,
     machine_busy_seconds,
     machine_description,
     percentile,
@@ -235,7 +236,7 @@ def main(argv=None) -> int:
     parser.add_argument("--lone", type=int, default=20, help="requests of each kind for the lone client (default 20)")
     args = parser.parse_args(argv)
 
-    database = prepared_database(args)
+    database, seeded = prepared_database(args)
     users = load_users(database, args.users)
     if not users:
         raise SystemExit("no customer user holds stock and a machine: is it the demo data?")
@@ -256,7 +257,7 @@ def main(argv=None) -> int:
     reads = sum(len(v) for k, v in loaded.items() if k.startswith("read"))
     every = [t for v in loaded.values() for t, ok in v if ok]
     read_times = [t for k, v in loaded.items() if k.startswith("read") for t, ok in v if ok]
-    print(f"\nDatabase {database.name} ({ledger:,} ledger rows); {args.workers} sync gunicorn workers; "
+    print(f"\nDatabase {database.name}, {demo_size(seeded)} ({ledger:,} ledger rows); {args.workers} sync gunicorn workers; "
           f"{len(users)} users; {machine}.")
     summarize("one client alone", lone, lone_cpu)
     summarize(f"{len(users)} users at once, {seconds:g} s", loaded)

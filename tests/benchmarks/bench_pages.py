@@ -43,6 +43,7 @@ from harness import (  # noqa: E402
     BenchDatabase,
     Gunicorn,
     add_arguments,
+    demo_size,
     form_login,
     machine_description,
     percentile,
@@ -401,7 +402,7 @@ def main(argv=None) -> int:
     parser.add_argument("--customer-admin", default="aegean.admin", help="the customer admin's login")
     args = parser.parse_args(argv)
 
-    database = prepared_database(args)
+    database, seeded = prepared_database(args)
     params = run_parameters(database, args.customer_admin)
     roles = {"super admin": ("superadmin", False), "customer admin": (args.customer_admin, True)}
     role_params = {role: {**params, "user_id": database.user(login)[0]} for role, (login, _scoped) in roles.items()}
@@ -430,12 +431,12 @@ def main(argv=None) -> int:
             sizes = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                      for table in ("transactions", "inventory", "organizations", "parts", "warehouses")}
 
-    print(f"\nDatabase {database.name} ({', '.join(f'{n:,} {t}' for t, n in sizes.items())}); "
+    print(f"\nDatabase {database.name}, {demo_size(seeded)} ({', '.join(f'{n:,} {t}' for t, n in sizes.items())}); "
           f"{args.workers} sync gunicorn workers; {args.rounds} rounds; {PAGE_SIZE} rows a page; {machine}.")
     print(f"Customer admin: {args.customer_admin} (organizations {', '.join(params['orgs'])}). "
           f"Filters and searches: part = {params['part_number']}, ledger search '{params['part_number']}', "
           f"parts search 'seal', warehouses and organizations search '{params['place']}'.")
-    django = (args.scale, args.years) == (10, 10)
+    django = seeded == (10, 10)
     print_table("super admin", plan, results, django, None)
     print_table("customer admin", plan, results, django, "super admin")
     for note in notes:

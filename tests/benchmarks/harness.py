@@ -35,10 +35,17 @@ DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 #: The demo's password (``app.demo.DEMO_PASSWORD``).
 DEMO_PASSWORD = "abparts-demo"
+#: The comment the harness gives a database it seeded (with ``--scale S --years Y``).
+SEED_MARK = "abparts benchmark: seed-demo"
 #: Every business cap lifted: the demo above scale 1 needs it, and the load test posts beyond a year's cap.
 UNCAPPED = {name: "none" for name in (
     "LIMIT_CUSTOMER_ORGANIZATIONS", "LIMIT_USERS", "LIMIT_PARTS", "LIMIT_MACHINES", "LIMIT_WAREHOUSES",
     "LIMIT_TRANSACTIONS_PER_YEAR")}
+
+
+def demo_size(seeded: tuple[float, int] | None) -> str:
+    """``seed-demo --scale 1 --years 1``, or that the harness did not seed the database."""
+    return f"seed-demo --scale {seeded[0]:g} --years {seeded[1]}" if seeded else "demo data of unknown size"
 
 
 def default_database_name(scale: float, years: int) -> str:
@@ -109,8 +116,7 @@ class BenchDatabase:
         return psycopg.connect(self.url, autocommit=True, **kwargs)
 
     def _exists(self) -> bool:
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.name]).fetchone() is not None
+        return bool(self._admin("SELECT 1 FROM pg_database WHERE datname = %s", [self.name]))
 
     def _organizations(self) -> int:
         with self.connect() as conn:
@@ -123,24 +129,49 @@ class BenchDatabase:
         env.pop("ABPARTS_ENV", None)
         subprocess.run([sys.executable, "-m", "flask", "--app", "run", *args], cwd=ROOT, env=env, check=True)
 
-    def ensure(self, scale: float, years: int, echo=print) -> None:
+    def _admin(self, sql: str, params=None) -> list:
+        """Run ``sql`` on the server's database named by ``--postgres`` (autocommit); its rows, if any."""
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def seeded_with(self) -> tuple[float, int] | None:
+        """``(scale, years)`` the harness seeded the database with (kept as the database's
+        comment), or ``None`` for a database it did not seed."""
+        rows = self._admin("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                           [self.name])
+        match = re.fullmatch(rf"{SEED_MARK} --scale (\S+) --years (\d+)", (rows[0][0] or "") if rows else "")
+        return (float(match.group(1)), int(match.group(2))) if match else None
+
+    def ensure(self, scale: float, years: int, echo=print) -> tuple[float, int] | None:
         """Create, migrate and seed the database unless it holds data already (then migrate it only).
 
+        A seeding that fails or is interrupted drops the database, so that the next run
+        starts afresh rather than reusing half the demo.
+
+        :returns: ``(scale, years)`` of the demo data, or ``None`` when the harness did not seed it.
         :raises subprocess.CalledProcessError: a command failed (its output is on the terminal).
         """
         if not self._exists():
-            with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.name}"')
+            self._admin(f'CREATE DATABASE "{self.name}"')
         self._flask("db", "upgrade")
         if self._organizations():
-            echo(f"Reusing database {self.name} (its demo data, whatever --scale/--years it was seeded with).")
-            return
+            seeded = self.seeded_with()
+            echo(f"Reusing database {self.name}, " + (f"seeded with --scale {seeded[0]:g} --years {seeded[1]}."
+                                                     if seeded else "not seeded by this benchmark."))
+            return seeded
         echo(f"Seeding {self.name}: seed-demo --scale {scale:g} --years {years} ...")
         started = time.perf_counter()
-        self._flask("abparts", "seed-demo", "--scale", f"{scale:g}", "--years", str(years))
+        try:
+            self._flask("abparts", "seed-demo", "--scale", f"{scale:g}", "--years", str(years))
+        except BaseException:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            raise
         echo(f"Seeded in {time.perf_counter() - started:.0f} s.")
         with self.connect() as conn:
             conn.execute("VACUUM ANALYZE")
+        self._admin(f"COMMENT ON DATABASE \"{self.name}\" IS '{SEED_MARK} --scale {scale:g} --years {years}'")
+        return scale, years
 
     def backend_pids(self) -> list[int]:
         """The PostgreSQL server processes connected to this database (the portal's pooled
@@ -176,11 +207,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--redis", default=DEFAULT_REDIS, help=f"Redis for the rate limits (default {DEFAULT_REDIS})")
 
 
-def prepared_database(args: argparse.Namespace) -> BenchDatabase:
-    """The database :func:`add_arguments` names, built or reused (:meth:`BenchDatabase.ensure`)."""
+def prepared_database(args: argparse.Namespace) -> tuple[BenchDatabase, tuple[float, int] | None]:
+    """The database :func:`add_arguments` names, built or reused (:meth:`BenchDatabase.ensure`),
+    and ``(scale, years)`` of its demo data (``None``: not seeded by the harness)."""
     database = BenchDatabase(args.postgres, args.database or default_database_name(args.scale, args.years))
-    database.ensure(args.scale, args.years, echo=lambda text: print(text, file=sys.stderr))
-    return database
+    return database, database.ensure(args.scale, args.years, echo=lambda text: print(text, file=sys.stderr))
 
 
 def free_port() -> int:
