@@ -14,6 +14,7 @@ Not a benchmark itself; ``bench_pages.py`` and ``bench_load.py`` import it.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import re
@@ -58,7 +59,7 @@ def percentile(values, fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    rank = max(1, math.ceil(fraction * len(ordered)))
     return ordered[rank - 1]
 
 
