@@ -266,14 +266,16 @@ class Gunicorn:
             except requests.ConnectionError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
+                log = self.log.read_text()[-3000:]
                 self.__exit__()
-                raise SystemExit(f"gunicorn did not start; its log:\n{self.log.read_text()[-3000:]}")
+                raise SystemExit(f"gunicorn did not start; its log:\n{log}")
             time.sleep(0.5)
 
     def __exit__(self, *_exc) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=60)
+        self.log.unlink(missing_ok=True)
 
     def worker_pids(self) -> list[int]:
         """The worker processes (children of the gunicorn master)."""
