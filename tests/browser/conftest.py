@@ -281,9 +281,12 @@ def choose(page, field, text: str, option: str | None = None) -> None:
     from playwright.sync_api import expect
 
     box = page.locator(field) if isinstance(field, str) else field
+    box.click()
+    # Type into the open box's search field once it is there (on a busy machine it opens late,
+    # and keys typed before would be lost).
+    search = page.locator(".select2-container--open .select2-search__field")
     with page.expect_response(lambda resp: parse_qs(urlsplit(resp.url).query).get("q") == [text]):
-        box.click()
-        page.keyboard.type(text)
+        search.press_sequentially(text)
     results = page.locator(".select2-container--open .select2-results__option:not(.loading-results)")
     if option is None:
         expect(results, f"{text!r} should find one choice").to_have_count(1)
