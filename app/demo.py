@@ -379,6 +379,8 @@ class _DemoBuilder:
         # shipments), as insertion-ordered sets (dicts): a random pick is the same on every run.
         self.on_shelves: dict = collections.defaultdict(dict)
         self.held: dict = collections.defaultdict(dict)
+        self.supplied: dict = {}  # customers with stock on their shelves and a machine to use it on
+        self.customers_by_id = {c.id: c for c in self.customers}
         self.posted: list = []
         customers_with_users = [c for c in self.customers if c.id in self.customer_users]
         # The most recent transfers (in transit, drafts) come after the loop: keep their rows free.
@@ -451,11 +453,16 @@ class _DemoBuilder:
         stock[key] = stock.get(key, D(0)) + delta
         if warehouse.organization_id != self.oraseas.id:
             # what each customer has on its shelves, for its part usage
-            shelves = self.on_shelves[warehouse.organization_id]
+            org_id = warehouse.organization_id
+            shelves = self.on_shelves[org_id]
             if stock[key] > 0:
                 shelves[(warehouse, part)] = None
             else:
                 shelves.pop((warehouse, part), None)
+            if shelves and org_id in self.machines:
+                self.supplied[org_id] = None
+            else:
+                self.supplied.pop(org_id, None)
         if stock[key] > 0:
             self.held[warehouse.id][part] = None
         else:
@@ -625,8 +632,7 @@ class _DemoBuilder:
         org = self.rng.choice(customers)
         if not self.on_shelves[org.id] or org.id not in self.machines:
             # nothing on this customer's shelves yet: another customer's machine gets serviced
-            supplied = [c for c in customers if self.on_shelves[c.id] and c.id in self.machines]
-            org = self.rng.choice(supplied) if supplied else None
+            org = self.customers_by_id[self.rng.choice(list(self.supplied))] if self.supplied else None
             if org is None:  # nobody has stock yet: a shipment comes first
                 return (self._shipment(when, stock, customers, 8) or
                         self._creation(self.rng.choice(self.part_list), when, stock))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import decimal
 import enum
+import functools
 from collections import defaultdict
 from typing import Sequence
 
@@ -195,19 +196,29 @@ def _copy(session, table, rows: list[dict]) -> None:
 def row_values(mapper, obj) -> dict:
     """The column values of an unsaved ``obj`` as its INSERT needs them: foreign keys taken from
     the related objects it was given (as a flush would), Python-side defaults filled in."""
-    values = {}
-    for prop in mapper.column_attrs:
-        column = prop.columns[0]
-        if isinstance(column, sa.Column) and column.table is mapper.local_table:
-            values[column.key] = obj.__dict__.get(prop.key)
-    for rel in mapper.relationships:
-        target = obj.__dict__.get(rel.key)
-        if rel.direction is MANYTOONE and target is not None:
-            target_mapper = sa.inspect(type(target))
-            for local, remote in rel.local_remote_pairs:
-                values[local.key] = getattr(target, target_mapper.get_property_by_column(remote).key)
-    for column in mapper.local_table.columns:
-        if values.get(column.key) is None and column.default is not None:
-            default = column.default
-            values[column.key] = default.arg(None) if default.is_callable else default.arg
+    columns, relations, defaults = _plan(mapper)
+    state = obj.__dict__
+    values = {column: state.get(attribute) for column, attribute in columns}
+    for key, pairs in relations:
+        target = state.get(key)
+        if target is not None:
+            for column, attribute in pairs:
+                values[column] = getattr(target, attribute)
+    for column, default in defaults:
+        if values.get(column) is None:
+            values[column] = default.arg(None) if default.is_callable else default.arg
     return values
+
+
+@functools.lru_cache(maxsize=None)
+def _plan(mapper) -> tuple:
+    """What :func:`row_values` reads of a mapped class, worked out once: ``(column key,
+    attribute)`` pairs, the many-to-one relationships with the columns they set, the defaults."""
+    table = mapper.local_table
+    columns = [(prop.columns[0].key, prop.key) for prop in mapper.column_attrs
+               if isinstance(prop.columns[0], sa.Column) and prop.columns[0].table is table]
+    relations = [(rel.key, [(local.key, rel.mapper.get_property_by_column(remote).key)
+                            for local, remote in rel.local_remote_pairs])
+                 for rel in mapper.relationships if rel.direction is MANYTOONE]
+    defaults = [(column.key, column.default) for column in table.columns if column.default is not None]
+    return columns, relations, defaults
