@@ -12,25 +12,21 @@ without them, fails instead with ``ABPARTS_REQUIRE_POSTGRES=1`` (CI).
 """
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import time
 import urllib.parse
 import uuid
-from http.cookies import SimpleCookie
 
 import pytest
 
-from .conftest import REQUIRE_PG, csrf_token, empty_database, free_port, pg_admin_url, redis_available
+from . import servers
+from .conftest import REQUIRE_PG, empty_database, pg_admin_url, redis_available
 
 pytestmark = pytest.mark.postgres
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET_KEY = "two-instances-share-this-secret-key-" + "x" * 16
 LOCKOUT_ATTEMPTS = 3
@@ -54,87 +50,14 @@ with app.app_context():
 """
 
 
-def _requirements() -> str:
-    """The gunicorn to run; skips (or fails under ``ABPARTS_REQUIRE_POSTGRES=1``) without
-    PostgreSQL, Redis or gunicorn."""
-    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable))
+def _require_servers() -> None:
+    """Skip (fail under ``ABPARTS_REQUIRE_POSTGRES=1``) without PostgreSQL, Redis or gunicorn."""
     missing = [what for what, ok in (("TEST_DATABASE_URL=postgresql://...", pg_admin_url() is not None),
                                      ("Redis on 127.0.0.1:6379", redis_available()),
-                                     ("gunicorn", gunicorn is not None)) if not ok]
+                                     ("gunicorn", servers.gunicorn_path() is not None)) if not ok]
     if missing:
         message = "two instances need " + ", ".join(missing)
         pytest.fail(message) if REQUIRE_PG else pytest.skip(message)
-    return gunicorn
-
-
-class Instance:
-    """One running portal: plain HTTP requests, no redirects followed, cookies by hand."""
-
-    def __init__(self, name: str, port: int, process: subprocess.Popen, log_path: str):
-        self.name, self.port, self.process, self.log_path = name, port, process, log_path
-
-    def request(self, method: str, path: str, *, json_body=None, form=None, token=None, cookie=None,
-                headers=None):
-        """``(status, headers, text)`` of one request.
-
-        :param cookie: the ``session`` cookie's value to send.
-        """
-        sent = dict(headers or {})
-        body = None
-        if json_body is not None:
-            body, sent["Content-Type"] = json.dumps(json_body), "application/json"
-        elif form is not None:
-            body, sent["Content-Type"] = urllib.parse.urlencode(form), "application/x-www-form-urlencoded"
-        if token:
-            sent["Authorization"] = f"Bearer {token}"
-        if cookie:
-            sent["Cookie"] = f"session={cookie}"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path, body=body, headers=sent)
-            resp = conn.getresponse()
-            return resp.status, resp.headers, resp.read().decode()
-        finally:
-            conn.close()
-
-    def login(self, username: str, password: str) -> tuple[int, dict]:
-        """``POST /api/v1/security/login``: the status and the JSON answer."""
-        status, _h, text = self.request("POST", "/api/v1/security/login", json_body={
-            "username": username, "password": password, "provider": "db", "refresh": False})
-        return status, json.loads(text)
-
-    def form_login(self, username: str, password: str) -> str:
-        """Sign in through the login form (with its CSRF token); returns the session cookie."""
-        _s, headers, page = self.request("GET", "/login/")
-        cookie = _session_cookie(headers)
-        status, headers, _t = self.request("POST", "/login/", cookie=cookie, form={
-            "username": username, "password": password, "csrf_token": csrf_token(page)})
-        assert status == 302 and "/login" not in headers["Location"], f"{self.name}: form login failed"
-        return _session_cookie(headers) or cookie
-
-    def wait_until_serving(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                if self.request("GET", "/login/")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"{self.name} did not serve on port {self.port}:\n{self.log()}")
-
-    def log(self) -> str:
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()[-4000:]
-
-
-def _session_cookie(headers) -> str | None:
-    for value in headers.get_all("Set-Cookie") or []:
-        jar = SimpleCookie(value)
-        if "session" in jar:
-            return jar["session"].value
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -143,14 +66,14 @@ def instances(tmp_path_factory):
 
     :returns: ``(instance 1, instance 2, ids)``; ``ids``: ``central`` and ``con1``.
     """
-    gunicorn = _requirements()
+    _require_servers()
     folder = tmp_path_factory.mktemp("two-instances")
     prefix = f"abparts-two-instances-{uuid.uuid4().hex}"
     env = {**os.environ, "SECRET_KEY": SECRET_KEY, "ABPARTS_INSTANCE_DIR": str(folder),
            "RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix,
            "AUTH_LOCKOUT_ATTEMPTS": str(LOCKOUT_ATTEMPTS),
            "AUTH_RATE_LIMIT_USERNAME": f"{USERNAME_LIMIT} per minute",
-           "AUTH_RATE_LIMIT_ADDRESS": "1000 per minute", "PYTHONPATH": ROOT}
+           "AUTH_RATE_LIMIT_ADDRESS": "1000 per minute", "PYTHONPATH": servers.ROOT}
     for name in ("ABPARTS_ENV", "DATABASE_READ_URL", "MAIL_SERVER"):
         env.pop(name, None)
     running = []
@@ -158,13 +81,9 @@ def instances(tmp_path_factory):
         env["DATABASE_URL"] = url
         try:
             # The servers start while the database is prepared: create_app() touches no table.
-            for name in ("instance 1", "instance 2"):
-                port, log_path = free_port(), str(folder / f"{name.replace(' ', '-')}.log")
-                with open(log_path, "w") as log:
-                    process = subprocess.Popen([gunicorn, "-w", "1", "-b", f"127.0.0.1:{port}", "run:create_app()"],
-                                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-                running.append(Instance(name, port, process, log_path))
-            seeded = subprocess.run([sys.executable, "-c", SEED], cwd=ROOT, env=env, capture_output=True,
+            running += [servers.start(name, env, str(folder / f"{name.replace(' ', '-')}.log"), "-w", "1")
+                        for name in ("instance 1", "instance 2")]
+            seeded = subprocess.run([sys.executable, "-c", SEED], cwd=servers.ROOT, env=env, capture_output=True,
                                     text=True, timeout=120)
             assert seeded.returncode == 0, seeded.stderr[-4000:]
             ids = json.loads(seeded.stdout.strip().splitlines()[-1])
@@ -174,13 +93,7 @@ def instances(tmp_path_factory):
             yield running[0], running[1], ids
         finally:
             for instance in running:
-                instance.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
-            for instance in running:
-                try:
-                    instance.process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    instance.process.kill()
-                    instance.process.wait()
+                instance.stop()
             _forget_redis_keys(prefix)
 
 
