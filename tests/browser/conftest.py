@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ import pytest
 
 from app.demo import DEMO_PASSWORD
 from app.models import enums
+
+from ..conftest import free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -77,12 +78,6 @@ def browser_missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Portal:
     """``python run.py --demo`` on a scratch SQLite database, on a free port of 127.0.0.1;
     its output goes to ``server.log`` in the artifacts folder."""
@@ -91,7 +86,7 @@ class Portal:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.workdir = tempfile.mkdtemp(prefix="abparts-portal-")
         self.log = ARTIFACTS / "server.log"
-        port = _free_port()
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "ABPARTS_ENV": "development", "ABPARTS_INSTANCE_DIR": self.workdir,
                "DATABASE_URL": f"sqlite:///{os.path.join(self.workdir, 'abparts.db')}"}
