@@ -48,6 +48,26 @@ def database_url(raw: str | None = None) -> str:
     return raw
 
 
+#: The read replica's bind key in ``SQLALCHEMY_BINDS``.
+READ_BIND = "replica"
+
+
+def read_binds(raw: str | None) -> dict:
+    """``SQLALCHEMY_BINDS`` for the read replica named by ``DATABASE_READ_URL`` (issue 15).
+
+    :param raw: the replica's URL, or ``None``/empty: no bind, every read goes to the primary.
+    :returns: ``{}``, or ``{"replica": {"url": ..., "execution_options": ...}}`` (Flask-SQLAlchemy
+        passes the dict to ``create_engine``); on PostgreSQL every transaction of the bind is
+        ``READ ONLY`` (``postgresql_readonly``), so a write sent there by mistake fails
+        instead of landing on the wrong server.  See :mod:`app.database`.
+    """
+    if not raw:
+        return {}
+    url = database_url(raw)
+    options = {"postgresql_readonly": True} if url.startswith("postgresql") else {}
+    return {READ_BIND: {"url": url, "execution_options": options}}
+
+
 def development_secret_key() -> str:
     """Return the development secret key kept in the instance folder, creating it once."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -64,6 +84,9 @@ class Config:
     ENV_NAME = "development"
     APP_NAME = "ABParts Admin"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    # Long reads (list exports, dashboard figures) may go to a PostgreSQL read replica
+    # (app/database.py); unset, everything reads the primary.
+    SQLALCHEMY_BINDS = read_binds(os.environ.get("DATABASE_READ_URL"))
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SECRET_KEY = os.environ.get("SECRET_KEY")
 
@@ -187,6 +210,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
+    SQLALCHEMY_BINDS: dict = {}  # tests of the read replica set their own
     MAIL_SERVER = None
     MAIL_OUTBOX_FILE = None
     # The suite logs in hundreds of times from one address; tests of the limits set their own.

@@ -1,9 +1,15 @@
-"""Engine settings per database: SQLite needs a write lock taken up front."""
+"""Engine settings per database (SQLite needs a write lock taken up front), the request
+session's teardown, and the long reads' session on a read replica (:func:`read_session`)."""
 from __future__ import annotations
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from config import READ_BIND
+
+from .extensions import db as _db
 
 
 def configure_engine(engine: Engine, config) -> None:
@@ -63,14 +69,76 @@ def init_session_teardown(app, db) -> None:
                 pass
 
 
+_READ_SESSIONS = "abparts_read_sessions"
+_READ_SESSION = "abparts_read_session"
+
+
+def init_read_bind(app, db) -> None:
+    """Prepare the long reads' sessions on the read replica, when ``DATABASE_READ_URL`` names one.
+
+    Why a session of its own (and not a routing ``Session.get_bind`` or per-statement
+    ``bind_arguments``): everything a long read loads, its rows and the
+    relations its cells print (lazy and ``selectinload`` loads alike), comes
+    through the session that loaded the rows, so one session bound to the
+    replica sends all of it there, and nothing else can: the ledger's postings,
+    the rule hooks, the security events and every screen that shows what was just
+    written keep ``db.session`` on the primary.  The engine is Flask-SQLAlchemy's
+    (``SQLALCHEMY_BINDS``: pooled with ``SQLALCHEMY_ENGINE_OPTIONS``, disposed
+    with the app); :mod:`app.scoping`'s listener is on every :class:`~sqlalchemy.orm.Session`,
+    so reads there are scoped as on the primary.  The session is opened on first
+    use in an app context and closed at its end (a read replica transaction is
+    rolled back, never committed); it refuses to flush.
+
+    :param app: the portal, inside its app context.
+    :param db: the Flask-SQLAlchemy extension (``db.engines``).
+    """
+    if READ_BIND not in (app.config.get("SQLALCHEMY_BINDS") or {}):
+        return
+    factory = sessionmaker(bind=db.engines[READ_BIND], autoflush=False)
+
+    @event.listens_for(factory, "before_flush")
+    def _refuse_writes(_session, _context, _instances):
+        raise RuntimeError("The read replica's session writes nothing: write through db.session (the primary).")
+
+    app.extensions[_READ_SESSIONS] = factory
+
+    @app.teardown_appcontext
+    def _close_read_session(_exc=None):
+        session = g.pop(_READ_SESSION, None)
+        if session is not None:
+            session.close()
+
+
+def read_session():
+    """The session for long reads (list exports, dashboard figures): on the read replica
+    when ``DATABASE_READ_URL`` is set, else the request's ``db.session`` itself.
+
+    What it reads may lag the primary by the replica's replication delay: use it
+    only for reads that need not show a write made an instant before.  Never
+    write through it (a flush raises ``RuntimeError``; on PostgreSQL the bind's
+    transactions are ``READ ONLY``).
+
+    :returns: a :class:`~sqlalchemy.orm.Session`, one per app context.
+    """
+    factory = current_app.extensions.get(_READ_SESSIONS)
+    if factory is None:
+        return _db.session
+    session = g.get(_READ_SESSION)
+    if session is None:
+        session = factory()
+        setattr(g, _READ_SESSION, session)
+    return session
+
+
 #: The response header of :func:`init_query_count_header`.
 QUERY_COUNT_HEADER = "X-Query-Count"
 
 
-def init_query_count_header(app, engine: Engine) -> None:
+def init_query_count_header(app, db) -> None:
     """With ``QUERY_COUNT_HEADER`` on, answer every request with ``X-Query-Count``: the SQL
-    statements it sent to the database (``before_cursor_execute``, one per statement,
-    an ``executemany`` counting once).
+    statements it sent to the database, the read replica's bind included
+    (``before_cursor_execute`` on each engine, one per statement, an ``executemany``
+    counting once).
 
     For the page benchmark (``tests/benchmarks/bench_pages.py``, issue 15), which reads
     the count of each page over HTTP from gunicorn.  Off (the default), nothing is
@@ -79,10 +147,12 @@ def init_query_count_header(app, engine: Engine) -> None:
     if not app.config.get("QUERY_COUNT_HEADER"):
         return
 
-    @event.listens_for(engine, "before_cursor_execute")
     def _count(*_args):
         if has_request_context():
             g.abparts_query_count = g.get("abparts_query_count", 0) + 1
+
+    for engine in db.engines.values():
+        event.listen(engine, "before_cursor_execute", _count)
 
     @app.after_request
     def _header(response):

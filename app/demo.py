@@ -37,14 +37,15 @@ from . import models as m
 from .errors import LimitReached
 from .models.base import UUIDPrimaryKey
 from .extensions import db
+from .rules.bulk import insert_rows
 from .rules.ledger import reversal_of
-from .scoping import ADMIN, AUDITOR, SUPER_ADMIN, USER, acting_as, actor_for
+from .scoping import ADMIN, AUDITOR, SUPER_ADMIN, USER, acting_as, actor_for, system
 from .security.setup import sync_roles
 from .workflows import ledger as ledger_steps
 from .workflows import stocktake as stocktake_steps
 from .workflows import orders as order_workflow
 from .workflows import transfers, unit_of_work
-from .workflows.base import recorded_at
+from .workflows.base import Who, recorded_at
 
 DEMO_PASSWORD = "abparts-demo"
 D = decimal.Decimal
@@ -58,6 +59,8 @@ FIRST_ORDERS = ["approve", "approve", "transit", "transit", "draft", "draft", "r
 #: Transfers in the states that are not the ordinary shipment's "received", at scale 1:
 #: drafts and in transit are the most recent; cancelled and discrepancies spread over the year.
 SPECIAL_TRANSFERS = {"draft": 4, "dispatched": 6, "cancelled": 3}
+#: Records posted together by the bulk posting path (:func:`app.workflows.transfers.record_shipments`).
+BULK_BATCH = 5000
 #: How each shipment received short is settled, in the order they happen.
 DISCREPANCIES = ["open", "return", "write_off_pending", "write_off_approved", "open"]
 #: The two customer organizations with named demo logins.
@@ -128,7 +131,8 @@ def seed_demo(scale: float = 1.0, years: int = 1, random_seed: int = 2026, echo=
         raise RuntimeError("The database already has organizations; seed the demo into an empty database.")
     sync_roles()
     rng = random.Random(random_seed)
-    builder = _DemoBuilder(session, rng, sizes, echo)
+    builder = _DemoBuilder(session, rng, sizes,
+                           lambda message: echo(f"[{time.monotonic() - started:6.1f} s] {message}"))
     builder.organizations()
     builder.users()
     builder.parts()
@@ -166,6 +170,13 @@ class _DemoBuilder:
         self.roles = {name: current_app.appbuilder.sm.find_role(name) for name in (SUPER_ADMIN, ADMIN, USER, AUDITOR)}
         self.password = generate_password_hash(DEMO_PASSWORD)
         self._actors: dict = {}
+        #: Records and shipments waiting for the bulk posting path, in the order they happened.
+        self.pending: list = []
+        #: Stock records the pending records need (created at zero before they post).
+        self.new_inventory: list = []
+        #: ``{(warehouse id, part id): stock record id}`` (``None``: created by a workflow step, id not read yet).
+        self.inventory_ids: dict = {}
+        self._whos: dict = {}
 
     def as_user(self, user):
         """:func:`acting_as` ``user``, its :class:`~app.scoping.Actor` built once (roles and
@@ -173,8 +184,50 @@ class _DemoBuilder:
         if user.id not in self._actors:
             self._actors[user.id] = actor_for(user)
         # The demo's own rows so far are written by their recorded users, not by this one.
-        self.s.flush()
+        self.post_pending()
         return acting_as(self._actors[user.id])
+
+    def who(self, user) -> Who:
+        """``user`` as a workflow's :class:`~app.workflows.base.Who` (for shipments recorded in bulk)."""
+        if user.id not in self._whos:
+            self._whos[user.id] = Who(actor_for(user), user, self.s.get(m.Organization, user.organization_id))
+        return self._whos[user.id]
+
+    def queue(self, record):
+        """Keep ``record`` (a ledger record or a :class:`~app.workflows.transfers.Shipment`) for
+        :meth:`post_pending`; a record's id comes from the random seed, like :meth:`add`'s."""
+        if len(self.pending) >= BULK_BATCH:
+            # before this record is kept: the stock records the earlier ones need are all known
+            self.post_pending()
+        if isinstance(record, UUIDPrimaryKey):
+            record.id = _uuid(self.rng)
+        self.pending.append(record)
+        return record
+
+    def post_pending(self) -> list:
+        """Post what :meth:`queue` kept, through the bulk posting path, as each record's own
+        user (:func:`app.workflows.transfers.record_shipments`).  :returns: the items posted,
+        each shipment as its transfer."""
+        self.s.flush()
+        if self.new_inventory:
+            # New stock records at zero, in the part's unit (what the rules let a new record be),
+            # written in one statement instead of one flush of thousands of objects.
+            for record in self.new_inventory:
+                record.unit_of_measure = self.parts_by_id[record.part_id].unit_of_measure
+            insert_rows(self.s, self.new_inventory)
+            self.new_inventory = []
+        if not self.pending:
+            return []
+        items, self.pending = self.pending, []
+        return transfers.record_shipments(self.s, items)
+
+    def stock_record(self, warehouse_id, part_id) -> None:
+        """Make sure the stock record a queued record posts to exists by the time it posts."""
+        key = (warehouse_id, part_id)
+        if key not in self.inventory_ids:
+            record = m.Inventory(id=_uuid(self.rng), warehouse_id=warehouse_id, part_id=part_id)
+            self.new_inventory.append(record)
+            self.inventory_ids[key] = record.id
 
     def add(self, obj):
         if isinstance(obj, UUIDPrimaryKey):
@@ -320,7 +373,14 @@ class _DemoBuilder:
         step = (end - start) / total
         stock: dict = {}
         self.stock = stock  # what each warehouse holds, for the orders after the ledger
-        self.on_shelves: dict = collections.defaultdict(set)
+        self.parts_by_id = {p.id: p for p in self.part_list}
+        self.warehouses_by_id = {w.id: w for w in [*self.hubs, *(w for ws in self.sites.values() for w in ws)]}
+        # What each customer has on its shelves (for its part usage) and each warehouse holds (for
+        # shipments), as insertion-ordered sets (dicts): a random pick is the same on every run.
+        self.on_shelves: dict = collections.defaultdict(dict)
+        self.held: dict = collections.defaultdict(dict)
+        self.supplied: dict = {}  # customers with stock on their shelves and a machine to use it on
+        self.customers_by_id = {c.id: c for c in self.customers}
         self.posted: list = []
         customers_with_users = [c for c in self.customers if c.id in self.customer_users]
         # The most recent transfers (in transit, drafts) come after the loop: keep their rows free.
@@ -365,11 +425,10 @@ class _DemoBuilder:
                 made += self._consumption(when, stock, customers_with_users)
             else:
                 made += self._adjustment(when, stock)
-            if made // 250 > batch:
-                batch = made // 250
-                self.s.flush()
-                if batch % 4 == 0:
-                    self.echo(f"  {min(made, total)}/{total} posted")
+            if made // 1000 > batch:
+                batch = made // 1000
+                if batch % (10 if total > 20000 else 1) == 0:
+                    self.echo(f"  {min(made, total)}/{total} recorded")
         # The last days: shipments on their way (dispatched, not yet received) and drafts.
         for number, lines in enumerate(recent_lines):
             when = end - dt.timedelta(hours=6 * (len(recent_lines) - number) + self.rng.randint(0, 5))
@@ -379,20 +438,42 @@ class _DemoBuilder:
         for number in range(special["draft"]):
             when = end - dt.timedelta(hours=3 * (special["draft"] - number))
             self._draft(when, stock, customers_with_users, "Planned shipment, waiting for the goods to be packed")
-        self.s.flush()
+        self.post_pending()
         self.echo(f"  {made}/{total} posted")
 
-    def _move(self, stock, warehouse, part, delta):
+    def _move(self, stock, warehouse, part, delta, queued=False):
+        """Keep the demo's own account of ``warehouse``'s stock of ``part``; ``queued``: moved by a
+        record waiting for :meth:`post_pending` (else a workflow step created the stock record)."""
         key = (warehouse.id, part.id)
+        if queued:
+            if delta > 0:
+                self.stock_record(*key)
+        else:
+            self.inventory_ids.setdefault(key, None)
         stock[key] = stock.get(key, D(0)) + delta
         if warehouse.organization_id != self.oraseas.id:
             # what each customer has on its shelves, for its part usage
-            (self.on_shelves[warehouse.organization_id].add if stock[key] > 0
-             else self.on_shelves[warehouse.organization_id].discard)((warehouse, part))
+            org_id = warehouse.organization_id
+            shelves = self.on_shelves[org_id]
+            if stock[key] > 0:
+                shelves[(warehouse, part)] = None
+            else:
+                shelves.pop((warehouse, part), None)
+            if shelves and org_id in self.machines:
+                self.supplied[org_id] = None
+            else:
+                self.supplied.pop(org_id, None)
+        if stock[key] > 0:
+            self.held[warehouse.id][part] = None
+        else:
+            self.held[warehouse.id].pop(part, None)
 
     def _creation(self, part, when, stock, needs_approval=False, reverse=False):
         hub = self.rng.choice(self.hubs)
-        txn = self.add(m.Transaction(
+        queued = not (needs_approval or reverse)
+        if not queued:
+            self.post_pending()
+        txn = (self.queue if queued else self.add)(m.Transaction(
             transaction_type=m.TransactionType.creation, part=part, to_warehouse_id=hub.id,
             quantity=self.qty(part, 40, 200), performed_by_user_id=self.oraseas_admin.id, transaction_date=when,
             reference_number=f"GRN-{when:%y%m%d}-{self.rng.randint(100, 999)}",
@@ -409,7 +490,7 @@ class _DemoBuilder:
                 if decision == m.ApprovalStatus.approved:
                     self._move(stock, hub, part, txn.quantity)
             return 1
-        self._move(stock, hub, part, txn.quantity)
+        self._move(stock, hub, part, txn.quantity, queued=queued)
         if not reverse:
             return 1
         # A delivery note booked twice: the second booking is reversed (stock transfers are
@@ -424,7 +505,7 @@ class _DemoBuilder:
     # -- stock transfers (app.workflows.transfers) ------------------------------
     def _lines(self, hub, stock, count):
         """Up to ``count`` ``(part, quantity)`` of what ``hub`` holds, each part once."""
-        held = [p for p in self.part_list if stock.get((hub.id, p.id), 0) > 0]
+        held = list(self.held[hub.id])
         out = []
         for part in self.rng.sample(held, min(count, len(held))):
             qty = min(self.qty(part, 2, 20), stock[(hub.id, part.id)])
@@ -454,7 +535,7 @@ class _DemoBuilder:
             no hub holds stock or no row is left.
         """
         count = min(lines or self.rng.choice([1, 2, 3, 3, 4, 4, 4]), rows_left // (2 if receive else 1))
-        sources = [h for h in self.hubs if any(stock.get((h.id, p.id), 0) > 0 for p in self.part_list)]
+        sources = [h for h in self.hubs if self.held[h.id]]
         if count < 1 or not sources:
             return 0
         hub = self.rng.choice(sources)
@@ -462,13 +543,14 @@ class _DemoBuilder:
         if not picked:
             return 0
         dest, receiver = self._destination(customers)
-        transfer = self._create(when, hub, dest, picked, self.rng.choice(
-            ["Customer order", "Replenishment of consumables", "Service kit", "Urgent: machine down"]))
-        with recorded_at(when + dt.timedelta(hours=1)), self.as_user(self.oraseas_admin):
-            transfers.dispatch_transfer(transfer.id)
-        for part, qty in picked:
-            self._move(stock, hub, part, -qty)
-        if not receive:
+        notes = self.rng.choice(["Customer order", "Replenishment of consumables", "Service kit",
+                                 "Urgent: machine down"])
+        if not receive:  # on its way: a draft dispatched by the workflow commands, as a user does it
+            transfer = self._create(when, hub, dest, picked, notes)
+            with recorded_at(when + dt.timedelta(hours=1)), self.as_user(self.oraseas_admin):
+                transfers.dispatch_transfer(transfer.id)
+            for part, qty in picked:
+                self._move(stock, hub, part, -qty)
             return len(picked)
         received = {part.id: qty for part, qty in picked}
         if short:
@@ -476,12 +558,16 @@ class _DemoBuilder:
             missing = min(qty, D(self.rng.randint(1, 3)))  # whole units: right for bulk materials too
             received[part.id] = qty - missing
         arrived = when + dt.timedelta(hours=self.rng.randint(4, 30))
-        with recorded_at(arrived), self.as_user(receiver):
-            transfers.receive_transfer(transfer.id, received)
+        self.queue(transfers.Shipment(
+            hub.id, dest.id, [(part.id, qty, received[part.id]) for part, qty in picked],
+            self.who(self.oraseas_admin), self.who(receiver), when + dt.timedelta(hours=1), arrived, notes))
         for part, qty in picked:
-            self._move(stock, dest, part, received[part.id])
+            self._move(stock, hub, part, -qty, queued=True)
+            self._move(stock, dest, part, received[part.id], queued=True)
         rows = len(picked) + sum(1 for q in received.values() if q > 0)
         if short:
+            with system():
+                transfer = self.s.get(m.StockTransfer, self.post_pending()[-1].id)
             rows += self._settle(transfer, picked[0][0], hub, stock, arrived + dt.timedelta(days=2))
         return rows
 
@@ -514,7 +600,7 @@ class _DemoBuilder:
                 transfers.cancel_transfer(transfer.id)
 
     def _draft(self, when, stock, customers, notes):
-        sources = [h for h in self.hubs if any(stock.get((h.id, p.id), 0) > 0 for p in self.part_list)]
+        sources = [h for h in self.hubs if self.held[h.id]]
         if not sources:
             return None
         hub = self.rng.choice(sources)
@@ -526,53 +612,56 @@ class _DemoBuilder:
 
     def _hub_transfer(self, when, stock, rows_left):
         """Stock rebalanced between two Oraseas hubs at once (one organization: one step); rows written."""
-        sources = [h for h in self.hubs if any(stock.get((h.id, p.id), 0) > 0 for p in self.part_list)]
+        sources = [h for h in self.hubs if self.held[h.id]]
         if not sources or rows_left < 1:
             return 0
         hub = self.rng.choice(sources)
         dest = self.rng.choice([h for h in self.hubs if h is not hub])
-        picked = self._lines(hub, stock, min(self.rng.randint(1, 2), rows_left))
+        picked = self._lines(hub, stock, min(self.rng.randint(1, 2), rows_left // 2))
         if not picked:
             return 0
-        with recorded_at(when), self.as_user(self.oraseas_admin):
-            transfers.transfer_in_one_step(hub.id, dest.id, [(p.id, q) for p, q in picked], "Rebalancing hubs")
+        admin = self.who(self.oraseas_admin)
+        self.queue(transfers.Shipment(hub.id, dest.id, [(p.id, q, q) for p, q in picked], admin, admin,
+                                      when, when + dt.timedelta(hours=3), "Rebalancing hubs"))
         for part, qty in picked:
-            self._move(stock, hub, part, -qty)
-            self._move(stock, dest, part, qty)
-        return len(picked)
+            self._move(stock, hub, part, -qty, queued=True)
+            self._move(stock, dest, part, qty, queued=True)
+        return 2 * len(picked)
 
     def _consumption(self, when, stock, customers):
         org = self.rng.choice(customers)
         if not self.on_shelves[org.id] or org.id not in self.machines:
             # nothing on this customer's shelves yet: another customer's machine gets serviced
-            org = next((c for c in self.rng.sample(customers, len(customers))
-                        if self.on_shelves[c.id] and c.id in self.machines), None)
+            org = self.customers_by_id[self.rng.choice(list(self.supplied))] if self.supplied else None
             if org is None:  # nobody has stock yet: a shipment comes first
                 return (self._shipment(when, stock, customers, 8) or
                         self._creation(self.rng.choice(self.part_list), when, stock))
-        candidates = sorted(self.on_shelves[org.id], key=lambda wp: (str(wp[0].id), str(wp[1].id)))
+        candidates = list(self.on_shelves[org.id])
         warehouse, part = self.rng.choice(candidates)
         qty = min(self.qty(part, 1, 4), stock[(warehouse.id, part.id)])
         if part.part_type == m.PartType.consumable:
             qty = max(D(1), qty.to_integral_value(rounding=decimal.ROUND_DOWN))
-        self.add(m.PartUsage(
-            warehouse=warehouse, part=part, machine=self.rng.choice(self.machines[org.id]), quantity=qty,
-            usage_date=when, recorded_by_user=self.rng.choice(self.customer_users[org.id]),
+        self.queue(m.PartUsage(
+            warehouse_id=warehouse.id, part_id=part.id, machine_id=self.rng.choice(self.machines[org.id]).id,
+            quantity=qty, usage_date=when, recorded_by_user_id=self.rng.choice(self.customer_users[org.id]).id,
             notes=self.rng.choice(["Scheduled service", "Replaced after inspection", "Breakdown repair",
                                    "Preventive maintenance"])))
-        self._move(stock, warehouse, part, -qty)
+        self._move(stock, warehouse, part, -qty, queued=True)
         return 1
 
     def _adjustment(self, when, stock):
-        keys = [k for k, v in stock.items() if v > 0]
-        if not keys:
+        stocked = [w for w in self.warehouses_by_id if self.held[w]]
+        if not stocked:
             return self._creation(self.rng.choice(self.part_list), when, stock)
-        warehouse_id, part_id = self.rng.choice(sorted(keys, key=str))
-        self.s.flush()
-        inventory = self.s.execute(sa.select(m.Inventory).where(
-            m.Inventory.warehouse_id == warehouse_id, m.Inventory.part_id == part_id)).scalar_one()
-        part = inventory.part
-        warehouse = self.s.get(m.Warehouse, warehouse_id)
+        warehouse_id = self.rng.choice(stocked)
+        part_id = self.rng.choice(list(self.held[warehouse_id])).id
+        if self.inventory_ids.get((warehouse_id, part_id)) is None:  # created by a workflow step
+            self.post_pending()
+            with system():
+                self.inventory_ids[(warehouse_id, part_id)] = self.s.execute(sa.select(m.Inventory.id).where(
+                    m.Inventory.warehouse_id == warehouse_id, m.Inventory.part_id == part_id)).scalar_one()
+        part = self.parts_by_id[part_id]
+        warehouse = self.warehouses_by_id[warehouse_id]
         if self.rng.random() < 0.5:
             qty = -min(self.qty(part, 1, 2), stock[(warehouse_id, part_id)])
             reason = self.rng.choice(["damaged", "count difference", "expired"])
@@ -585,9 +674,10 @@ class _DemoBuilder:
             user = self.oraseas_admin
         else:
             user = self.customer_users[warehouse.organization_id][0]
-        self.add(m.StockAdjustment(inventory=inventory, user=user, quantity_adjusted=qty, reason_code=reason,
-                                   adjustment_date=when, notes="Stocktake correction"))
-        self._move(stock, warehouse, part, qty)
+        self.queue(m.StockAdjustment(inventory_id=self.inventory_ids[(warehouse_id, part_id)], user_id=user.id,
+                                     quantity_adjusted=qty, reason_code=reason, adjustment_date=when,
+                                     notes="Stocktake correction"))
+        self._move(stock, warehouse, part, qty, queued=True)
         return 1
 
     # -- orders (app.workflows.orders) -------------------------------------------
@@ -604,8 +694,8 @@ class _DemoBuilder:
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         stock = self.stock
         # Each order's steps are workflow commands, the demo's costliest rows: enough orders
-        # for every state and a year of history, not more.
-        for i in range(max(40, round(120 * self.sizes["customers"] / SIZES["customers"]))):
+        # for every state and a year of history, not more (at most three times the seed's).
+        for i in range(max(40, round(120 * min(3, self.sizes["customers"] / SIZES["customers"])))):
             # The first orders go to the customers with demo logins, one in each state they act on.
             org = self.customers[i % len(NAMED_CUSTOMERS) if i < len(FIRST_ORDERS) else i % len(self.customers)]
             users = self.customer_users.get(org.id)

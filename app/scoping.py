@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -316,9 +317,18 @@ def _role_criterion(actor: Actor):
 
 
 def criteria_for(actor: Actor | None) -> list:
-    """The loader options that confine a statement to ``actor``'s organizations."""
+    """The loader options that confine a statement to ``actor``'s organizations.
+
+    Built once per actor (an :class:`Actor` is immutable) and reused by every statement:
+    building some thirty criteria took milliseconds, on each ORM query.
+    """
     if actor is None:
         return []
+    return list(_criteria(actor))
+
+
+@functools.lru_cache(maxsize=512)
+def _criteria(actor: Actor) -> tuple:
     options = []
     ids = actor.visible_organization_ids
     if ids is not None:
@@ -329,7 +339,7 @@ def criteria_for(actor: Actor | None) -> list:
     role_rule = _role_criterion(actor)
     if role_rule is not None:
         options.append(with_loader_criteria(Role, role_rule, include_aliases=True))
-    return options
+    return tuple(options)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import shutil
+import socket
 import tempfile
 import uuid
 
@@ -130,6 +131,22 @@ def empty_database(engine_name: str, prefix: str):
         yield pg_admin_url().set(database=name).render_as_string(hide_password=False)
     finally:
         _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_available() -> bool:
+    """Whether Redis answers on 127.0.0.1:6379 (the tests of limits shared across processes)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def make_config(url: str, **overrides):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from flask_limiter.util import get_remote_address
 from app.extensions import limiter
 from app.security.limits import init_limiter
 
-from .conftest import csrf_token
+from .conftest import csrf_token, free_port, redis_available
 from .test_lockout import api_login
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,20 +83,6 @@ def test_proxy_fix_trusts_exactly_the_configured_hops():
     assert tiny(2).get("/ip", headers=forged_and_real).text == "6.6.6.6"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _redis_available() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def _post(url, body):
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
@@ -114,9 +99,9 @@ def test_two_gunicorn_workers_share_one_limit_in_redis(app, database, engine_nam
     if engine_name != "sqlite":
         pytest.skip("one run is enough: the store under test is Redis, not the database")
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable))
-    if gunicorn is None or not _redis_available():
+    if gunicorn is None or not redis_available():
         pytest.skip("needs gunicorn and Redis on 127.0.0.1:6379")
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "access.log"
     env = {**os.environ, "DATABASE_URL": database.url, "SECRET_KEY": "x" * 40,
            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",

@@ -308,6 +308,7 @@ def _apply(session, warehouse_id, part_id, delta, allow_negative) -> None:
 #: (a statement of thousands of parameters costs more to build and send than to run).
 _CHANGES = ("unnest(CAST(:warehouses AS uuid[]), CAST(:parts AS uuid[]), CAST(:deltas AS numeric[]))"
             " AS changes(warehouse_id, part_id, delta)")
+_KEYS = "unnest(CAST(:warehouses AS uuid[]), CAST(:parts AS uuid[])) AS keys(warehouse_id, part_id)"
 
 
 def _apply_many(session, changes: list[tuple], allow_negative: bool) -> None:
@@ -316,33 +317,94 @@ def _apply_many(session, changes: list[tuple], allow_negative: bool) -> None:
     The same rules as :func:`_apply`, whatever the number of balances: missing
     rows are created at zero, the rows are locked in the fixed order (no
     deadlock with concurrent postings), then one conditional ``UPDATE ... FROM
-    unnest(...)`` changes them all; if a guarded row is left out, the balance
-    that would go below zero is named.
+    unnest(...)`` changes them all.
 
     :raises InsufficientStock: as :func:`_apply`; the caller rolls back.
     """
-    params = {"warehouses": [w for w, _, _ in changes], "parts": [p for _, p, _ in changes],
-              "deltas": [d for _, _, d in changes], "now": utcnow()}
-    session.execute(sa.text(
-        "INSERT INTO inventory (id, warehouse_id, part_id, current_stock, minimum_stock_recommendation,"
-        " unit_of_measure, last_updated, created_at)"
-        " SELECT gen_random_uuid(), changes.warehouse_id, changes.part_id, 0, 0, parts.unit_of_measure, :now, :now"
-        f" FROM {_CHANGES} JOIN parts ON parts.id = changes.part_id"
-        " ON CONFLICT (warehouse_id, part_id) DO NOTHING"), params)
-    session.execute(sa.text(
-        f"SELECT inventory.id FROM inventory JOIN {_CHANGES} ON inventory.warehouse_id = changes.warehouse_id"
-        " AND inventory.part_id = changes.part_id ORDER BY inventory.warehouse_id, inventory.part_id"
-        " FOR UPDATE OF inventory"), params)
-    guard = "" if allow_negative else " AND (changes.delta > 0 OR inventory.current_stock + changes.delta >= 0)"
-    done = session.execute(sa.text(
-        "UPDATE inventory SET current_stock = inventory.current_stock + changes.delta, last_updated = :now"
-        f" FROM {_CHANGES} WHERE inventory.warehouse_id = changes.warehouse_id"
-        f" AND inventory.part_id = changes.part_id{guard}"), params).rowcount
-    if done != len(changes):
-        pair = sa.tuple_(_inv.c.warehouse_id, _inv.c.part_id)
-        stock = dict(((w, p), q) for w, p, q in session.execute(
+    keys = [c[:2] for c in changes]
+    create_missing_balances(session, keys)
+    lock_balances(session, keys)
+    update_balances(session, changes, allow_negative)
+
+
+def _is_postgresql(session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _key_params(keys) -> dict:
+    return {"warehouses": [k[0] for k in keys], "parts": [k[1] for k in keys], "now": utcnow()}
+
+
+def create_missing_balances(session, keys: list[tuple]) -> None:
+    """Create the stock records ``[(warehouse_id, part_id)]`` that do not exist yet, at zero,
+    in the part's unit of measure (PostgreSQL: one statement; SQLite: one ``executemany``)."""
+    if _is_postgresql(session):
+        session.execute(sa.text(
+            "INSERT INTO inventory (id, warehouse_id, part_id, current_stock, minimum_stock_recommendation,"
+            " unit_of_measure, last_updated, created_at)"
+            " SELECT gen_random_uuid(), keys.warehouse_id, keys.part_id, 0, 0, parts.unit_of_measure, :now, :now"
+            f" FROM {_KEYS} JOIN parts ON parts.id = keys.part_id"
+            " ON CONFLICT (warehouse_id, part_id) DO NOTHING"), _key_params(keys))
+        return
+    found = set(lock_balances(session, keys))
+    missing = [k for k in keys if k not in found]
+    units = dict(session.execute(sa.select(m.Part.id, m.Part.unit_of_measure)
+                                 .where(m.Part.id.in_({p for _, p in missing}))).all()) if missing else {}
+    now = utcnow()
+    rows = [{"id": uuid.uuid4(), "warehouse_id": w, "part_id": p, "current_stock": 0,
+             "minimum_stock_recommendation": 0, "unit_of_measure": units[p], "last_updated": now,
+             "created_at": now} for w, p in missing]
+    if rows:
+        session.execute(sqlite.insert(_inv).on_conflict_do_nothing(index_elements=["warehouse_id", "part_id"]),
+                        rows)
+
+
+def lock_balances(session, keys: list[tuple]) -> dict:
+    """The stock on hand of the existing records ``[(warehouse_id, part_id)]``, locked until the
+    end of the transaction in the fixed (warehouse, part) order on PostgreSQL (SQLite's
+    writer already holds the database's write lock).  :returns: ``{(warehouse_id, part_id): Decimal}``."""
+    if _is_postgresql(session):
+        rows = session.execute(sa.text(
+            f"SELECT inventory.warehouse_id, inventory.part_id, inventory.current_stock FROM inventory"
+            f" JOIN {_KEYS} ON inventory.warehouse_id = keys.warehouse_id AND inventory.part_id = keys.part_id"
+            " ORDER BY inventory.warehouse_id, inventory.part_id FOR UPDATE OF inventory"),
+            _key_params(keys)).all()
+        return {(w, p): q for w, p, q in rows}
+    out = {}
+    pair = sa.tuple_(_inv.c.warehouse_id, _inv.c.part_id)
+    for start in range(0, len(keys), 1000):
+        out.update(((w, p), q) for w, p, q in session.execute(
             sa.select(_inv.c.warehouse_id, _inv.c.part_id, _inv.c.current_stock)
-            .where(pair.in_([c[:2] for c in changes]))).all())
+            .where(pair.in_(keys[start:start + 1000]))).all())
+    return out
+
+
+def update_balances(session, changes: list[tuple], allow_negative: bool) -> None:
+    """Add each ``delta`` of ``[(warehouse_id, part_id, delta)]`` to its (existing, locked) stock
+    record, refusing a balance below zero unless ``allow_negative`` (PostgreSQL: one
+    ``UPDATE ... FROM unnest(...)``; SQLite: one ``executemany``).
+
+    :raises InsufficientStock: naming the first balance that would go below zero.
+    """
+    if not changes:
+        return
+    now = utcnow()
+    if _is_postgresql(session):
+        params = {**_key_params(changes), "deltas": [d for _, _, d in changes]}
+        guard = "" if allow_negative else " AND (changes.delta > 0 OR inventory.current_stock + changes.delta >= 0)"
+        done = session.execute(sa.text(
+            "UPDATE inventory SET current_stock = inventory.current_stock + changes.delta, last_updated = :now"
+            f" FROM {_CHANGES} WHERE inventory.warehouse_id = changes.warehouse_id"
+            f" AND inventory.part_id = changes.part_id{guard}"), params).rowcount
+    else:
+        delta = sa.bindparam("d", type_=_inv.c.current_stock.type)
+        guard = [] if allow_negative else [sa.or_(delta > 0, _inv.c.current_stock + delta >= 0)]
+        update = (sa.update(_inv).where(_inv.c.warehouse_id == sa.bindparam("w"), _inv.c.part_id == sa.bindparam("p"),
+                                        *guard)
+                  .values(current_stock=_inv.c.current_stock + delta, last_updated=now))
+        done = session.execute(update, [{"w": w, "p": p, "d": d} for w, p, d in changes]).rowcount
+    if done != len(changes):
+        stock = lock_balances(session, [c[:2] for c in changes])
         warehouse_id, part_id, delta = next(c for c in changes if stock.get(c[:2], 0) + c[2] < 0)
         part, warehouse = session.get(m.Part, part_id), session.get(m.Warehouse, warehouse_id)
         raise InsufficientStock(
@@ -372,12 +434,23 @@ def _insert_missing(session, warehouse_id, part_id) -> None:
 # --- records that post their own transaction ---------------------------------
 
 def derive_part_usage(session, usage: m.PartUsage, actor: Actor | None) -> m.Transaction:
-    """Build the consumption transaction of a new part usage record.
+    """Build the consumption transaction of a new part usage record and add it to the session.
+
+    :returns: the new :class:`~app.models.Transaction`.
+    :raises RuleViolation: as :func:`usage_transaction`.
+    """
+    txn = usage_transaction(session, usage, actor)
+    session.add(txn)
+    return txn
+
+
+def usage_transaction(session, usage: m.PartUsage, actor: Actor | None) -> m.Transaction:
+    """The consumption transaction of a part usage record (not added to the session).
 
     The usage's organization becomes the one that owns its warehouse, and its
     recorder the acting user.
 
-    :returns: the new :class:`~app.models.Transaction` (added to the session).
+    :returns: the new :class:`~app.models.Transaction`, linked as ``usage.transaction``.
     :raises RuleViolation: when the warehouse or the recorder is missing.
     """
     warehouse = usage.warehouse or (session.get(m.Warehouse, usage.warehouse_id) if usage.warehouse_id else None)
@@ -405,18 +478,28 @@ def derive_part_usage(session, usage: m.PartUsage, actor: Actor | None) -> m.Tra
         notes=usage.notes,
         reference_number="part usage",
     )
-    session.add(txn)
     usage.transaction = txn
     return txn
 
 
 def derive_stock_adjustment(session, adjustment: m.StockAdjustment, actor: Actor | None) -> m.Transaction:
-    """Build the adjustment transaction of a new stock adjustment.
+    """Build the adjustment transaction of a new stock adjustment and add it to the session.
+
+    :returns: the new :class:`~app.models.Transaction`.
+    :raises InvalidQuantity, RuleViolation: as :func:`adjustment_transaction`.
+    """
+    txn = adjustment_transaction(session, adjustment, actor)
+    session.add(txn)
+    return txn
+
+
+def adjustment_transaction(session, adjustment: m.StockAdjustment, actor: Actor | None) -> m.Transaction:
+    """The adjustment transaction of a stock adjustment (not added to the session).
 
     A positive ``quantity_adjusted`` adds to the inventory's warehouse, a
     negative one takes from it.
 
-    :returns: the new :class:`~app.models.Transaction` (added to the session).
+    :returns: the new :class:`~app.models.Transaction`, linked as ``adjustment.transaction``.
     :raises InvalidQuantity: a zero adjustment; :raises RuleViolation: no inventory or user.
     """
     inventory = adjustment.inventory or (
@@ -460,7 +543,6 @@ def derive_stock_adjustment(session, adjustment: m.StockAdjustment, actor: Actor
     )
     if is_workflow_posting(adjustment):
         mark_workflow_posting(txn)  # a stocktake's correction: the command checked who may post it
-    session.add(txn)
     adjustment.transaction = txn
     return txn
 

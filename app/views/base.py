@@ -11,6 +11,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_appbuilder.widgets import ShowWidget
 from wtforms import validators
 
+from ..database import read_session
 from ..security.roles import METHOD_PERMISSIONS
 from .choices import OnDemandChoices
 from .fields import LabelledEnumField, TimestampField
@@ -201,8 +202,9 @@ class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRe
         get_filter_args(self._filters)
         order_column, order_direction = get_order_args().get(self.__class__.__name__, self.base_order or ("", ""))
         columns = list(self.list_columns)
-        # apply_all loads the list's relations with the rows (LoadsShownRelations).
-        query = self.datamodel.session.query(self.datamodel.obj)
+        # apply_all loads the list's relations with the rows (LoadsShownRelations); a long
+        # read, so through the read replica when one is configured (the event below: the primary).
+        query = read_session().query(self.datamodel.obj)
         filters = self._filters.get_joined_filters(self._base_filters)
         items = self.datamodel.apply_all(query, filters, order_column, order_direction).all()
 

@@ -3,7 +3,9 @@
 FAB's documented hook (``FAB_INDEX_VIEW``) replaces its "Welcome" page.  Every
 figure comes from :mod:`app.reports.dashboard` (GROUP BY queries, scoped) and
 links to the list it summarizes, filtered the same way, so the two never
-disagree.  Charts are SVG drawn on the server: no request leaves the portal.
+disagree (with a read replica, ``DATABASE_READ_URL``, the figures are read there
+through :func:`app.database.read_session` and may trail the list by the
+replica's delay).  Charts are SVG drawn on the server: no request leaves the portal.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from flask_appbuilder.models.sqla.filters import FilterEqual, FilterGreater, Fil
 from flask_login import current_user
 
 from .. import models as m
-from ..extensions import db
+from ..database import read_session
 from ..reports import dashboard as figures
 from ..security.roles import METHOD_PERMISSIONS
 
@@ -54,7 +56,7 @@ class DashboardView(IndexView):
         """Orders and transfers per state, approvals waiting, and the ledger's movements per month."""
         if not current_user.is_authenticated:
             return redirect(url_for(f"{self.appbuilder.sm.auth_view.endpoint}.login"))
-        session = db.session
+        session = read_session()  # long reads: the read replica when one is configured
         boards = []
         for model, view_name in _STATUS_LISTS.items():
             link = filtered_list(view_name)

@@ -41,6 +41,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import models as m
 from ..errors import IllegalTransition, InvalidQuantity, RuleViolation, flush_checked
+from ..rules.bulk import post_batch
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..scoping import ADMIN, AUDITOR, SUPER_ADMIN, system
 from .base import StateMachine, Who, command, load_visible, now, require
@@ -571,9 +572,9 @@ def _post(session, who: Who, stocktake: m.Stocktake, lines: list[LineFigures]) -
     """One ``stocktake`` adjustment per line with a variance, in the command's transaction.
 
     A stock record missing for a line's part is created first (at zero); the
-    adjustments go through the ORM and the ledger's hooks (which post their
-    transactions as one batch of balance updates), then the lines are linked
-    to them with one ``executemany``.
+    adjustments go through the bulk posting path (:func:`app.rules.bulk.post_batch`:
+    the ledger's rules, a few statements whatever the number of lines), then
+    the lines are linked to them with one ``executemany``.
     """
     changing = [line for line in lines if line.variance_quantity]
     if not changing:
@@ -589,24 +590,16 @@ def _post(session, who: Who, stocktake: m.Stocktake, lines: list[LineFigures]) -
             session.add_all(missing)
             flush_checked(session)
             records.update({r.part_id: r for r in missing})
-        actor_user = session.get(m.PortalUser, who.user.id)
-        # The ledger's hooks look each posting's part and warehouse up by id: one query puts them
-        # in the session (held here: the session keeps only what is referenced).
-        parts = session.execute(sa.select(m.Part).where(m.Part.id.in_([ln.part_id for ln in changing]))).scalars().all()
-        parts.append(session.get(m.Warehouse, stocktake.warehouse_id))
+    flush_checked(session)  # the stocktake's own changes first (its state, the lines' figures)
     when = now()
-    links = []
-    for line in changing:
-        adjustment = mark_workflow_posting(m.StockAdjustment(
-            inventory=records[line.part_id], user=actor_user, adjustment_date=when,
-            quantity_adjusted=line.variance_quantity, reason_code=REASON,
-            notes=(f"{stocktake.reference_number} line {line.line_number}: counted {line.agreed_quantity}, "
-                   f"book {line.book_quantity}")))
-        session.add(adjustment)
-        links.append({"line_id": line.id, "stock_adjustment_id": adjustment.id})
-    flush_checked(session)
-    _update_lines(session, links)
-    del parts
+    adjustments = [mark_workflow_posting(m.StockAdjustment(
+        inventory_id=records[line.part_id].id, user_id=who.user.id, adjustment_date=when,
+        quantity_adjusted=line.variance_quantity, reason_code=REASON,
+        notes=(f"{stocktake.reference_number} line {line.line_number}: counted {line.agreed_quantity}, "
+               f"book {line.book_quantity}"))) for line in changing]
+    post_batch(session, adjustments)
+    _update_lines(session, [{"line_id": line.id, "stock_adjustment_id": adjustment.id}
+                            for line, adjustment in zip(changing, adjustments)])
 
 
 # --- the report ---------------------------------------------------------------

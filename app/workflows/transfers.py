@@ -32,7 +32,7 @@ from .. import models as m
 from ..errors import IllegalTransition, InvalidQuantity, OutOfScope, RuleViolation
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..scoping import system
-from .base import StateMachine, Who, command, load_visible, now, require
+from .base import StateMachine, Who, command, load_visible, now, recorded_at, require
 
 S = m.TransferStatus
 T = m.TransactionType
@@ -239,13 +239,28 @@ def _lines(session, lines) -> list[tuple[m.Part, D]]:
 
 
 def _new_transfer(session, who: Who, from_warehouse_id, to_warehouse_id, lines, notes) -> m.StockTransfer:
+    transfer = _build_transfer(session, who, from_warehouse_id, to_warehouse_id, lines, notes)
+    session.add(transfer)  # its lines come with it
+    return transfer
+
+
+def _build_transfer(session, who: Who, from_warehouse_id, to_warehouse_id, lines, notes,
+                    destinations: dict | None = None) -> m.StockTransfer:
+    """A new ``draft`` transfer with its lines, checked, not yet in the session.
+
+    :param destinations: ``{organization id: may send}`` answers of :func:`may_send_to`
+        already asked for ``who`` (a batch asks once per organization).
+    """
     source = usable_warehouse(session, from_warehouse_id, "source")
     require(who.is_super_admin or source.organization_id == who.organization.id,
             f"You may send stock only out of your own organization's warehouses, not {source}.")
     dest = usable_warehouse(session, to_warehouse_id, "destination", unscoped=True)
     if dest.id == source.id:
         raise RuleViolation("A transfer's source and destination warehouses must differ.")
-    if not may_send_to(session, who, dest):
+    destinations = {} if destinations is None else destinations
+    if dest.organization_id not in destinations:
+        destinations[dest.organization_id] = may_send_to(session, who, dest)
+    if not destinations[dest.organization_id]:
         raise OutOfScope("The destination warehouse does not exist (or is not yours to use).")
     checked = _lines(session, lines)
     when = now()
@@ -256,10 +271,9 @@ def _new_transfer(session, who: Who, from_warehouse_id, to_warehouse_id, lines, 
         destination_organization_id=dest.organization_id, status=S.draft, notes=notes,
         created_by_user_id=who.user.id,
     )
-    session.add(transfer)
     for number, (part, quantity) in enumerate(checked, start=1):
-        session.add(m.StockTransferLine(id=uuid.uuid4(), stock_transfer=transfer, line_number=number,
-                                        part_id=part.id, quantity=quantity))
+        m.StockTransferLine(id=uuid.uuid4(), stock_transfer=transfer, line_number=number,
+                            part_id=part.id, quantity=quantity)
     return transfer
 
 
@@ -448,3 +462,89 @@ def transfer_in_one_step(session, who: Who, from_warehouse_id, to_warehouse_id, 
         session.add(transfer_posting(transfer, who, T.transfer, line.part_id, line.quantity,
                              transfer.from_warehouse_id, transfer.to_warehouse_id, "in one step"))
     return transfer
+
+
+# --- shipments recorded in bulk -----------------------------------------------
+
+@dataclass
+class Shipment:
+    """A transfer dispatched and received, recorded after the fact by :func:`record_shipments`.
+
+    :ivar lines: ``[(part_id, quantity dispatched, quantity received)]`` in the part's unit;
+        less received than dispatched leaves a discrepancy in transit.
+    :ivar dispatched_by: who created and dispatched it; :ivar received_by: who received it.
+    """
+
+    from_warehouse_id: uuid.UUID
+    to_warehouse_id: uuid.UUID
+    lines: list
+    dispatched_by: Who
+    received_by: Who
+    dispatched_at: object
+    received_at: object
+    notes: str | None = None
+
+
+def record_shipments(session, items: list) -> list:
+    """Record many shipments (and other ledger records between them) in one go: seeding, an
+    import of history.  Each :class:`Shipment` is checked as :func:`create_transfer`,
+    :func:`dispatch_transfer` and :func:`receive_transfer` check their steps (its dispatcher
+    may send from the source to the destination, its receiver acts for the destination, the
+    lines' quantities, no over-receipt); its document and lines are inserted with a statement
+    per table, and its dispatch and receipt postings go through the bulk posting path
+    (:func:`app.rules.bulk.post_batch`) in their place among the other ``items``, so every
+    running balance is checked in the order things happened.
+
+    :param items: :class:`Shipment` objects and unsaved transactions, part usage records and
+        stock adjustments, in the order they happened.  Each record is posted as its own
+        performer (run it without an acting user, or with the user every record names).
+    :returns: ``items`` with each shipment replaced by its :class:`~app.models.StockTransfer`.
+    :raises Forbidden, OutOfScope, RuleViolation, InvalidQuantity, InsufficientStock, LimitReached:
+        the first item that breaks a rule; nothing is written once the caller rolls back.
+    """
+    from ..rules.bulk import insert_rows, post_batch
+
+    destinations: dict = {}
+    transits: dict = {}
+    out, postings, documents = [], [], []
+    for item in items:
+        if not isinstance(item, Shipment):
+            out.append(item)
+            postings.append(item)
+            continue
+        who = item.dispatched_by
+        with recorded_at(item.dispatched_at):
+            transfer = _build_transfer(session, who, item.from_warehouse_id, item.to_warehouse_id,
+                                       [(part_id, sent) for part_id, sent, _ in item.lines], item.notes,
+                                       destinations.setdefault(who.user.id, {}))
+        require(item.received_by.acts_for(transfer.destination_organization_id),
+                "Only the receiving organization receives a transfer.")
+        if transfer.source_organization_id not in transits:
+            transits[transfer.source_organization_id] = transit_location(session, transfer.source_organization_id).id
+        transit = transits[transfer.source_organization_id]
+        short = False
+        for line, (_part_id, _sent, received) in zip(transfer.lines, item.lines):
+            with recorded_at(item.dispatched_at):
+                postings.append(transfer_posting(transfer, who, T.transfer, line.part_id, line.quantity,
+                                                 transfer.from_warehouse_id, transit, "dispatch"))
+            quantity = ZERO if is_zero(received) else check_quantity(
+                received, session.get(m.Part, line.part_id), f"Received quantity of line {line.line_number}")
+            if quantity > line.quantity:
+                raise InvalidQuantity(f"Over-receipt refused: {quantity} received on line {line.line_number}, "
+                                      f"only {line.quantity} dispatched.")
+            line.received_quantity = quantity
+            short = short or quantity < line.quantity
+            if quantity > 0:
+                with recorded_at(item.received_at):
+                    postings.append(transfer_posting(transfer, item.received_by, T.transfer, line.part_id,
+                                                     quantity, transit, transfer.to_warehouse_id, "receipt"))
+        transfer.status = S.received_with_discrepancy if short else S.received
+        transfer.dispatched_by_user_id, transfer.dispatched_at = who.user.id, item.dispatched_at
+        transfer.received_by_user_id, transfer.received_at = item.received_by.user.id, item.received_at
+        transfer.updated_at = item.received_at
+        documents.append(transfer)
+        out.append(transfer)
+    insert_rows(session, documents)
+    insert_rows(session, [line for transfer in documents for line in transfer.lines])
+    post_batch(session, postings)
+    return out

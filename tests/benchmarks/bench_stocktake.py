@@ -143,8 +143,10 @@ def bench_engine(engine: str, pg_url: str | None, args) -> dict:
                 _, out["count s"], out["count stmts"] = timed(statements, lambda: sw.count_lines(sid, counts))
                 db.session.remove()
             with acting_as(admin):
-                done, out["complete s"], out["complete stmts"] = timed(statements,
-                                                                       lambda: sw.complete_stocktake(sid))
+                complete = lambda: sw.complete_stocktake(sid)  # noqa: E731
+                if args.profile:
+                    complete = profiled(complete)
+                done, out["complete s"], out["complete stmts"] = timed(statements, complete)
                 out["status"] = done.status.value
                 db.session.remove()
             out["adjustments"] = sum(1 for _, q in counts if q) and db.session.execute(
@@ -158,6 +160,20 @@ def bench_engine(engine: str, pg_url: str | None, args) -> dict:
         database.drop()
 
 
+def profiled(call):
+    """``call`` under cProfile, printing its 25 costliest functions (cumulative time) afterwards."""
+    import cProfile
+    import pstats
+
+    def run():
+        profile = cProfile.Profile()
+        result = profile.runcall(call)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+        return result
+
+    return run
+
+
 def m_line():
     from app import models as m
 
@@ -169,6 +185,7 @@ def main(argv=None) -> int:
     parser.add_argument("--postgres", help="a PostgreSQL URL; the benchmark creates and drops its own database")
     parser.add_argument("--parts", type=int, default=2000, help="parts added to the counted store (default 2000)")
     parser.add_argument("--all-off", action="store_true", help="every line off by one: 2,000 adjustments posted")
+    parser.add_argument("--profile", action="store_true", help="print a profile of the completion")
     args = parser.parse_args(argv)
     engines = ["sqlite"] + (["postgresql"] if args.postgres else [])
     results = [bench_engine(engine, args.postgres, args) for engine in engines]

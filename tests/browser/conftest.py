@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ import pytest
 
 from app.demo import DEMO_PASSWORD
 from app.models import enums
+
+from ..conftest import free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -77,12 +78,6 @@ def browser_missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Portal:
     """``python run.py --demo`` on a scratch SQLite database, on a free port of 127.0.0.1;
     its output goes to ``server.log`` in the artifacts folder."""
@@ -91,7 +86,7 @@ class Portal:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.workdir = tempfile.mkdtemp(prefix="abparts-portal-")
         self.log = ARTIFACTS / "server.log"
-        port = _free_port()
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "ABPARTS_ENV": "development", "ABPARTS_INSTANCE_DIR": self.workdir,
                "DATABASE_URL": f"sqlite:///{os.path.join(self.workdir, 'abparts.db')}"}
@@ -281,9 +276,12 @@ def choose(page, field, text: str, option: str | None = None) -> None:
     from playwright.sync_api import expect
 
     box = page.locator(field) if isinstance(field, str) else field
+    box.click()
+    # Type into the open box's search field once it is there (on a busy machine it opens late,
+    # and keys typed before would be lost).
+    search = page.locator(".select2-container--open .select2-search__field")
     with page.expect_response(lambda resp: parse_qs(urlsplit(resp.url).query).get("q") == [text]):
-        box.click()
-        page.keyboard.type(text)
+        search.press_sequentially(text)
     results = page.locator(".select2-container--open .select2-results__option:not(.loading-results)")
     if option is None:
         expect(results, f"{text!r} should find one choice").to_have_count(1)
