@@ -19,8 +19,6 @@ import os
 import platform
 import re
 import secrets
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +29,9 @@ import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests import servers  # noqa: E402  (gunicorn in a process of its own)
 #: The PostgreSQL server the benchmarks create their databases on (any database of it).
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -215,28 +216,20 @@ def prepared_database(args: argparse.Namespace) -> tuple[BenchDatabase, tuple[fl
     return database, database.ensure(args.scale, args.years, echo=lambda text: print(text, file=sys.stderr))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Gunicorn:
-    """``gunicorn --workers N 'run:create_app()'`` (sync workers) on a free port, as in production.
+    """``gunicorn --workers N 'run:create_app()'`` (sync workers) on a free port, as in production
+    (started and stopped by :mod:`tests.servers`).
 
     ``ABPARTS_ENV=production`` with a random ``SECRET_KEY``; session cookies not
     marked ``Secure`` (plain HTTP on 127.0.0.1); the login rate limits in Redis
     under a key prefix of this run, and set high enough for the benchmark's logins;
-    every business cap lifted.  A context manager: stopped (SIGTERM) on exit.
+    every business cap lifted.  A context manager: stopped on exit.
 
     :param query_count: answer with ``X-Query-Count`` (``ABPARTS_QUERY_COUNT_HEADER``).
     """
 
     def __init__(self, database: BenchDatabase, workers: int = 2, redis_url: str = DEFAULT_REDIS,
                  query_count: bool = True):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = Path(tempfile.mkstemp(prefix="abparts-bench-gunicorn-", suffix=".log")[1])
         self.env = {
             **os.environ, **UNCAPPED,
             "ABPARTS_ENV": "production", "DATABASE_URL": database.url, "SECRET_KEY": secrets.token_hex(32),
@@ -246,41 +239,36 @@ class Gunicorn:
             "ABPARTS_QUERY_COUNT_HEADER": "1" if query_count else "0",
         }
         self.workers = workers
-        self.process: subprocess.Popen | None = None
+        self.log = Path(tempfile.mkstemp(prefix="abparts-bench-gunicorn-", suffix=".log")[1])
+        self.instance: servers.Instance | None = None
+        self.url = ""
 
     def __enter__(self) -> "Gunicorn":
-        gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
-        if gunicorn is None:
+        if servers.gunicorn_path() is None:
             raise SystemExit("gunicorn is not installed (pip install -r requirements.txt)")
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [gunicorn, "--workers", str(self.workers), "--worker-class", "sync", "--timeout", "300",
-                 "--bind", f"127.0.0.1:{self.port}", "run:create_app()"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.instance = servers.start("benchmark", self.env, str(self.log), "--workers", str(self.workers),
+                                      "--worker-class", "sync", "--timeout", "300")
+        self.url = f"http://127.0.0.1:{self.instance.port}"
         deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{self.url}/login/", timeout=10).status_code == 200 and \
-                        len(self.worker_pids()) == self.workers:
-                    return self
-            except requests.ConnectionError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                log = self.log.read_text()[-3000:]
-                self.__exit__()
-                raise SystemExit(f"gunicorn did not start; its log:\n{log}")
-            time.sleep(0.5)
+        try:
+            self.instance.wait_until_serving(deadline)
+            while len(self.worker_pids()) < self.workers and time.monotonic() < deadline:
+                time.sleep(0.2)
+        except AssertionError as exc:
+            self.__exit__()
+            raise SystemExit(f"gunicorn did not start: {exc}") from None
+        return self
 
     def __exit__(self, *_exc) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=60)
+        if self.instance is not None:
+            self.instance.stop()
         self.log.unlink(missing_ok=True)
 
     def worker_pids(self) -> list[int]:
         """The worker processes (children of the gunicorn master)."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+        pid = self.instance.process.pid
+        path = Path(f"/proc/{pid}/task/{pid}/children")
+        return [int(child) for child in path.read_text().split()] if path.exists() else []
 
     def cpu_seconds(self) -> float:
         """User + system CPU seconds the workers have used so far (``/proc/<pid>/stat``)."""
