@@ -199,6 +199,7 @@ def in_system() -> bool:
     return _system.get()
 
 
+
 # --- the rule: how each model reaches its organization ----------------------
 
 Ids = tuple
@@ -216,9 +217,16 @@ def _users_of(ids: Ids):
 
 
 def _moves_in(t, ids: Ids):
-    """A transaction (columns ``t``) that moves stock out of or into the organizations' warehouses."""
-    wh = _warehouses_of(ids)
-    return sa.or_(t.from_warehouse_id.in_(wh), t.to_warehouse_id.in_(wh))
+    """A transaction (columns ``t``) that moves stock out of or into the organizations' warehouses.
+
+    Read from the organizations the row carries (filled by the posting rules from
+    its warehouses, :func:`app.rules.ledger.organizations_of`), through their
+    indexes: the planner knows how many rows the organizations have and reads just
+    those.  ``warehouse_id IN (SELECT ...)`` instead left it guessing half the
+    ledger and scanning the date index (issue 15: 290 ms for an empty page 100 of
+    a customer's 1,500 rows among 750,000; 14 ms this way).
+    """
+    return sa.or_(t.from_organization_id.in_(ids), t.to_organization_id.in_(ids))
 
 
 _co = m.CustomerOrder.__table__.c
@@ -256,7 +264,8 @@ SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
     m.Machine: lambda ids: m.Machine.__table__.c.customer_organization_id.in_(ids),
     # On the row itself, not "id IN (SELECT id FROM transactions ...)": that subquery
     # reads every ledger row of the organization, so each posting (the after-flush
-    # scope check) and each list would cost more as the ledger grows.
+    # scope check) and each list would cost more as the ledger grows.  The row
+    # carries its warehouses' organizations, so no warehouse is looked up either.
     m.Transaction: lambda ids: _moves_in(m.Transaction.__table__.c, ids),
     m.TransactionApproval: _approval_in,
     m.StockAdjustment: lambda ids: m.StockAdjustment.__table__.c.inventory_id.in_(

@@ -38,6 +38,8 @@ class PortalUser(FabUser):
         sa.Index("idx_users_org_status", "organization_id", "user_status"),
         sa.Index("idx_users_status", "user_status"),
         sa.Index("idx_users_invitation_token", "invitation_token"),
+        # Lists sorted by a user column walk users in name order.
+        sa.Index("idx_users_name", "first_name", "last_name"),
         {"extend_existing": True},
     )
 

@@ -31,6 +31,8 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
         sa.UniqueConstraint("organization_id", "name", name="_org_warehouse_name_uc"),
         sa.Index("idx_warehouses_org", "organization_id"),
         sa.Index("idx_warehouses_active", "is_active"),
+        # Lists sorted by a warehouse column walk warehouses in name order.
+        sa.Index("idx_warehouses_name", "name"),
         trigram_index("warehouses", "name"),
         trigram_index("warehouses", "location"),
         sa.Index("uq_warehouses_transit_per_organization", "organization_id", unique=True,
@@ -77,3 +79,4 @@ def warehouse_label(column):
     o = Organization.__table__.alias()
     return (sa.select(w.c.name + " (" + o.c.name + ")")
             .where(w.c.id == column, o.c.id == w.c.organization_id).scalar_subquery())
+
