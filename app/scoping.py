@@ -199,6 +199,18 @@ def in_system() -> bool:
     return _system.get()
 
 
+def sees_every_organization() -> bool:
+    """Whether no organization criteria narrow the statements run now: the system, no
+    actor, or a Super Admin or Auditor without a switcher choice.
+
+    Then every foreign key leads to a visible row, so a query may inner-join where a
+    scoped one must outer-join (a sort by a relation's name, :mod:`app.views.interface`).
+    """
+    if _system.get():
+        return True
+    actor = current_actor()
+    return actor is None or actor.visible_organization_ids is None
+
 
 # --- the rule: how each model reaches its organization ----------------------
 

@@ -8,12 +8,12 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import QuantityDisplay, CreatedAt, UUIDPrimaryKey
+from .base import CreatedAt, label_property, QuantityDisplay, UUIDPrimaryKey
 from .enums import ApprovalStatus, TransactionType
 from .text_search import trigram_index
-from .warehouse import warehouse_label
+from .warehouse import warehouse_label, warehouse_label_order
 from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, pg_enum, utcnow
 
 
@@ -171,5 +171,7 @@ class TransactionApproval(UUIDPrimaryKey, CreatedAt, Model):
 
 
 # The warehouses' names on each ledger row, for both parties of a movement (see warehouse_label).
-Transaction.from_warehouse_name = column_property(warehouse_label(Transaction.__table__.c.from_warehouse_id))
-Transaction.to_warehouse_name = column_property(warehouse_label(Transaction.__table__.c.to_warehouse_id))
+Transaction.from_warehouse_name = label_property(warehouse_label, Transaction.__table__.c.from_warehouse_id,
+                                                warehouse_label_order)
+Transaction.to_warehouse_name = label_property(warehouse_label, Transaction.__table__.c.to_warehouse_id,
+                                              warehouse_label_order)
