@@ -1,5 +1,6 @@
 """The list pages at scale (issue 15): every column sorts, relations and labels by their
-names, and pages continue each other.
+names, pages continue each other, a 100-row page stays light, and a page's queries do
+not grow with its rows.
 
 The plans the database picks for these pages are checked on PostgreSQL in
 ``tests/test_list_plans.py``; the timings are the benchmark's.
@@ -12,6 +13,7 @@ from html.parser import HTMLParser
 import pytest
 
 from . import factories
+from .conftest import counted_queries
 
 EMPTY = "\u2014"
 
@@ -190,3 +192,43 @@ def test_a_customer_sees_the_other_partys_warehouse_sorted_by_its_name(app, clie
         assert named == list(range(named[0], named[0] + len(named))), f"names and empty values interleave: {sources}"
         names = [sources[i].casefold() for i in named]
         assert names == sorted(names, reverse=direction == "desc"), sources
+
+
+# --- light pages, constant queries ---------------------------------------------------
+
+@pytest.mark.parametrize("name", ["ledger", "stock levels"])
+def test_a_100_row_page_of_the_ledger_and_the_stock_levels_stays_under_120_kb(app, listed, client_as, name):
+    route, arg = LISTS[name]
+    resp = client_as("superadmin").get(f"/{route}/list/", query_string={f"psize_{arg}": 100})
+    html = resp.get_data(as_text=True)
+    assert len(list_table(html)[1]) == 100
+    assert len(resp.get_data()) <= 120 * 1024, f"{name}: {len(resp.get_data()):,} bytes for 100 rows"
+
+
+def test_each_row_links_to_its_record_and_one_script_deletes_any_row(app, listed, client_as):
+    html = client_as("superadmin").get("/inventorymodelview/list/", query_string={"psize_InventoryModelView": 10}).get_data(
+        as_text=True)
+    shown = re.findall(r'href="/inventorymodelview/show/([0-9a-f-]{36})"', html)
+    edits = re.findall(r'href="/inventorymodelview/edit/([0-9a-f-]{36})"', html)
+    deletes = re.findall(r'data-url="/inventorymodelview/delete/([0-9a-f-]{36})"', html)
+    assert len(shown) == 10 and shown == edits == deletes
+    assert html.count("execute_single_delete") == 1
+
+
+@pytest.mark.parametrize("name", ["ledger", "stock levels", "parts", "warehouses", "customer orders",
+                                  "stock transfers"])
+def test_a_list_pages_queries_are_the_same_for_5_and_100_rows(app, listed, client_as, name):
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    route, arg = LISTS[name]
+    c = client_as("superadmin")
+    assert c.get(f"/{route}/list/").status_code == 200  # warm-up: FAB's first-request work is not the page's
+    counts = {}
+    for size in (5, 100):
+        with counted_queries(engine) as statements:
+            page = c.get(f"/{route}/list/", query_string={f"psize_{arg}": size})
+        assert page.status_code == 200 and len(list_table(page.get_data(as_text=True))[1]) == size
+        counts[size] = len(statements)
+    assert counts[5] == counts[100], counts
