@@ -173,6 +173,9 @@ class Config:
                           "application/json", "text/csv", "image/svg+xml"]
     # Browsers keep static files (FAB's and ours) this many seconds before asking again.
     SEND_FILE_MAX_AGE_DEFAULT = int(os.environ.get("SEND_FILE_MAX_AGE_DEFAULT", "43200"))
+    # Benchmarks only (tests/benchmarks/bench_pages.py): every answer carries ``X-Query-Count``,
+    # the SQL statements the request ran.  Off by default: no listener on the engine at all.
+    QUERY_COUNT_HEADER = _flag("ABPARTS_QUERY_COUNT_HEADER", False)
 
     @classmethod
     def prepare(cls, config: dict) -> None:

@@ -44,11 +44,12 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     compress.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     with app.app_context():
-        from .database import configure_engine, init_read_bind, init_session_teardown
+        from .database import configure_engine, init_query_count_header, init_read_bind, init_session_teardown
 
         configure_engine(db.engine, app.config)
         init_session_teardown(app, db)
         init_read_bind(app, db)
+        init_query_count_header(app, db)
         # FAB's AppBuilder remembers the views of the last app it served; a new
         # app (tests build one per database engine) starts it afresh.
         appbuilder.__init__()

@@ -2,7 +2,7 @@
 session's teardown, and the long reads' session on a read replica (:func:`read_session`)."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -128,3 +128,33 @@ def read_session():
         session = factory()
         setattr(g, _READ_SESSION, session)
     return session
+
+
+#: The response header of :func:`init_query_count_header`.
+QUERY_COUNT_HEADER = "X-Query-Count"
+
+
+def init_query_count_header(app, db) -> None:
+    """With ``QUERY_COUNT_HEADER`` on, answer every request with ``X-Query-Count``: the SQL
+    statements it sent to the database, the read replica's bind included
+    (``before_cursor_execute`` on each engine, one per statement, an ``executemany``
+    counting once).
+
+    For the page benchmark (``tests/benchmarks/bench_pages.py``, issue 15), which reads
+    the count of each page over HTTP from gunicorn.  Off (the default), nothing is
+    registered: requests pay nothing for it.
+    """
+    if not app.config.get("QUERY_COUNT_HEADER"):
+        return
+
+    def _count(*_args):
+        if has_request_context():
+            g.abparts_query_count = g.get("abparts_query_count", 0) + 1
+
+    for engine in db.engines.values():
+        event.listen(engine, "before_cursor_execute", _count)
+
+    @app.after_request
+    def _header(response):
+        response.headers[QUERY_COUNT_HEADER] = str(g.get("abparts_query_count", 0))
+        return response
