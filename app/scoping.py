@@ -199,12 +199,24 @@ def in_system() -> bool:
     return _system.get()
 
 
+def sees_every_organization() -> bool:
+    """Whether no organization criteria narrow the statements run now: the system, no
+    actor, or a Super Admin or Auditor without a switcher choice.
+
+    Then every foreign key leads to a visible row, so a query may inner-join where a
+    scoped one must outer-join (a sort by a relation's name, :mod:`app.views.interface`).
+    """
+    if _system.get():
+        return True
+    actor = current_actor()
+    return actor is None or actor.visible_organization_ids is None
+
+
 # --- the rule: how each model reaches its organization ----------------------
 
 Ids = tuple
 _w = m.Warehouse.__table__.c
 _u = FabUser.__table__.c
-_o = m.Organization.__table__.c
 
 
 def _warehouses_of(ids: Ids):
@@ -216,22 +228,31 @@ def _users_of(ids: Ids):
 
 
 def _moves_in(t, ids: Ids):
-    """A transaction (columns ``t``) that moves stock out of or into the organizations' warehouses."""
-    wh = _warehouses_of(ids)
-    return sa.or_(t.from_warehouse_id.in_(wh), t.to_warehouse_id.in_(wh))
+    """A transaction (columns ``t``) that moves stock out of or into the organizations' warehouses.
+
+    Read from the organizations the row carries (filled by the posting rules from
+    its warehouses, :func:`app.rules.ledger.organizations_of`), through their
+    indexes: the planner knows how many rows the organizations have and reads just
+    those.  ``warehouse_id IN (SELECT ...)`` instead left it guessing half the
+    ledger and scanning the date index (issue 15: 290 ms for an empty page 100 of
+    a customer's 1,500 rows among 750,000; 14 ms this way).
+    """
+    return sa.or_(t.from_organization_id.in_(ids), t.to_organization_id.in_(ids))
 
 
 _co = m.CustomerOrder.__table__.c
 _so = m.SupplierOrder.__table__.c
 
 
-def _customer_order_of(ids: Ids):
-    """Both parties see a customer order: the customer and Oraseas EE."""
-    return sa.or_(_co.customer_organization_id.in_(ids), _co.oraseas_organization_id.in_(ids))
+def _customer_order_of(o, ids: Ids):
+    """Both parties see a customer order (columns ``o``): the customer and Oraseas EE."""
+    return sa.or_(o.customer_organization_id.in_(ids), o.oraseas_organization_id.in_(ids))
 
 
-def _supplier_order_of(ids: Ids):
-    return _so.ordering_organization_id.in_(ids)
+def _supplier_order_of(o, ids: Ids):
+    return o.ordering_organization_id.in_(ids)
+
+
 def _stocktakes_of(ids: Ids):
     return sa.select(m.Stocktake.__table__.c.id).where(m.Stocktake.__table__.c.organization_id.in_(ids))
 
@@ -243,62 +264,67 @@ _approved_txn = m.Transaction.__table__.alias("scope_transaction")
 
 def _approval_in(ids: Ids):
     """Per approval, one primary-key lookup of its transaction (never a scan of the ledger)."""
-    ta = m.TransactionApproval.__table__.c
-    return sa.exists().where(_approved_txn.c.id == ta.transaction_id, _moves_in(_approved_txn.c, ids))
+    return sa.exists().where(_approved_txn.c.id == m.TransactionApproval.transaction_id,
+                             _moves_in(_approved_txn.c, ids))
 
 
 #: model -> function(visible organization ids) -> SQL criterion on that model.
+#: The criterion names the model's own columns as mapped attributes, so that
+#: ``with_loader_criteria`` adapts it to an alias of the model (a list sorted by a
+#: relation joins an alias: its criterion must read the alias, not the table);
+#: subqueries read the tables.
 SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
-    m.Organization: lambda ids: _o.id.in_(ids),
-    FabUser: lambda ids: _u.organization_id.in_(ids),
-    m.Warehouse: lambda ids: _w.organization_id.in_(ids),
-    m.Inventory: lambda ids: m.Inventory.__table__.c.warehouse_id.in_(_warehouses_of(ids)),
-    m.Machine: lambda ids: m.Machine.__table__.c.customer_organization_id.in_(ids),
+    m.Organization: lambda ids: m.Organization.id.in_(ids),
+    FabUser: lambda ids: m.PortalUser.organization_id.in_(ids),
+    m.Warehouse: lambda ids: m.Warehouse.organization_id.in_(ids),
+    m.Inventory: lambda ids: m.Inventory.warehouse_id.in_(_warehouses_of(ids)),
+    m.Machine: lambda ids: m.Machine.customer_organization_id.in_(ids),
     # On the row itself, not "id IN (SELECT id FROM transactions ...)": that subquery
     # reads every ledger row of the organization, so each posting (the after-flush
-    # scope check) and each list would cost more as the ledger grows.
-    m.Transaction: lambda ids: _moves_in(m.Transaction.__table__.c, ids),
+    # scope check) and each list would cost more as the ledger grows.  The row
+    # carries its warehouses' organizations, so no warehouse is looked up either.
+    m.Transaction: lambda ids: _moves_in(m.Transaction, ids),
     m.TransactionApproval: _approval_in,
-    m.StockAdjustment: lambda ids: m.StockAdjustment.__table__.c.inventory_id.in_(
+    m.StockAdjustment: lambda ids: m.StockAdjustment.inventory_id.in_(
         sa.select(m.Inventory.__table__.c.id).where(
             m.Inventory.__table__.c.warehouse_id.in_(_warehouses_of(ids))
         )
     ),
-    m.PartUsage: lambda ids: m.PartUsage.__table__.c.customer_organization_id.in_(ids),
-    m.CustomerOrder: _customer_order_of,
-    m.CustomerOrderItem: lambda ids: m.CustomerOrderItem.__table__.c.customer_order_id.in_(
-        sa.select(_co.id).where(_customer_order_of(ids))),
-    m.SupplierOrder: _supplier_order_of,
-    m.SupplierOrderItem: lambda ids: m.SupplierOrderItem.__table__.c.supplier_order_id.in_(
-        sa.select(_so.id).where(_supplier_order_of(ids))),
+    m.PartUsage: lambda ids: m.PartUsage.customer_organization_id.in_(ids),
+    m.CustomerOrder: lambda ids: _customer_order_of(m.CustomerOrder, ids),
+    m.CustomerOrderItem: lambda ids: m.CustomerOrderItem.customer_order_id.in_(
+        sa.select(_co.id).where(_customer_order_of(_co, ids))),
+    m.SupplierOrder: lambda ids: _supplier_order_of(m.SupplierOrder, ids),
+    m.SupplierOrderItem: lambda ids: m.SupplierOrderItem.supplier_order_id.in_(
+        sa.select(_so.id).where(_supplier_order_of(_so, ids))),
     # An order's history: as its order.
     m.OrderEvent: lambda ids: sa.or_(
-        m.OrderEvent.__table__.c.customer_order_id.in_(sa.select(_co.id).where(_customer_order_of(ids))),
-        m.OrderEvent.__table__.c.supplier_order_id.in_(sa.select(_so.id).where(_supplier_order_of(ids))),
+        m.OrderEvent.customer_order_id.in_(sa.select(_co.id).where(_customer_order_of(_co, ids))),
+        m.OrderEvent.supplier_order_id.in_(sa.select(_so.id).where(_supplier_order_of(_so, ids))),
     ),
     # Both parties see a transfer: the organization it leaves and the one it goes to.
     m.StockTransfer: lambda ids: sa.or_(
-        m.StockTransfer.__table__.c.source_organization_id.in_(ids),
-        m.StockTransfer.__table__.c.destination_organization_id.in_(ids),
+        m.StockTransfer.source_organization_id.in_(ids),
+        m.StockTransfer.destination_organization_id.in_(ids),
     ),
-    m.StockTransferLine: lambda ids: m.StockTransferLine.__table__.c.stock_transfer_id.in_(
+    m.StockTransferLine: lambda ids: m.StockTransferLine.stock_transfer_id.in_(
         sa.select(m.StockTransfer.__table__.c.id).where(sa.or_(
             m.StockTransfer.__table__.c.source_organization_id.in_(ids),
             m.StockTransfer.__table__.c.destination_organization_id.in_(ids),
         ))
     ),
     # A stocktake belongs to its warehouse's organization; its lines, counts and counters with it.
-    m.Stocktake: lambda ids: m.Stocktake.__table__.c.organization_id.in_(ids),
-    m.StocktakeLine: lambda ids: m.StocktakeLine.__table__.c.stocktake_id.in_(_stocktakes_of(ids)),
-    m.StocktakeCounter: lambda ids: m.StocktakeCounter.__table__.c.stocktake_id.in_(_stocktakes_of(ids)),
-    m.StocktakeCount: lambda ids: m.StocktakeCount.__table__.c.stocktake_line_id.in_(
+    m.Stocktake: lambda ids: m.Stocktake.organization_id.in_(ids),
+    m.StocktakeLine: lambda ids: m.StocktakeLine.stocktake_id.in_(_stocktakes_of(ids)),
+    m.StocktakeCounter: lambda ids: m.StocktakeCounter.stocktake_id.in_(_stocktakes_of(ids)),
+    m.StocktakeCount: lambda ids: m.StocktakeCount.stocktake_line_id.in_(
         sa.select(m.StocktakeLine.__table__.c.id).where(
             m.StocktakeLine.__table__.c.stocktake_id.in_(_stocktakes_of(ids)))),
-    m.IdempotencyKey: lambda ids: m.IdempotencyKey.__table__.c.user_id.in_(_users_of(ids)),
-    m.SecurityEvent: lambda ids: m.SecurityEvent.__table__.c.user_id.in_(_users_of(ids)),
-    m.UserSession: lambda ids: m.UserSession.__table__.c.user_id.in_(_users_of(ids)),
-    m.InvitationAuditLog: lambda ids: m.InvitationAuditLog.__table__.c.user_id.in_(_users_of(ids)),
-    m.UserManagementAuditLog: lambda ids: m.UserManagementAuditLog.__table__.c.user_id.in_(
+    m.IdempotencyKey: lambda ids: m.IdempotencyKey.user_id.in_(_users_of(ids)),
+    m.SecurityEvent: lambda ids: m.SecurityEvent.user_id.in_(_users_of(ids)),
+    m.UserSession: lambda ids: m.UserSession.user_id.in_(_users_of(ids)),
+    m.InvitationAuditLog: lambda ids: m.InvitationAuditLog.user_id.in_(_users_of(ids)),
+    m.UserManagementAuditLog: lambda ids: m.UserManagementAuditLog.user_id.in_(
         _users_of(ids)
     ),
 }

@@ -299,6 +299,21 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@contextlib.contextmanager
+def counted_queries(engine):
+    """The SQL statements sent to ``engine`` while the block runs (a list, filled as they go)."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
 def get_one(model, **where):
     """The single row of ``model`` matching ``where`` (unscoped; inside an app context)."""
     from app.extensions import db

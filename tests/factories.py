@@ -120,3 +120,61 @@ def shipped_to(dest, part_, qty, source, by):
         transfers.dispatch_transfer(t.id)
         transfers.receive_transfer(t.id, {part_.id: D(str(qty))})
     return t
+
+
+def list_rows(n: int) -> None:
+    """``n`` rows more in each big list, written straight into the tables (no hooks, no
+    balances: for the list pages only): customers, each with a warehouse, a part, a stock
+    record, a creation and a consumption of it, a customer order and a draft stock
+    transfer from or to Central.  Names and texts about as long as the demo's.  Committed.
+    """
+    import uuid
+
+    import sqlalchemy as sa
+
+    from app.rules.ledger import organizations_of
+
+    def get(model, **where):
+        return db.session.execute(sa.select(model).filter_by(**where)).scalar_one()
+
+    by = get(m.PortalUser, username="superadmin")
+    oraseas = get(m.Organization, name="Oraseas EE")
+    central = get(m.Warehouse, name="Central")
+    now = dt.datetime.now(dt.timezone.utc)
+    rows: dict[type, list[dict]] = {model: [] for model in (
+        m.Organization, m.Warehouse, m.Part, m.Inventory, m.Transaction, m.CustomerOrder, m.StockTransfer)}
+    for i in range(n):
+        org_id, wh_id, part_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        when = now - dt.timedelta(hours=i)
+        rows[m.Organization].append({"id": org_id, "name": f"Listed Aquaculture Services {i:04d}",
+                                     "organization_type": m.OrganizationType.customer})
+        warehouse_ = m.Warehouse(id=wh_id, organization_id=org_id)
+        rows[m.Warehouse].append({"id": wh_id, "organization_id": org_id, "name": f"Main Store {i:04d}",
+                                  "location": f"Pier {i}, Harbour Road, Bergen"})
+        rows[m.Part].append({"id": part_id, "part_number": f"LST-{i:05d}", "name": f"Filter cartridge series {i}",
+                             "part_type": m.PartType.consumable, "unit_of_measure": "pieces", "unit_price": D("38.50")})
+        rows[m.Inventory].append({"id": uuid.uuid4(), "warehouse_id": wh_id, "part_id": part_id, "current_stock": D(i),
+                                  "minimum_stock_recommendation": D(5), "unit_of_measure": "pieces",
+                                  "last_updated": when})
+        for kind, source, dest in ((m.TransactionType.creation, None, warehouse_),
+                                   (m.TransactionType.consumption, warehouse_, None)):
+            from_org, to_org = organizations_of(source, dest)
+            rows[m.Transaction].append({
+                "id": uuid.uuid4(), "transaction_type": kind, "part_id": part_id, "quantity": D(i + 1),
+                "from_warehouse_id": source and wh_id, "to_warehouse_id": dest and wh_id,
+                "from_organization_id": from_org, "to_organization_id": to_org, "unit_of_measure": "pieces",
+                "performed_by_user_id": by.id, "transaction_date": when, "requires_approval": False,
+                "reference_number": f"REF-{i:05d}", "notes": "Weekly net cleaning, north cage"})
+        rows[m.CustomerOrder].append({"id": uuid.uuid4(), "customer_organization_id": org_id,
+                                      "oraseas_organization_id": oraseas.id, "order_date": when,
+                                      "status": m.CustomerOrderStatus.draft, "ordered_by_user_id": by.id})
+        # Every other transfer goes back to Central.
+        ends = [(central.id, oraseas.id), (wh_id, org_id)][::1 if i % 2 else -1]
+        rows[m.StockTransfer].append({"id": uuid.uuid4(), "reference_number": f"ST-LIST-{i:05d}",
+                                      "from_warehouse_id": ends[0][0], "to_warehouse_id": ends[1][0],
+                                      "source_organization_id": ends[0][1], "destination_organization_id": ends[1][1],
+                                      "status": m.TransferStatus.draft, "created_by_user_id": by.id,
+                                      "created_at": when})
+    for model, values in rows.items():
+        db.session.execute(sa.insert(model.__table__), values)
+    db.session.commit()

@@ -1,17 +1,15 @@
 """Relation choices on demand: pages never carry a whole table, and a list page's queries do not grow with its rows."""
 from __future__ import annotations
 
-import contextlib
 import re
 
 import pytest
-import sqlalchemy as sa
 
 from app import models as m
 from app.views.choices import PAGE_SIZE
 
 from . import factories
-from .conftest import choices, csrf_token, get_one
+from .conftest import choices, counted_queries, csrf_token, get_one
 
 EXTRA_PARTS = 60
 
@@ -176,21 +174,6 @@ def test_filtering_the_ledger_by_part_through_the_url(app, client_as):
 
 
 # --- a list page's queries do not grow with its rows ---------------------------------
-
-@contextlib.contextmanager
-def counted_queries(engine):
-    """Count the SQL statements sent while the block runs."""
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-
 
 def _many_rows(app, n=25) -> None:
     """``n`` customers, each with a warehouse, a user, a part and a stock creation of it: nothing shared."""

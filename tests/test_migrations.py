@@ -150,7 +150,8 @@ def test_downgrade_to_base_removes_everything_and_upgrade_runs_again(migrating_a
 def test_upgrading_a_database_that_has_data_keeps_every_row(migrating_app):
     """An installation of the first release upgrades in place: batch mode rebuilds tables
     that other rows refer to (``transactions``, ``customer_orders``) without losing or
-    orphaning a row, and old free-text order statuses become states."""
+    orphaning a row, old free-text order statuses become states, and ledger rows get
+    their warehouses' organizations."""
     import uuid
 
     from flask_migrate import downgrade, upgrade
@@ -198,6 +199,9 @@ def test_upgrading_a_database_that_has_data_keeps_every_row(migrating_app):
                 expected = sum(1 for t, _ in rows if t == table)
                 assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == expected, table
             assert conn.execute(sa.text("SELECT status FROM customer_orders")).scalar_one() == "approved"
+            # 0009: the ledger row carries its warehouses' organizations (what scoping reads).
+            carried = conn.execute(sa.text("SELECT from_organization_id, to_organization_id FROM transactions")).one()
+            assert [v if v is None else uuid.UUID(str(v)) for v in carried] == [None, uuid.UUID(ids["ora"])]
             if engine_name == "sqlite":
                 assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1

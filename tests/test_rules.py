@@ -559,6 +559,35 @@ def test_duplicate_warehouse_name_is_refused_on_the_form_and_api(client_as, api_
     check_warehouse_names_on_the_api(api_as, rows, ids)
 
 
+# --- a warehouse with stock history keeps its organization (issue 15) -------------------
+
+WAREHOUSE_OWNER = "has stock history and stays with its organization"
+
+
+def test_a_warehouse_with_stock_history_keeps_its_organization_on_the_orm(ctx):
+    acme_main, acme_site = get_one(m.Warehouse, name="Acme Main"), get_one(m.Warehouse, name="Acme Site")
+    acme_main.organization_id = org("Beta Fish").id
+    refuse(ctx, WAREHOUSE_OWNER)
+    get_one(m.Warehouse, name="Acme Main").organization = org("Beta Fish")
+    refuse(ctx, WAREHOUSE_OWNER)
+    assert get_one(m.Warehouse, name="Acme Main").organization_id == org("Acme Aqua").id
+    # A warehouse nothing has moved through may still change hands.
+    acme_site.organization = org("Beta Fish")
+    ctx.commit()
+    assert get_one(m.Warehouse, name="Acme Site").organization_id == org("Beta Fish").id
+
+
+def test_a_warehouse_with_stock_history_keeps_its_organization_on_the_form_and_api(client_as, api_as, rows, ids):
+    acme_main = ids.warehouse("Acme Main")
+    page = submit(client_as("superadmin"), f"/warehousemodelview/edit/{acme_main}",
+                  _warehouse_form(ids.org("Beta Fish"), "Acme Main"))
+    assert WAREHOUSE_OWNER in page
+    refused(api_as("superadmin").put(f"/api/v1/warehouse/{acme_main}", json={"organization": ids.org("Beta Fish")}),
+            WAREHOUSE_OWNER)
+    assert rows(m.Warehouse, m.Warehouse.organization_id == uuid.UUID(ids.org("Acme Aqua")),
+                m.Warehouse.name == "Acme Main") == 1
+
+
 # --- part numbers and serial numbers unique (normalised) ------------------------------
 
 

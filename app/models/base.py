@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_appbuilder import Model
 from flask_appbuilder.models.decorators import renders
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from .types import TZDateTime, UUIDType, utcnow
 
@@ -89,3 +89,15 @@ class QuantityDisplay:
         part = self.part
         return format_quantity(self.quantity, part.unit_of_measure if part else None,
                                whole=bool(part and part.is_whole_units))
+
+
+def label_property(label, column, order):
+    """A read-only ``column_property`` showing ``label(column)``, that lists sort by ``order(column)``.
+
+    :param label: ``column -> scalar subquery``, e.g. :func:`app.models.warehouse.warehouse_label`.
+    :param order: ``column -> (joins, keys)``, e.g. :func:`app.models.warehouse.warehouse_label_order`:
+        ``joins`` a list of ``(table, on clause)`` to outer-join, ``keys`` the columns to order by.
+        The sort of the list screens (:class:`app.views.interface.ABPartsInterface`) reads it
+        from the property's ``info["order_by"]``.
+    """
+    return column_property(label(column), info={"order_by": lambda: order(column)})

@@ -32,6 +32,8 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
         sa.Index("idx_inventory_low_stock", "current_stock", "minimum_stock_recommendation"),
         sa.Index("idx_inventory_warehouse_stock", "warehouse_id", "current_stock"),
         sa.Index("idx_inventory_part_stock", "part_id", "current_stock"),
+        # The stock levels list's default order (the id breaks ties).
+        sa.Index("idx_inventory_last_updated", "last_updated", "id"),
     )
 
     warehouse_id: Mapped[uuid.UUID] = mapped_column(

@@ -8,12 +8,12 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import QuantityDisplay, CreatedAt, UUIDPrimaryKey
+from .base import CreatedAt, label_property, QuantityDisplay, UUIDPrimaryKey
 from .enums import ApprovalStatus, TransactionType
 from .text_search import trigram_index
-from .warehouse import warehouse_label
+from .warehouse import warehouse_label, warehouse_label_order
 from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, pg_enum, utcnow
 
 
@@ -31,6 +31,12 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
       whose dispatch, receipt, return or write-off this row posts.
     - ``supplier_order_id`` (this portal's addition): the supplier order whose
       receipt this ``creation`` posts (issue 10).
+    - ``from_organization_id`` / ``to_organization_id`` (this portal's addition,
+      issue 15): the organizations owning ``from_warehouse`` and ``to_warehouse``,
+      filled by the posting rules (:func:`app.rules.ledger.organizations_of`).
+      Organization scoping reads them through their indexes instead of looking
+      the warehouses up per row; a warehouse with ledger rows never changes
+      organization, so they stay true.
 
     Posting and every rule live in ``app.rules.ledger``.
     """
@@ -61,6 +67,11 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
         sa.Index("idx_transactions_part_date", "part_id", "transaction_date"),
         sa.Index("idx_transactions_stock_transfer", "stock_transfer_id"),
         sa.Index("idx_transactions_supplier_order", "supplier_order_id"),
+        # Organization scoping (app/scoping.py) and an organization's movements by date.
+        sa.Index("idx_transactions_from_organization_date", "from_organization_id", "transaction_date"),
+        sa.Index("idx_transactions_to_organization_date", "to_organization_id", "transaction_date"),
+        # The ledger sorted by quantity (the list's order adds the id as a tie-breaker).
+        sa.Index("idx_transactions_quantity", "quantity", "id"),
         trigram_index("transactions", "notes"),
         trigram_index("transactions", "reference_number"),
     )
@@ -98,6 +109,12 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
     )
     supplier_order_id: Mapped[Optional[uuid.UUID]] = mapped_column(
         UUIDType, sa.ForeignKey("supplier_orders.id")
+    )
+    from_organization_id: Mapped[Optional[uuid.UUID]] = mapped_column(
+        UUIDType, sa.ForeignKey("organizations.id")
+    )
+    to_organization_id: Mapped[Optional[uuid.UUID]] = mapped_column(
+        UUIDType, sa.ForeignKey("organizations.id")
     )
 
     part = relationship("Part")
@@ -154,5 +171,7 @@ class TransactionApproval(UUIDPrimaryKey, CreatedAt, Model):
 
 
 # The warehouses' names on each ledger row, for both parties of a movement (see warehouse_label).
-Transaction.from_warehouse_name = column_property(warehouse_label(Transaction.__table__.c.from_warehouse_id))
-Transaction.to_warehouse_name = column_property(warehouse_label(Transaction.__table__.c.to_warehouse_id))
+Transaction.from_warehouse_name = label_property(warehouse_label, Transaction.__table__.c.from_warehouse_id,
+                                                warehouse_label_order)
+Transaction.to_warehouse_name = label_property(warehouse_label, Transaction.__table__.c.to_warehouse_id,
+                                              warehouse_label_order)

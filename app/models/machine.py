@@ -59,6 +59,9 @@ class Machine(UUIDPrimaryKey, Timestamps, Model):
     def _normalise_serial(self, _key, value):
         return normalise_code(value)
 
+    #: What a list sorts a column of machines by (``app.views.interface``): the name as shown.
+    sort_columns = ("name",)
+
     def __str__(self) -> str:
         return f"{self.name} ({self.serial_number})"
 

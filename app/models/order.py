@@ -8,9 +8,9 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import QuantityDisplay, Timestamps, UUIDPrimaryKey
+from .base import label_property, QuantityDisplay, Timestamps, UUIDPrimaryKey
 from .enums import CustomerOrderStatus, SupplierOrderStatus
 from .organization import Organization
 from .types import Money, Quantity, TZDateTime, UUIDType, pg_enum
@@ -28,6 +28,12 @@ def _name_of_party(column):
     """
     party = Organization.__table__.alias("order_party")
     return sa.select(party.c.name).where(party.c.id == column).scalar_subquery()
+
+
+def _party_order(column):
+    """How a list sorts a party's name (:func:`_name_of_party`): by that name, read the same way."""
+    party = Organization.__table__.alias("order_party")
+    return [(party, party.c.id == column)], [party.c.name]
 
 
 class CustomerOrder(UUIDPrimaryKey, Timestamps, Model):
@@ -69,8 +75,8 @@ class CustomerOrder(UUIDPrimaryKey, Timestamps, Model):
 
     #: The parties' names, for every user who sees the order (see :func:`_name_of_party`);
     #: the relationships above load only organizations in the user's scope.
-    customer_organization_name = column_property(_name_of_party(customer_organization_id))
-    oraseas_organization_name = column_property(_name_of_party(oraseas_organization_id))
+    customer_organization_name = label_property(_name_of_party, customer_organization_id, _party_order)
+    oraseas_organization_name = label_property(_name_of_party, oraseas_organization_id, _party_order)
 
     @property
     def reference(self) -> str:

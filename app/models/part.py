@@ -76,6 +76,9 @@ class Part(UUIDPrimaryKey, Timestamps, Model):
         """Consumables are counted in whole units (seed 001 "parts")."""
         return self.part_type == PartType.consumable
 
+    #: What a list sorts a column of parts by (``app.views.interface``): the name as shown.
+    sort_columns = ("part_number",)
+
     def __str__(self) -> str:
         return f"{self.part_number} {self.name}"
 

@@ -25,12 +25,12 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import CreatedAt, Timestamps, UUIDPrimaryKey
+from .base import CreatedAt, label_property, Timestamps, UUIDPrimaryKey
 from .enums import StocktakeStatus
 from .types import Money, Quantity, TZDateTime, UUIDType, pg_enum
-from .warehouse import warehouse_label
+from .warehouse import warehouse_label, warehouse_label_order
 
 
 class Stocktake(UUIDPrimaryKey, Timestamps, Model):
@@ -172,4 +172,4 @@ class StocktakeCount(UUIDPrimaryKey, CreatedAt, Model):
     counted_by_user = relationship("PortalUser")
 
 
-Stocktake.warehouse_name = column_property(warehouse_label(Stocktake.__table__.c.warehouse_id))
+Stocktake.warehouse_name = label_property(warehouse_label, Stocktake.__table__.c.warehouse_id, warehouse_label_order)

@@ -16,12 +16,12 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import QuantityDisplay, Timestamps, UUIDPrimaryKey
+from .base import label_property, QuantityDisplay, Timestamps, UUIDPrimaryKey
 from .enums import TransferStatus
 from .types import Quantity, TZDateTime, UUIDType, pg_enum
-from .warehouse import warehouse_label
+from .warehouse import warehouse_label, warehouse_label_order
 
 
 class StockTransfer(UUIDPrimaryKey, Timestamps, Model):
@@ -123,5 +123,7 @@ class StockTransferLine(QuantityDisplay, UUIDPrimaryKey, Model):
         return f"{self.quantity_with_unit()} {self.part}"
 
 
-StockTransfer.from_warehouse_name = column_property(warehouse_label(StockTransfer.__table__.c.from_warehouse_id))
-StockTransfer.to_warehouse_name = column_property(warehouse_label(StockTransfer.__table__.c.to_warehouse_id))
+StockTransfer.from_warehouse_name = label_property(warehouse_label, StockTransfer.__table__.c.from_warehouse_id,
+                                                  warehouse_label_order)
+StockTransfer.to_warehouse_name = label_property(warehouse_label, StockTransfer.__table__.c.to_warehouse_id,
+                                                warehouse_label_order)

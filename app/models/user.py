@@ -38,6 +38,8 @@ class PortalUser(FabUser):
         sa.Index("idx_users_org_status", "organization_id", "user_status"),
         sa.Index("idx_users_status", "user_status"),
         sa.Index("idx_users_invitation_token", "invitation_token"),
+        # Lists sorted by a user column walk users in name order (sort_columns).
+        sa.Index("idx_users_name", "first_name", "last_name"),
         {"extend_existing": True},
     )
 
@@ -69,6 +71,9 @@ class PortalUser(FabUser):
     invited_by = relationship(
         "PortalUser", remote_side="PortalUser.id", foreign_keys=[invited_by_user_id], uselist=False
     )
+
+    #: What a list sorts a column of users by (``app.views.interface``): the name as shown.
+    sort_columns = ("first_name", "last_name")
 
     @property
     def name(self) -> str:

@@ -31,6 +31,8 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
         sa.UniqueConstraint("organization_id", "name", name="_org_warehouse_name_uc"),
         sa.Index("idx_warehouses_org", "organization_id"),
         sa.Index("idx_warehouses_active", "is_active"),
+        # Lists sorted by a warehouse column walk warehouses in name order (sort_columns).
+        sa.Index("idx_warehouses_name", "name"),
         trigram_index("warehouses", "name"),
         trigram_index("warehouses", "location"),
         sa.Index("uq_warehouses_transit_per_organization", "organization_id", unique=True,
@@ -54,6 +56,8 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
     organization = relationship("Organization")
     #: Relations ``__str__`` reads: lists and dropdowns load them with the page.
     str_relations = ("organization",)
+    #: What a list sorts a column of warehouses by (``app.views.interface``).
+    sort_columns = ("name",)
 
     def __str__(self) -> str:
         org = self.organization.name if self.organization is not None else "?"
@@ -77,3 +81,20 @@ def warehouse_label(column):
     o = Organization.__table__.alias()
     return (sa.select(w.c.name + " (" + o.c.name + ")")
             .where(w.c.id == column, o.c.id == w.c.organization_id).scalar_subquery())
+
+
+def warehouse_label_order(column):
+    """How a list sorts the :func:`warehouse_label` of ``column``: as it reads, by the
+    warehouse's name, then its organization's.
+
+    Outer joins of the tables (not the mapped classes), like the label itself, so
+    every row keeps its place whoever's warehouse it names; a missing warehouse
+    sorts as empty.  A function, so that each query gets aliases of its own.
+
+    :returns: ``(joins, keys)``: ``[(table alias, on clause)]`` and the columns to order by.
+    """
+    from .organization import Organization
+
+    w = Warehouse.__table__.alias()
+    o = Organization.__table__.alias()
+    return [(w, w.c.id == column), (o, o.c.id == w.c.organization_id)], [w.c.name, o.c.name]

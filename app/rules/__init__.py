@@ -36,6 +36,7 @@ def before_flush(session, _flush_context, _instances) -> None:
         organizations.check_machines(session, actor)
         organizations.check_parts(session)
         organizations.check_transit_locations(session)
+        organizations.check_warehouse_owners(session)
         orders.check_customer_orders(session, actor)
         orders.check_order_status(session)
         orders.check_supplier_orders(session)

@@ -106,11 +106,26 @@ def _resolve(txn: m.Transaction) -> None:
             setattr(txn, f"{rel}_id", obj.id)
 
 
+def organizations_of(from_warehouse: m.Warehouse | None,
+                     to_warehouse: m.Warehouse | None) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The organizations a ledger row carries: the owners of its source and destination warehouses.
+
+    Every posting path fills ``transactions.from_organization_id`` and
+    ``to_organization_id`` with these (organization scoping reads them, issue 15).
+
+    :param from_warehouse: the source warehouse, or ``None``; ``to_warehouse`` likewise.
+    :returns: ``(from_organization_id, to_organization_id)``, ``None`` where there is no warehouse.
+    """
+    return (from_warehouse.organization_id if from_warehouse is not None else None,
+            to_warehouse.organization_id if to_warehouse is not None else None)
+
+
 def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
     """Check one transaction against every ledger rule and fill its defaults.
 
     Defaults: ``unit_of_measure`` from the part, ``performed_by_user`` the actor,
-    ``transaction_date`` now, ``approval_status`` ``pending`` when approval is required.
+    ``transaction_date`` now, ``approval_status`` ``pending`` when approval is required;
+    always: the warehouses' organizations (:func:`organizations_of`).
 
     :raises InvalidQuantity, RuleViolation, OutOfScope: naming the rule.
     """
@@ -135,6 +150,7 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
         if warehouse_id is not None and warehouse is None:
             raise RuleViolation(f"The {label} warehouse does not exist: stock moves only between existing warehouses.")
     _check_warehouses(kind, source, dest)
+    txn.from_organization_id, txn.to_organization_id = organizations_of(source, dest)
     # A recorded transaction being approved passed these checks when it was recorded.
     by_workflow = is_workflow_posting(txn) or inspect(txn).persistent
     _check_transit(kind, source, dest, by_workflow)

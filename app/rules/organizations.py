@@ -110,6 +110,33 @@ def check_parts(session) -> None:
             )
 
 
+def check_warehouse_owners(session) -> None:
+    """A warehouse that stock has moved through stays with its organization.
+
+    Its ledger rows carry the organization (``transactions.from_organization_id``
+    / ``to_organization_id``, issue 15) and belong to that organization's books;
+    moving the warehouse would move its stock on hand without its history.  An
+    organization that takes over the premises gets a warehouse of its own and
+    the stock by a transfer.
+
+    :raises RuleViolation: naming the rule, when a warehouse with ledger rows changes organization.
+    """
+    t, w = m.Transaction, m.Warehouse.__table__.c
+    for warehouse in session.dirty:
+        if not isinstance(warehouse, m.Warehouse) or not _changed(warehouse, "organization_id", "organization"):
+            continue
+        stored = session.execute(sa.select(w.organization_id).where(w.id == warehouse.id)).scalar()
+        if stored is None or stored == related_id(warehouse, "organization", "organization_id"):
+            continue
+        moved = session.execute(sa.select(sa.exists().where(
+            sa.or_(t.from_warehouse_id == warehouse.id, t.to_warehouse_id == warehouse.id)))).scalar()
+        if moved:
+            raise RuleViolation(
+                f"Warehouse {warehouse.name} has stock history and stays with its organization: create a "
+                "warehouse in the other organization and move the stock with a stock transfer."
+            )
+
+
 def check_transit_locations(session) -> None:
     """Transit locations are kept by the transfer workflow (issue 8): no path creates,
     edits or deletes one as a warehouse, and no warehouse becomes one.
