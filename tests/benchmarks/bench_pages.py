@@ -384,7 +384,9 @@ def ms(seconds: float | None) -> str:
 
 
 def ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.1f}×" if a and b else "—"
+    if not (a and b):
+        return "—"
+    return f"{a / b:.2f}×" if a / b < 0.1 else f"{a / b:.1f}×"
 
 
 def print_table(role: str, plan: list[Variant], results: dict, django: bool, compare_to: str | None) -> None:
