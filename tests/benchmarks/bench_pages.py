@@ -327,14 +327,23 @@ def get_page(session, base_url: str, variant: Variant, figures: Figures) -> None
 
 
 def floor_statements(variant: Variant, scoped: bool) -> tuple[str, str, str] | None:
-    """``(estimate, count, rows)`` SQL of the variant's floor; ``None`` for a sort with no floor."""
+    """``(estimate, count, rows)`` SQL of the variant's floor; ``None`` for a sort with no floor.
+
+    An order on the listed table's own columns picks the page's rows first and joins the
+    names to those 100 only (a join of the whole table before the sort is what a planner
+    may otherwise choose: 0.7 s on the 10x ledger); an order on a joined name needs the join.
+    """
     if variant.order is None:
         return None
     page = variant.page
     where = " AND ".join(f"({w})" for w in [page.where, *([page.scope] if scoped else []), *variant.where])
     counted = f"FROM {page.table} t WHERE {where}"
-    rows = (f"SELECT {page.columns} FROM {page.table} t {page.joins} WHERE {where} "
-            f"ORDER BY {variant.order} LIMIT {PAGE_SIZE} OFFSET {variant.offset}")
+    window = f"ORDER BY {variant.order} LIMIT {PAGE_SIZE} OFFSET {variant.offset}"
+    if set(re.findall(r"\b(\w+)\.", variant.order)) == {"t"}:
+        rows = (f"SELECT {page.columns} FROM (SELECT * {counted} {window}) t {page.joins} "
+                f"ORDER BY {variant.order}")
+    else:
+        rows = f"SELECT {page.columns} FROM {page.table} t {page.joins} WHERE {where} {window}"
     return f"EXPLAIN (FORMAT JSON) SELECT 1 {counted}", f"SELECT count(*) {counted}", rows
 
 
