@@ -86,11 +86,15 @@ class Filter:
 class Page:
     """A generated list screen and its SQL floor, written by hand.
 
-    The floor selects from ``table`` as ``t``: ``where`` is the view's own
+    The floor selects from ``table`` as ``t``, with the ``joins`` of the names it prints
+    (a user's join takes ``{users}`` and ``{users_scope}``: a customer admin sees the
+    users of its own organizations only, and the list shows and sorts the others as
+    empty); ``where`` is the view's own
     ``base_filters``, ``scope`` the customer admin's rows (``%(orgs)s``: its
     organization and suppliers, as :mod:`app.scoping`), ``order`` maps each sort
-    argument to its SQL (a sort the page offers that is missing here has no floor),
-    ``%(user_id)s`` is the user's id.
+    argument to the keys the list sorts by (a relation or a label by the names it
+    shows; a sort the page offers that is missing here has no floor), ``%(user_id)s``
+    is the user's id.
     """
 
     name: str
@@ -103,7 +107,8 @@ class Page:
     scope: str
     filters: list[Filter] = field(default_factory=list)
     search_text: str | None = None  # the page's search box (text_search_columns), formatted like Filter.value
-    search_sql: str | None = None  # matches %(like)s: '%text%'
+    search_sql: str | None = None  # matches %(like)s: '%text%'; %(keys)s: what search_keys found
+    search_keys: str | None = None  # a lookup run first: keys of related rows that match %(like)s
     where: str = "TRUE"
 
     @property
@@ -111,6 +116,8 @@ class Page:
         return f"/{self.view.lower()}/list/"
 
 
+#: How a customer admin's page joins a user: only the users of its organizations show (and sort) by name.
+SCOPED_USERS = {"users": "LEFT JOIN", "users_scope": " AND u.organization_id = ANY(%(orgs)s)"}
 #: The warehouses of the customer admin's organizations, as a list of keys (as ``app.views.search`` does).
 _IN_ORG_WAREHOUSES = "ARRAY(SELECT id FROM warehouses WHERE organization_id = ANY(%(orgs)s))"
 
@@ -125,19 +132,21 @@ PAGES = [
               "LEFT JOIN organizations fo ON fo.id = fw.organization_id "
               "LEFT JOIN warehouses tw ON tw.id = t.to_warehouse_id "
               "LEFT JOIN organizations tor ON tor.id = tw.organization_id "
-              "JOIN ab_user u ON u.id = t.performed_by_user_id",
+              "{users} ab_user u ON u.id = t.performed_by_user_id{users_scope}",
         default_order="t.transaction_date DESC",
         order={"transaction_date": "t.transaction_date", "transaction_type": "t.transaction_type",
-               "part": "p.part_number", "part.part_number": "p.part_number", "quantity_with_unit": "t.quantity",
-               "quantity": "t.quantity", "from_warehouse_name": "fw.name", "to_warehouse_name": "tw.name",
-               "performed_by_user": "u.username", "approval_status": "t.approval_status",
+               "part": "p.part_number", "quantity_with_unit": "t.quantity",
+               "from_warehouse_name": "fw.name, fo.name", "to_warehouse_name": "tw.name, tor.name",
+               "performed_by_user": "u.first_name, u.last_name", "approval_status": "t.approval_status",
                "reference_number": "t.reference_number"},
-        scope=f"t.from_warehouse_id = ANY({_IN_ORG_WAREHOUSES}) OR t.to_warehouse_id = ANY({_IN_ORG_WAREHOUSES})",
+        # The organizations the row carries (migration 0009), as app/scoping.py reads them.
+        scope="t.from_organization_id = ANY(%(orgs)s) OR t.to_organization_id = ANY(%(orgs)s)",
         filters=[Filter("transaction_type", "consumption", "t.transaction_type = 'consumption'"),
                  Filter("part", "{part}", "t.part_id = %(part)s")],
         search_text="{part_number}",
-        search_sql="t.part_id = ANY(ARRAY(SELECT id FROM parts WHERE part_number ILIKE %(like)s "
-                   "OR name ILIKE %(like)s)) OR t.notes ILIKE %(like)s OR t.reference_number ILIKE %(like)s",
+        # The matching parts first, their keys then given to the ledger query as values (as the list does).
+        search_keys="SELECT id FROM parts WHERE part_number ILIKE %(like)s OR name ILIKE %(like)s",
+        search_sql="t.part_id = ANY(%(keys)s) OR t.notes ILIKE %(like)s OR t.reference_number ILIKE %(like)s",
     ),
     Page(
         name="stock levels", view="InventoryModelView", table="inventory",
@@ -146,10 +155,9 @@ PAGES = [
         joins="JOIN warehouses w ON w.id = t.warehouse_id JOIN organizations o ON o.id = w.organization_id "
               "JOIN parts p ON p.id = t.part_id",
         default_order="t.last_updated DESC",
-        order={"stock_on_hand": "t.current_stock", "current_stock": "t.current_stock",
-               "reorder_point": "t.minimum_stock_recommendation", "stock_status": "t.current_stock",
-               "last_updated": "t.last_updated", "warehouse": "w.name", "part": "p.part_number",
-               "part.part_number": "p.part_number"},
+        order={"stock_on_hand": "t.current_stock", "reorder_point": "t.minimum_stock_recommendation",
+               "stock_status": "t.current_stock", "last_updated": "t.last_updated", "warehouse": "w.name",
+               "part": "p.part_number"},
         # Stock on hand: real warehouses, not transit locations, nor those where the user
         # counts a blind stocktake (the demo's super admin does).
         where="NOT EXISTS (SELECT 1 FROM warehouses x WHERE x.id = t.warehouse_id AND x.is_transit) "
@@ -174,8 +182,8 @@ PAGES = [
         name="warehouses", view="WarehouseModelView", table="warehouses",
         columns="t.id, t.name, o.name, t.location, t.is_active, t.updated_at",
         joins="JOIN organizations o ON o.id = t.organization_id", default_order="t.name ASC",
-        order={"name": "t.name", "organization": "o.name", "organization.name": "o.name",
-               "location": "t.location", "is_active": "t.is_active", "updated_at": "t.updated_at"},
+        order={"name": "t.name", "organization": "o.name", "location": "t.location", "is_active": "t.is_active",
+               "updated_at": "t.updated_at"},
         where="NOT t.is_transit",
         scope="t.organization_id = ANY(%(orgs)s)",
         filters=[Filter("organization", "{organization}", "t.organization_id = %(organization)s")],
@@ -187,7 +195,7 @@ PAGES = [
         columns="t.id, t.name, t.organization_type, parent.name, t.is_active",
         joins="LEFT JOIN organizations parent ON parent.id = t.parent_organization_id", default_order="t.name ASC",
         order={"name": "t.name", "organization_type": "t.organization_type", "is_active": "t.is_active",
-               "parent_organization": "parent.name", "parent_organization.name": "parent.name"},
+               "parent_organization": "parent.name"},
         scope="t.id = ANY(%(orgs)s)",
         filters=[Filter("organization_type", "customer", "t.organization_type = 'customer'")],
         search_text="{place}",
@@ -198,11 +206,11 @@ PAGES = [
         columns="t.id, t.order_date, c.name, t.status, t.expected_delivery_date, t.actual_delivery_date, "
                 "u.first_name, u.last_name, u.username",
         joins="JOIN organizations c ON c.id = t.customer_organization_id "
-              "LEFT JOIN ab_user u ON u.id = t.ordered_by_user_id",
+              "LEFT JOIN ab_user u ON u.id = t.ordered_by_user_id{users_scope}",
         default_order="t.order_date DESC",
         order={"order_date": "t.order_date", "customer_organization_name": "c.name", "status": "t.status",
                "expected_delivery_date": "t.expected_delivery_date",
-               "actual_delivery_date": "t.actual_delivery_date", "ordered_by_user": "u.username"},
+               "actual_delivery_date": "t.actual_delivery_date", "ordered_by_user": "u.first_name, u.last_name"},
         scope="t.customer_organization_id = ANY(%(orgs)s) OR t.oraseas_organization_id = ANY(%(orgs)s)",
         filters=[Filter("status", "received", "t.status = 'received'")],
     ),
@@ -212,7 +220,7 @@ PAGES = [
                 "t.actual_delivery_date",
         joins="JOIN organizations o ON o.id = t.ordering_organization_id", default_order="t.order_date DESC",
         order={"order_date": "t.order_date", "supplier_name": "t.supplier_name", "ordering_organization": "o.name",
-               "ordering_organization.name": "o.name", "status": "t.status",
+               "status": "t.status",
                "expected_delivery_date": "t.expected_delivery_date",
                "actual_delivery_date": "t.actual_delivery_date"},
         scope="t.ordering_organization_id = ANY(%(orgs)s)",
@@ -229,7 +237,7 @@ PAGES = [
         default_order="t.created_at DESC",
         order={"reference_number": "t.reference_number", "status": "t.status", "created_at": "t.created_at",
                "dispatched_at": "t.dispatched_at", "received_at": "t.received_at",
-               "from_warehouse_name": "fw.name", "to_warehouse_name": "tw.name"},
+               "from_warehouse_name": "fw.name, fo.name", "to_warehouse_name": "tw.name, tor.name"},
         scope="t.source_organization_id = ANY(%(orgs)s) OR t.destination_organization_id = ANY(%(orgs)s)",
         filters=[Filter("status", "received", "t.status = 'received'")],
     ),
@@ -282,7 +290,8 @@ def run_parameters(database: BenchDatabase, customer_admin: str) -> dict:
 
 
 def variants(page: Page, sortable: list[str], params: dict) -> list[Variant]:
-    """Page 1, page 100, each filter, the search, each sort the page offers (ascending)."""
+    """Page 1, page 100, each filter, the search, each sort the page offers (ascending, the key
+    breaking ties)."""
     base = {f"psize_{page.view}": PAGE_SIZE}
     out = [Variant(page, "page 1", base, [], page.default_order),
            Variant(page, "page 100", {**base, f"page_{page.view}": 99}, [], page.default_order,
@@ -295,9 +304,11 @@ def variants(page: Page, sortable: list[str], params: dict) -> list[Variant]:
         out.append(Variant(page, "search", {**base, "q": text}, [page.search_sql], page.default_order,
                            like=f"%{text}%"))
     for column in sortable:
-        expression = page.order.get(column)
+        # Ascending, and the primary key breaks ties, as the list does (pages never overlap).
+        keys = page.order.get(column)
+        order = ", ".join(f"{key} ASC" for key in [*keys.split(", "), "t.id"]) if keys else None
         out.append(Variant(page, f"sort {column}", {**base, f"_oc_{page.view}": column, f"_od_{page.view}": "asc"},
-                           [], f"{expression} ASC" if expression else None))
+                           [], order))
     return out
 
 
@@ -337,13 +348,13 @@ def floor_statements(variant: Variant, scoped: bool) -> tuple[str, str, str] | N
         return None
     page = variant.page
     where = " AND ".join(f"({w})" for w in [page.where, *([page.scope] if scoped else []), *variant.where])
+    joins = page.joins.format(**(SCOPED_USERS if scoped else {"users": "JOIN", "users_scope": ""}))
     counted = f"FROM {page.table} t WHERE {where}"
     window = f"ORDER BY {variant.order} LIMIT {PAGE_SIZE} OFFSET {variant.offset}"
     if set(re.findall(r"\b(\w+)\.", variant.order)) == {"t"}:
-        rows = (f"SELECT {page.columns} FROM (SELECT * {counted} {window}) t {page.joins} "
-                f"ORDER BY {variant.order}")
+        rows = f"SELECT {page.columns} FROM (SELECT * {counted} {window}) t {joins} ORDER BY {variant.order}"
     else:
-        rows = f"SELECT {page.columns} FROM {page.table} t {page.joins} WHERE {where} {window}"
+        rows = f"SELECT {page.columns} FROM {page.table} t {joins} WHERE {where} {window}"
     return f"EXPLAIN (FORMAT JSON) SELECT 1 {counted}", f"SELECT count(*) {counted}", rows
 
 
@@ -355,6 +366,8 @@ def run_floor(conn, variant: Variant, scoped: bool, params: dict, figures: Figur
     estimate_sql, count_sql, rows_sql = statements
     values = {**params, "like": variant.like}
     started = time.perf_counter()
+    if variant.like and variant.page.search_keys:
+        values["keys"] = [row[0] for row in conn.execute(variant.page.search_keys, values)]
     plan = conn.execute(estimate_sql, values).fetchone()[0]
     if plan[0]["Plan"]["Plan Rows"] <= EXACT_COUNT_LIMIT:
         conn.execute(count_sql, values).fetchone()
@@ -371,7 +384,9 @@ def ms(seconds: float | None) -> str:
 
 
 def ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.1f}×" if a and b else "—"
+    if not (a and b):
+        return "—"
+    return f"{a / b:.2f}×" if a / b < 0.1 else f"{a / b:.1f}×"
 
 
 def print_table(role: str, plan: list[Variant], results: dict, django: bool, compare_to: str | None) -> None:

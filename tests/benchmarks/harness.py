@@ -146,7 +146,8 @@ class BenchDatabase:
         return (float(match.group(1)), int(match.group(2))) if match else None
 
     def ensure(self, scale: float, years: int, echo=print) -> tuple[float, int] | None:
-        """Create, migrate and seed the database unless it holds data already (then migrate it only).
+        """Create, migrate and seed the database unless it holds data already (then migrate and
+        ``ANALYZE`` it only).
 
         A seeding that fails or is interrupted drops the database, so that the next run
         starts afresh rather than reusing half the demo.
@@ -161,6 +162,10 @@ class BenchDatabase:
             seeded = self.seeded_with()
             echo(f"Reusing database {self.name}, " + (f"seeded with --scale {seeded[0]:g} --years {seeded[1]}."
                                                      if seeded else "not seeded by this benchmark."))
+            # Fresh planner statistics: a migration may have filled new columns, the load
+            # benchmark adds rows, and autovacuum may be off (it is on the development server).
+            with self.connect() as conn:
+                conn.execute("ANALYZE")
             return seeded
         echo(f"Seeding {self.name}: seed-demo --scale {scale:g} --years {years} ...")
         started = time.perf_counter()
