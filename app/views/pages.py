@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import render_template, request, send_from_directory
+from flask import g, render_template, request, send_from_directory
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -27,7 +27,9 @@ def error_page(error):
     FAB and Flask answer Werkzeug's bare pages; the REST API answers its own
     JSON and is left to it.
     """
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or "user" not in g:
+        # The REST API answers its own JSON; a request refused before its user was
+        # loaded (a missing CSRF token) gets Werkzeug's page: the layout needs the user.
         return error
     from ..extensions import appbuilder
 
