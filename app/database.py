@@ -2,14 +2,20 @@
 session's teardown, and the long reads' session on a read replica (:func:`read_session`)."""
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 from flask import current_app, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from config import READ_BIND
 
 from .extensions import db as _db
+
+#: Execution option of a connection that only reads (:func:`snapshot_session`).
+SNAPSHOT_READ = "abparts_snapshot_read"
 
 
 def configure_engine(engine: Engine, config) -> None:
@@ -38,9 +44,33 @@ def configure_engine(engine: Engine, config) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A snapshot read takes no write lock: with write-ahead logging it blocks no writer.
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(SNAPSHOT_READ)
+                                   else "BEGIN IMMEDIATE")
 
     engine._abparts_configured = True
+
+
+@contextlib.contextmanager
+def snapshot_session(engine: Engine) -> Iterator[Session]:
+    """A read-only ORM session on a connection of its own, reading one consistent snapshot.
+
+    For long reads that stream their rows (exports): every statement of the
+    session sees the database as it was at its first statement, and nothing it
+    does holds up writers.  PostgreSQL: a ``REPEATABLE READ``, ``READ ONLY``
+    transaction (streamed statements use server-side cursors).  SQLite: a
+    deferred ``BEGIN`` instead of the usual ``BEGIN IMMEDIATE`` (a reader in
+    write-ahead-log mode reads its snapshot while others write).  The
+    organization scope applies as in any session (:mod:`app.scoping`).
+    Rolled back and closed on leaving.
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        else:
+            connection.execution_options(**{SNAPSHOT_READ: True})
+        with Session(bind=connection, autoflush=False) as session:
+            yield session
 
 
 def init_session_teardown(app, db) -> None:
@@ -128,6 +158,12 @@ def read_session():
         session = factory()
         setattr(g, _READ_SESSION, session)
     return session
+
+
+def read_engine() -> Engine:
+    """The engine of long streamed reads (exports, :func:`snapshot_session`): the read
+    replica's when ``DATABASE_READ_URL`` is set, else the primary's."""
+    return _db.engines[READ_BIND] if READ_BIND in _db.engines else _db.engine
 
 
 #: The response header of :func:`init_query_count_header`.

@@ -327,6 +327,8 @@ SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
     m.UserManagementAuditLog: lambda ids: m.UserManagementAuditLog.user_id.in_(
         _users_of(ids)
     ),
+    # An export belongs to the organization its user was in when exporting.
+    m.ExportLog: lambda ids: m.ExportLog.__table__.c.organization_id.in_(ids),
 }
 
 #: Shared tables every role reads: the parts catalog and FAB's permission tables; and the

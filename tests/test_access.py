@@ -59,9 +59,10 @@ MATRIX = {
     "user_session":      ("usersessionmodelview",        "user_session",         "R",  "R", "R",  "-"),
     "invitation_log":    ("invitationauditlogmodelview", None,                   "R",  "R", "R",  "-"),
     "user_mgmt_log":     ("usermanagementauditlogmodelview", None,               "R",  "R", "R",  "-"),
+    "export_log":        ("exportlogmodelview",          None,                   "R",  "R", "R",  "-"),
 }
 #: Audit resources: read-only APIs (no POST route).
-SYSTEM_WRITTEN = {"security_event", "user_session", "invitation_log", "user_mgmt_log"}
+SYSTEM_WRITTEN = {"security_event", "user_session", "invitation_log", "user_mgmt_log", "export_log"}
 _COLUMN = {"superadmin": 2, "auditor": 3, "oraseas.admin": 4, "acme.admin": 4, "acme.user": 5}
 
 
@@ -75,6 +76,7 @@ def expected(role: str | None, domain: str) -> dict[str, int]:
     out = {}
     if role is None:
         out[f"GET /{screen}/list/"] = 302
+        out[f"GET /{screen}/export/"] = 302
         out[f"GET /{screen}/add"] = 302
         if resource:
             out[f"GET /api/v1/{resource}/"] = 401
@@ -82,6 +84,8 @@ def expected(role: str | None, domain: str) -> dict[str, int]:
         return out
     r = rights(role, domain)
     out[f"GET /{screen}/list/"] = 200 if "R" in r else 403
+    # an export is checked like its list (issue 11): a role that may not read it gets no file
+    out[f"GET /{screen}/export/"] = 200 if "R" in r else 403
     out[f"GET /{screen}/add"] = 200 if "W" in r else 403
     if resource:
         out[f"GET /api/v1/{resource}/"] = 200 if "R" in r else 403

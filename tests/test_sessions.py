@@ -171,4 +171,4 @@ def test_many_failures_from_one_address_across_users_are_suspicious(app, client,
 def test_an_export_is_a_security_event(app, client_as):
     assert client_as("auditor").get("/securityeventmodelview/export/?_flt_0_event_type=login_success").status_code == 200
     exports = rows(app, m.SecurityEvent, event_type="export")
-    assert len(exports) == 1 and json.loads(exports[0].details)["view"] == "SecurityEvent"
+    assert len(exports) == 1 and json.loads(exports[0].details)["view"] == "SecurityEventModelView"

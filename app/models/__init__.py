@@ -13,6 +13,7 @@ from .enums import (
     TransferStatus,
     UserStatus,
 )
+from .export_log import ExportLog
 from .idempotency import IdempotencyKey
 from .inventory import Inventory, StockAdjustment
 from .ledger import Transaction, TransactionApproval
@@ -27,7 +28,7 @@ from .user import PortalUser
 from .warehouse import Warehouse
 
 __all__ = [
-    "ApprovalStatus", "CustomerOrder", "CustomerOrderItem", "CustomerOrderStatus", "IdempotencyKey", "Inventory", "InvitationAuditLog",
+    "ApprovalStatus", "CustomerOrder", "CustomerOrderItem", "CustomerOrderStatus", "ExportLog", "IdempotencyKey", "Inventory", "InvitationAuditLog",
     "Machine", "MachineStatus", "OrderEvent", "Organization", "OrganizationType", "Part", "PartType",
     "PartUsage", "PortalUser", "SecurityEvent", "StockAdjustment", "StockTransfer", "StockTransferLine",
     "SupplierOrder", "SupplierOrderItem", "SupplierOrderStatus", "Transaction", "TransactionApproval", "TransactionType",

@@ -81,10 +81,25 @@ def singular(unit: str) -> str:
     return unit[:-1]
 
 
+def renders_quantity(column: str, unit: str):
+    """FAB's ``renders(column)`` for a method printing a quantity with its unit.
+
+    Pages print the method's text; exports write the number (``column``) and the
+    unit (``unit``, an attribute path such as ``part.unit_of_measure``) in
+    columns of their own (:mod:`app.views.export`).
+    """
+    def decorate(method):
+        method = renders(column)(method)
+        method._quantity_unit = unit
+        return method
+
+    return decorate
+
+
 class QuantityDisplay:
     """``quantity_with_unit`` for rows with a ``quantity`` of a ``part`` (sorts by ``quantity``)."""
 
-    @renders("quantity")
+    @renders_quantity("quantity", unit="part.unit_of_measure")
     def quantity_with_unit(self) -> str:
         part = self.part
         return format_quantity(self.quantity, part.unit_of_measure if part else None,

@@ -11,7 +11,7 @@ from flask_appbuilder import Model
 from flask_appbuilder.models.decorators import renders
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import CreatedAt, format_quantity, Timestamps, UUIDPrimaryKey
+from .base import CreatedAt, format_quantity, renders_quantity, Timestamps, UUIDPrimaryKey
 from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, utcnow
 
 
@@ -71,13 +71,13 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
         part = self.part
         return format_quantity(value, self.unit_of_measure, whole=bool(part and part.is_whole_units))
 
-    @renders("current_stock")
+    @renders_quantity("current_stock", unit="unit_of_measure")
     def stock_on_hand(self) -> str:
         """Stock on hand with its unit, flagged when negative."""
         text = self._fmt(self.current_stock)
         return f"{text} (NEGATIVE)" if self.is_negative else text
 
-    @renders("minimum_stock_recommendation")
+    @renders_quantity("minimum_stock_recommendation", unit="unit_of_measure")
     def reorder_point(self) -> str:
         return self._fmt(self.minimum_stock_recommendation)
 
@@ -132,7 +132,7 @@ class StockAdjustment(UUIDPrimaryKey, Timestamps, Model):
     user = relationship("PortalUser")
     transaction = relationship("Transaction")
 
-    @renders("quantity_adjusted")
+    @renders_quantity("quantity_adjusted", unit="inventory.unit_of_measure")
     def quantity_with_unit(self) -> str:
         inv = self.inventory
         unit = inv.unit_of_measure if inv else None

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from .. import models as m
 from ..errors import OutOfScope
 from ..scoping import current_actor, system, visible
-from . import ledger, limits, orders, organizations, users
+from . import append_only, ledger, limits, orders, organizations, users
 
 #: Tables an Auditor's session may still write (FAB's login bookkeeping on ab_user).
 _READ_ONLY_EXEMPT = (m.PortalUser,)
@@ -28,6 +28,7 @@ def before_flush(session, _flush_context, _instances) -> None:
                    if isinstance(o, m.Model) and not isinstance(o, _READ_ONLY_EXEMPT)]
         if changed:
             raise OutOfScope("Auditors read and export; they change nothing.")
+    append_only.guard_append_only(session)
     with system():
         users.assign_own_organization(session, actor)
         users.check_organization_change(session, actor)
@@ -74,6 +75,7 @@ def after_flush(session, _flush_context) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_ledger_writes(state) -> None:
     ledger.refuse_bulk_ledger_writes(state)
+    append_only.refuse_bulk_changes(state)
 
 
 def _scope_model(cls):

@@ -19,7 +19,8 @@ Event types written by the portal (``event_type``):
 ``invitation_accepted``   an invited user set its password
 ``password_reset_requested``  a reset link was asked for (``known``: an account matched)
 ``password_reset``        a password was set through a reset link
-``export``                a list was exported (CSV): which, how many rows, the filters
+``export``                a list or report was exported: the screen, the format, the
+                          query string, the export log's row (:mod:`app.exports.log`)
 ``suspicious_activity``   more than ``AUTH_SUSPICIOUS_FAILURES`` failures from
                           one address within ``AUTH_LOCKOUT_MINUTES``
 ========================  =====================================================

@@ -41,7 +41,7 @@ DOMAINS = (
     "Organization", "User", "Warehouse", "Part", "Machine", "Inventory", "Transaction",
     "StockAdjustment", "TransactionApproval", "CustomerOrder", "CustomerOrderItem",
     "SupplierOrder", "SupplierOrderItem", "PartUsage", "SecurityEvent", "UserSession",
-    "InvitationAuditLog", "UserManagementAuditLog", "StockTransfer", "Stocktake",
+    "InvitationAuditLog", "UserManagementAuditLog", "StockTransfer", "Stocktake", "ExportLog",
 )
 
 #: Menu entries and categories (FAB ``menu_access``), per domain.
@@ -53,7 +53,7 @@ MENUS = {
     "CustomerOrderItem": (), "SupplierOrder": ("Supplier Orders",), "SupplierOrderItem": (),
     "PartUsage": ("Part Usage",), "SecurityEvent": ("Security Events",),
     "UserSession": ("User Sessions",), "InvitationAuditLog": ("Invitation Log",),
-    "UserManagementAuditLog": ("User Management Log",),
+    "UserManagementAuditLog": ("User Management Log",), "ExportLog": ("Export Log",),
     "StockTransfer": ("Stock Transfers", "Stock in Transit"),
     "Stocktake": ("Stocktakes",),
 }
@@ -65,11 +65,11 @@ CATEGORIES = {
                   "Stock Adjustments", "Approvals"),
     "Orders": ("Customer Orders", "Supplier Orders"),
     "Usage": ("Part Usage",),
-    "Audit": ("Security Events", "User Sessions", "User Management Log", "Invitation Log"),
+    "Audit": ("Security Events", "User Sessions", "User Management Log", "Invitation Log", "Export Log"),
 }
 
 _ORDERS = ("CustomerOrder", "CustomerOrderItem", "SupplierOrder", "SupplierOrderItem")
-_AUDIT = ("SecurityEvent", "UserSession", "InvitationAuditLog", "UserManagementAuditLog")
+_AUDIT = ("SecurityEvent", "UserSession", "InvitationAuditLog", "UserManagementAuditLog", "ExportLog")
 
 #: role -> domain -> actions.  Super Admin may do everything (see :func:`fab_roles`).
 ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .audit import (
+    ExportLogModelView,
     InvitationAuditLogModelView,
     SecurityEventModelView,
     UserManagementAuditLogModelView,
@@ -48,6 +49,7 @@ MENU = [
     (UserSessionModelView, "User Sessions", "fa-clock-o", "Audit"),
     (UserManagementAuditLogModelView, "User Management Log", "fa-users", "Audit"),
     (InvitationAuditLogModelView, "Invitation Log", "fa-envelope", "Audit"),
+    (ExportLogModelView, "Export Log", "fa-download", "Audit"),
 ]
 
 #: Screens reached from other screens (order lines, the negative-stock list).

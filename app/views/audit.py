@@ -1,8 +1,15 @@
-"""The Audit menu: security events, sessions and user audit logs (read-only)."""
+"""The Audit menu: security events, sessions, user audit logs and the export log (read-only)."""
 from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+from flask import url_for
+from flask_appbuilder import expose, has_access
+from werkzeug.routing import BuildError
 
 from .. import models as m
 from .base import ReadOnlyModelView
+from .export import AS_OF_ARG
 from .interface import ABPartsInterface
 
 
@@ -44,3 +51,53 @@ class UserManagementAuditLogModelView(ReadOnlyModelView):
     show_columns = list_columns + ["details"]
     search_columns = ["user", "action", "timestamp"]
     base_order = ("timestamp", "desc")
+
+
+class ExportLogModelView(ReadOnlyModelView):
+    """Every export of a list or report (issue 11): who, which list, filters and sort,
+    the organization scope, format, rows, times; the stock ledger's "as of" time.
+
+    A logged ledger export's page offers to run it again as of its time (the same rows).
+    """
+
+    datamodel = ABPartsInterface(m.ExportLog)
+    class_permission_name = "ExportLog"
+    list_title = "Export log"
+    list_columns = ["started_at", "username", "list_name", "format", "row_count", "organization_scope", "as_of"]
+    show_columns = ["started_at", "finished_at", "username", "list_name", "view_name", "format", "row_count",
+                    "organization_scope", "query", "filters", "as_of"]
+    search_columns = ["started_at", "user", "username", "list_name", "view_name", "format", "as_of"]
+    base_order = ("started_at", "desc")
+    label_columns = {"started_at": "Started", "finished_at": "Finished", "username": "User", "list_name": "List",
+                     "view_name": "Screen", "row_count": "Rows", "organization_scope": "Organizations",
+                     "query": "Query string", "filters": "Filters and sort", "as_of": "As of"}
+    description_columns = {
+        "organization_scope": "'all', or the ids of the organizations whose rows the user saw.",
+        "row_count": "Empty when the download was broken off.",
+        "as_of": "Stock ledger exports: the ledger rows written at or before this time.",
+    }
+    show_template = "abparts/export_log_show.html"
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """FAB's show page plus, for a stock ledger export, a link re-running it as of its time.
+
+        :raise 404: no such export for this user.
+        """
+        return self.show_page(pk, lambda entry: {
+            "rerun_url": rerun_url(entry),
+            "rerun_as_of": entry.as_of and entry.as_of.strftime("%Y-%m-%d %H:%M:%S UTC")})
+
+
+def rerun_url(entry) -> str | None:
+    """The address of ``entry``'s export (an :class:`~app.models.ExportLog`) run again as of its
+    ``as_of`` time, or ``None`` when it has none or its screen is gone."""
+    if entry.as_of is None:
+        return None
+    args = [(k, v) for k, v in parse_qsl(entry.query, keep_blank_values=True) if k != AS_OF_ARG]
+    args.append((AS_OF_ARG, entry.as_of.isoformat()))
+    try:
+        return url_for(f"{entry.view_name}.export") + "?" + urlencode(args)
+    except BuildError:
+        return None

@@ -1,19 +1,16 @@
 """Base classes of the generated screens: permissions, error mapping, formatting."""
 from __future__ import annotations
 
-import csv
 import enum
-import io
 
-from flask import Response, abort, g, request
-from flask_appbuilder import ModelView, expose, has_access
-from flask_appbuilder.urltools import get_filter_args, get_order_args
+from flask import abort, request
+from flask_appbuilder import ModelView, expose
 from flask_appbuilder.widgets import ShowWidget
 from wtforms import validators
 
-from ..database import read_session
 from ..security.roles import METHOD_PERMISSIONS
 from .choices import OnDemandChoices
+from .export import Exportable
 from .fields import LabelledEnumField, TimestampField
 from .interface import CheckedWrites, LoadsShownRelations
 from .search import TextSearch
@@ -79,7 +76,7 @@ class ReadableValues:
     - List, show and related-list cells go through FAB's ``formatters_columns``:
       an empty value is an em dash (never "None"), an enum its label, a
       date-time to the minute in UTC; a view's own formatter is kept and gets
-      the non-empty values.  The CSV export leaves empty cells empty.
+      the non-empty values.  Exports write typed values instead (:mod:`app.views.export`).
     - Enum columns of the add, edit and search forms offer the enums' labels
       (:class:`~app.views.fields.LabelledEnumField`, through FAB's
       ``*_form_extra_fields``; a view's own entry wins).
@@ -130,7 +127,8 @@ class ReadableValues:
                                          **(self.search_form_extra_fields or {})}
 
 
-class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRelations, CheckedWrites, ModelView):
+class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRelations, CheckedWrites, Exportable,
+                       ModelView):
     """A generated admin screen of one ABParts domain.
 
     - Permissions: ``class_permission_name`` is the domain, and FAB's methods
@@ -143,6 +141,7 @@ class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRe
       (:mod:`app.views.choices`); a list page loads the relations it prints
       with the page (:class:`~app.views.interface.LoadsShownRelations`).
     - Search: a view listing ``text_search_columns`` gets a search box (:mod:`app.views.search`).
+    - Export: ``/export/`` as CSV or XLSX, logged (:mod:`app.views.export`).
     """
 
     method_permission_name = METHOD_PERMISSIONS
@@ -189,44 +188,6 @@ class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRe
         columns = [col for col in self.datamodel.list_columns if self.datamodel.is_datetime(col)]
         self.add_form_extra_fields = {**{c: field(c) for c in columns}, **(self.add_form_extra_fields or {})}
         self.edit_form_extra_fields = {**{c: field(c) for c in columns}, **(self.edit_form_extra_fields or {})}
-
-    @expose("/export/")
-    @has_access
-    def export(self):
-        """The list's rows, with the filters and order of the request, as a CSV download (auditors' export).
-
-        Every row the user may see (scoping applies), not just one page; the view's
-        ``base_filters`` and search text apply as in the list; columns and labels as
-        in the list, values formatted as shown.
-        """
-        get_filter_args(self._filters)
-        order_column, order_direction = get_order_args().get(self.__class__.__name__, self.base_order or ("", ""))
-        columns = list(self.list_columns)
-        # apply_all loads the list's relations with the rows (LoadsShownRelations); a long
-        # read, so through the read replica when one is configured (the event below: the primary).
-        query = read_session().query(self.datamodel.obj)
-        filters = self._filters.get_joined_filters(self._base_filters)
-        items = self.datamodel.apply_all(query, filters, order_column, order_direction).all()
-
-        def cell(item, col):
-            value = getattr(item, col, None)
-            value = value() if callable(value) else value
-            if value is None:
-                return ""  # an empty cell stays empty in a spreadsheet
-            formatter = self.formatters_columns.get(col)
-            return str(formatter(value)) if formatter else str(value)
-
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow([str(self.label_columns.get(c, c)) for c in columns])
-        writer.writerows([cell(item, c) for c in columns] for item in items)
-        name = self.class_permission_name or self.__class__.__name__
-        from ..security import events  # an export is a security event (issue 12)
-
-        events.commit(events.EXPORT, g.user.id, "low", view=name, rows=len(items),
-                      query=request.query_string.decode()[:500])
-        return Response(buffer.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename={name.lower()}.csv"})
 
     def _may_act(self, name: str) -> bool:
         return name in self.actions and self.appbuilder.sm.has_access(

@@ -1,6 +1,9 @@
 """FAB's SQLAlchemy interface, adapted once for the ABParts schema."""
 from __future__ import annotations
 
+import decimal
+
+from dateutil import parser as date_parser
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import (
     FilterEqual,
@@ -44,6 +47,64 @@ def str_loads(model: type, depth: int = 3) -> list:
     if depth <= 0:
         return []
     return [load_with_str(getattr(model, name), depth) for name in getattr(model, "str_relations", ())]
+
+
+#: What a boolean filter accepts (FAB's search form sends ``y``), and what it means.
+BOOLEAN_VALUES = {"y": True, "yes": True, "true": True, "1": True, "n": False, "no": False, "false": False, "0": False}
+
+
+def checked_filter_value(datamodel, column: str, value):
+    """A list or export filter's value, checked against its column's type (issue 11).
+
+    FAB hands a filter's value to the database as typed in the URL: an unknown
+    enum value (``_flt_0_transaction_type=teleport``), text for a number or an
+    unknown boolean answered 500.  Here they answer 400 naming what the filter
+    accepts.  Every filter of the screens, their exports and the REST API meets it
+    (:meth:`ABPartsInterface.apply_filters`).
+
+    :param datamodel: the view's or API's :class:`ABPartsInterface`.
+    :param column: the filtered column's name.
+    :param value: the value from the request (a list for ``in``/``not in``).
+    :returns: the value as FAB's filter takes it: a boolean for a boolean column,
+        a number for a number column (``None``, "no value", for an empty one),
+        else unchanged.
+    :raises werkzeug.exceptions.BadRequest: the value does not fit the column.
+    """
+    if isinstance(value, (list, tuple)):
+        return [checked_filter_value(datamodel, column, item) for item in value]
+    if not isinstance(value, str):
+        return value  # a view's own base filter (True, 0, ...), not a request's text
+    text = value.strip()
+    if datamodel.is_enum(column):
+        allowed = list(datamodel.list_columns[column].type.enums)
+        if text not in allowed:
+            raise BadRequest(f"Unknown value {value!r} for the {column} filter; allowed: {', '.join(allowed)}.")
+        return text
+    if datamodel.is_boolean(column):
+        if text.lower() not in BOOLEAN_VALUES:
+            raise BadRequest(f"Unknown value {value!r} for the {column} filter; allowed: y, n.")
+        return BOOLEAN_VALUES[text.lower()]
+    if datamodel.is_integer(column) or datamodel.is_numeric(column) or datamodel.is_float(column):
+        if not text:
+            return None
+        try:
+            number = decimal.Decimal(text)
+        except decimal.InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or (datamodel.is_integer(column) and number % 1):
+            kind = "a whole number" if datamodel.is_integer(column) else "a number"
+            raise BadRequest(f"Invalid value {value!r} for the {column} filter: expected {kind}.")
+        return int(number) if datamodel.is_integer(column) else number
+    if (datamodel.is_date(column) or datamodel.is_datetime(column)) and text:
+        try:
+            date_parser.parse(text)
+        except (ValueError, OverflowError):
+            raise BadRequest(f"Invalid value {value!r} for the {column} filter: "
+                             "expected a date such as 2026-12-03 or 2026-12-03 14:05.") from None
+        return value
+    if getattr(datamodel, "is_uuid", lambda _col: False)(column) and parse_uuid(text) is None:
+        raise BadRequest(f"Invalid value {value!r} for the {column} filter: expected an id.")
+    return value
 
 
 class ABPartsFilterConverter(SQLAFilterConverter):
@@ -130,6 +191,17 @@ class ABPartsInterface(SQLAInterface):
     def relation_loads(self) -> list:
         """Loader options for the shown relations and the relations their ``str()`` reads."""
         return [load_with_str(getattr(self.obj, name)) for name in sorted(self._shown_relations)]
+
+    def apply_filters(self, query, filters):
+        """FAB's filters, each value checked against its column first (:func:`checked_filter_value`).
+
+        :raises werkzeug.exceptions.BadRequest: a value that does not fit its column.
+        """
+        if filters:
+            filters = filters.copy()
+            filters.values = [checked_filter_value(flt.datamodel, flt.column_name, value)
+                              for flt, value in zip(filters.filters, filters.values)]
+        return super().apply_filters(query, filters)
 
     def apply_all(self, query, filters=None, order_column: str = "", order_direction: str = "", page=None,
                   page_size=None, select_columns=None, outer_default_load: bool = False):

@@ -1,6 +1,7 @@
 """Screens of the Inventory menu: stock levels, the ledger, adjustments and approvals."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, request
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, FilterSmaller
@@ -105,6 +106,21 @@ class TransactionModelView(ABPartsModelView):
         "to_warehouse": "Destination: one of your organization's active warehouses. "
                         "To send stock to another organization, use Stock Transfers.",
     }
+
+    #: The ledger is append-only: an export holds the rows written at or before its "as of" time
+    #: (by default its start; ``?as_of=`` re-runs a logged export).  Not ``transaction_date``,
+    #: which may be entered in the past: a row recorded later would join an earlier export.
+    export_as_of_column = "created_at"
+
+    def export_values_as_of(self, session, as_of):
+        """A ledger row's one changing cell, its approval status, as it was at ``as_of``:
+        ``pending`` while its decision (a :class:`~app.models.TransactionApproval`) came later."""
+        decided_later = set(session.execute(sa.select(m.TransactionApproval.transaction_id).where(
+            m.TransactionApproval.created_at > as_of)).scalars())
+        if not decided_later:
+            return {}
+        pending = m.ApprovalStatus.pending.value
+        return {"approval_status": lambda txn: pending if txn.id in decided_later else txn.approval_status}
 
     @action("reverse", "Reverse", "Post the opposite movement of this transaction?", "fa-undo", multiple=False)
     def reverse(self, item):

@@ -1,16 +1,18 @@
-"""Portal pages outside FAB's model screens: the error pages (403, 404), the favicon,
+"""Portal pages outside FAB's model screens: the error pages (400, 403, 404), the favicon,
 and the ``quantity`` template filter of the portal's own templates."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import render_template, request, send_from_directory
+from flask import g, render_template, request, send_from_directory
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
-#: Status -> (title, text) of the portal's own error pages.
+#: Status -> (title, text) of the portal's own error pages; a 400 page says what was wrong
+#: (the error's description, e.g. which filter values are allowed), else this text.
 ERROR_PAGES = {
+    400: ("Not understood", "The address asks for something this page does not offer."),
     403: ("Not available to your role",
           "Your role may not open this page. If you need it for your work, ask an administrator "
           "of your organization."),
@@ -20,18 +22,23 @@ ERROR_PAGES = {
 
 
 def error_page(error):
-    """A 403 or 404 page in the portal's layout, with a way home.
+    """A 400, 403 or 404 page in the portal's layout, with a way home.
 
     FAB and Flask answer Werkzeug's bare pages; the REST API answers its own
     JSON and is left to it.
     """
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or "user" not in g:
+        # The REST API answers its own JSON; a request refused before its user was
+        # loaded (a missing CSRF token) gets Werkzeug's page: the layout needs the user.
         return error
     from ..extensions import appbuilder
 
     title, text = ERROR_PAGES[error.code]
+    if error.code == 400 and error.description != type(error).description:
+        text = error.description
+    icon = {400: "fa-exclamation-triangle", 403: "fa-lock"}.get(error.code, "fa-search")
     return render_template("abparts/error.html", appbuilder=appbuilder, base_template=appbuilder.base_template,
-                           title=title, text=text, icon="fa-lock" if error.code == 403 else "fa-search"), error.code
+                           title=title, text=text, icon=icon), error.code
 
 
 def favicon():

@@ -14,29 +14,29 @@ allows it (a blind count's counters never see them, nor the report).
 - ``/count/<id>``: the count screen for a phone: a part number (typed or
   scanned) and a big quantity field, progress "37 of 120 lines counted",
   and every line of the stocktake to count in a batch.
-- ``/report/<id>`` (CSV) and ``/report_xlsx/<id>``: the report as a download.
+- ``/report/<id>`` (CSV) and ``/report_xlsx/<id>``: the report as a download
+  (:func:`app.views.export.download`: formula-safe, typed, logged in the export log).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 
 from .. import models as m
 from ..errors import DomainError
+from ..exports import log
 from ..extensions import csrf, db
 from ..models.part import normalise_code
-from ..scoping import system
+from ..scoping import current_actor, system
 from ..workflows import stocktake as sw
 from ..workflows.base import acting_user
 from .base import ABPartsModelView
+from .export import download
 from .interface import ABPartsInterface
 from .transfers import CHOICES, StockTransferModelView, _like
-from .xlsx import workbook
 
 
 class StocktakeModelView(ABPartsModelView):
@@ -186,25 +186,27 @@ class StocktakeModelView(ABPartsModelView):
     def report(self, pk):
         """The report as CSV: per line snapshot, movements, counts, agreed count, variance; totals.
 
+        Logged in the export log, like every export.
         :raise 404: not visible; :raise 403: a counter of a blind stocktake.
         """
-        stocktake, rows = self._report_rows(pk)
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows([["" if v is None else v for v in row] for row in rows])
-        return Response(buffer.getvalue(), mimetype="text/csv", headers={
-            "Content-Disposition": f"attachment; filename=stocktake-{stocktake.reference_number}.csv"})
+        return self._report_download(pk, "csv")
 
     @expose("/report_xlsx/<pk>")
     @has_access
     def report_xlsx(self, pk):
-        """The report as an XLSX workbook (the same rows as the CSV).
+        """The report as an XLSX workbook (the same rows as the CSV; numbers as numbers).
 
         :raise 404: not visible; :raise 403: a counter of a blind stocktake.
         """
-        stocktake, rows = self._report_rows(pk)
-        return Response(workbook(rows, stocktake.reference_number),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
-                            "Content-Disposition": f"attachment; filename=stocktake-{stocktake.reference_number}.xlsx"})
+        return self._report_download(pk, "xlsx")
+
+    def _report_download(self, pk, fmt: str):
+        stocktake, (header, *rows) = self._report_rows(pk)
+        reference = stocktake.reference_number
+        log_id = log.start(g.user, current_actor(), list_name=f"Stocktake report {reference}",
+                           view_name=self.__class__.__name__, query=request.query_string.decode("utf-8", "replace"),
+                           filters={"stocktake": str(stocktake.id)}, fmt=fmt)
+        return download(fmt, header, rows, log_id, filename=f"stocktake-{reference}", sheet_name=reference)
 
     # -- counting ----------------------------------------------------------------
     @expose("/count/<pk>", methods=["GET"])

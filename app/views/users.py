@@ -12,10 +12,12 @@ from ..security import accounts, sessions
 from ..security.roles import METHOD_PERMISSIONS
 from .base import ReadableValues
 from .choices import OnDemandChoices
+from .export import Exportable
 from .interface import CheckedWrites, LoadsShownRelations
 
 
-class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, CheckedWrites, UserDBModelView):
+class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, CheckedWrites, Exportable,
+                          UserDBModelView):
     """Users of the portal.  An organization's admin manages its own users and
     grants only Admin and User (the rules refuse anything else)."""
 
@@ -26,6 +28,8 @@ class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, 
                               "end_sessions": "edit", "resend_invitation": "edit",
                               "revoke_invitation": "edit"}
     list_title = "Users"
+    #: The portal's list page: its export buttons (CSV, XLSX).
+    list_template = "abparts/list.html"
     list_columns = ["first_name", "last_name", "username", "email", "organization", "roles",
                     "user_status", "active"]
     search_columns = ["first_name", "last_name", "username", "email", "organization", "roles",

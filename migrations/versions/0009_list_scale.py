@@ -64,6 +64,11 @@ def upgrade():
     with op.batch_alter_table('ab_user', schema=None) as batch_op:
         batch_op.create_index('idx_users_name', ['first_name', 'last_name'], unique=False)
 
+    # The new columns have no planner statistics until the table is analyzed (never, with
+    # autovacuum off): a customer's ledger page would walk the date index (225 ms, not 0.7 ms).
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('ANALYZE transactions')
+
 
 def downgrade():
     with op.batch_alter_table('ab_user', schema=None) as batch_op:

@@ -395,17 +395,16 @@ def print_table(results: list[dict]) -> None:
               f"{r['per_second']:>12.0f}{r['median_ms']:>11.2f}{r['p95_ms']:>9.2f}{r['statements']:>13g}")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def engine_parser(description: str) -> argparse.ArgumentParser:
+    """An argument parser with the engine options every benchmark takes (``--postgres``, ``--skip-sqlite``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--postgres", metavar="URL", help="also benchmark PostgreSQL at this server")
     parser.add_argument("--skip-sqlite", action="store_true", help="benchmark PostgreSQL only")
-    parser.add_argument("--postings", type=int, default=400, help="postings per measurement (default 400)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per measurement, the best kept (default 3)")
-    parser.add_argument("--writers", type=int, default=4, help="concurrent writers (default 4)")
-    parser.add_argument("--scales", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10, 100],
-                        help="ledger sizes in multiples of 7,500 transactions (default 1,10,100)")
-    parser.add_argument("--explain", action="store_true", help="print the query plans of two postings at the largest size")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run_engines(parser: argparse.ArgumentParser, args, bench_engine) -> list[dict]:
+    """``bench_engine(engine, url, args)`` on SQLite and/or PostgreSQL as ``args`` say; their results."""
     engines = ([] if args.skip_sqlite else [("sqlite", None)]) + ([("postgresql", args.postgres)] if args.postgres else [])
     if not engines:
         parser.error("nothing to benchmark")
@@ -415,7 +414,19 @@ def main(argv=None) -> int:
     results = []
     for engine, url in engines:
         results += bench_engine(engine, url, args)
-    print_table(results)
+    return results
+
+
+def main(argv=None) -> int:
+    parser = engine_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("--postings", type=int, default=400, help="postings per measurement (default 400)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per measurement, the best kept (default 3)")
+    parser.add_argument("--writers", type=int, default=4, help="concurrent writers (default 4)")
+    parser.add_argument("--scales", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10, 100],
+                        help="ledger sizes in multiples of 7,500 transactions (default 1,10,100)")
+    parser.add_argument("--explain", action="store_true", help="print the query plans of two postings at the largest size")
+    args = parser.parse_args(argv)
+    print_table(run_engines(parser, args, bench_engine))
     return 0
 
 

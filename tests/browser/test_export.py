@@ -1,6 +1,6 @@
 """The auditor exports a filtered list to CSV and reads the downloaded file.
 
-XLSX export does not exist yet (issue 13 asks for it): this test reads CSV.
+This test reads CSV; XLSX downloads are read back with openpyxl in tests/test_export.py.
 """
 from __future__ import annotations
 

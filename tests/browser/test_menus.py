@@ -9,7 +9,7 @@ INVENTORY = ["Stock Levels", "Stock Transfers", "Stock in Transit", "Stocktakes"
              "Stock Adjustments", "Approvals"]
 ORDERS = ["Customer Orders", "Supplier Orders"]
 USAGE = ["Part Usage"]
-AUDIT = ["Security Events", "User Sessions", "User Management Log", "Invitation Log"]
+AUDIT = ["Security Events", "User Sessions", "User Management Log", "Invitation Log", "Export Log"]
 SECURITY = ["List Users", "List Roles", "List Groups", "User's Statistics", "Base Permissions", "Views/Menus",
             "Permission on Views/Menus"]
 #: What an organization's admin manages: its users, warehouses, stock and orders, and reads its audit trail.
