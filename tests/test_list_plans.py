@@ -119,6 +119,13 @@ PAGES = {
                                      {"idx_transactions_date", "idx_transactions_date_type"}),
     "sorted by part": ("superadmin", {"_oc_TransactionModelView": "part", "_od_TransactionModelView": "asc"},
                        {"idx_transactions_part", "idx_transactions_part_date"}),
+    "sorted by type": ("superadmin", {"_oc_TransactionModelView": "transaction_type",
+                                      "_od_TransactionModelView": "desc"}, {"idx_transactions_type_id"}),
+    "sorted by approval status": ("superadmin", {"_oc_TransactionModelView": "approval_status",
+                                                 "_od_TransactionModelView": "asc"},
+                                  {"idx_transactions_approval_status_id"}),
+    "sorted by reference": ("superadmin", {"_oc_TransactionModelView": "reference_number",
+                                           "_od_TransactionModelView": "asc"}, {"idx_transactions_reference_id"}),
 }
 
 

@@ -72,6 +72,10 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
         sa.Index("idx_transactions_to_organization_date", "to_organization_id", "transaction_date"),
         # The ledger sorted by quantity (the list's order adds the id as a tie-breaker).
         sa.Index("idx_transactions_quantity", "quantity", "id"),
+        # the ledger sorted by these columns (migration 0011)
+        sa.Index("idx_transactions_type_id", "transaction_type", "id"),
+        sa.Index("idx_transactions_approval_status_id", "approval_status", "id"),
+        sa.Index("idx_transactions_reference_id", "reference_number", "id"),
         trigram_index("transactions", "notes"),
         trigram_index("transactions", "reference_number"),
     )
