@@ -250,8 +250,8 @@ def test_a_posting_during_the_count_changes_the_expected_figure_of_later_counts(
     ("9", None, "5", "awaiting_approval"),     # 10.00 over 5.00
     ("9", None, "50", "completed"),            # 10.00 under 50.00 (no percent limit configured)
 ])
-def test_the_organizations_thresholds_decide_what_needs_approval(app, api_as, acme, config, counted, percent, value,
-                                                                  expected):
+def test_the_organizations_thresholds_decide_what_needs_approval(app, api_as, client_as, acme, config, counted,
+                                                                  percent, value, expected):
     config["STOCKTAKE_THRESHOLD_PERCENT"] = None
     config["STOCKTAKE_THRESHOLD_VALUE"] = None
     with app.app_context():
@@ -267,6 +267,9 @@ def test_the_organizations_thresholds_decide_what_needs_approval(app, api_as, ac
     posted = [] if counted == "10" or expected == "awaiting_approval" else [("stocktake", D(counted) - 10)]
     assert adjustments(app, sid) == posted
     assert stock(app, "Acme Main", "CON-1") == (D(counted) if posted else 10)
+    if posted:  # the report says who accepted the variance: the admin who completed it
+        report = client_as("acme.admin").get(f"{VIEW}/report/{sid}").get_data(as_text=True).splitlines()
+        assert "(under the threshold)" in report[1]
 
 
 def test_an_admin_who_counted_does_not_approve(app, api_as, acme):
@@ -435,10 +438,12 @@ def test_the_screens_plan_count_review_approve_and_report(app, client_as, acme):
     page = second.post(f"{VIEW}/approve/{sid}", data={"csrf_token": csrf_token(second.get(show_url).get_data(
         as_text=True))}, follow_redirects=True).get_data(as_text=True)
     assert "Approved: the corrections are posted." in page and stock(app, "Acme Main", "CON-1") == 7
+    assert "(approved over the threshold)" in page  # who accepted the line's variance
 
     report = admin.get(f"{VIEW}/report/{sid}").get_data(as_text=True).splitlines()
     assert report[0].startswith("Line,Part number,Part,Unit,Snapshot,Movements during the count,Book at count,")
     assert report[1].split(",")[:5] == ["1", "CON-1", "Part CON-1", "pieces", "10.000"]
+    assert "(approved over the threshold)" in report[1]
     assert report[-1].startswith("Total,") and "-30.00" in report[-1] and "approved by" in report[-1]
     xlsx = admin.get(f"{VIEW}/report_xlsx/{sid}")
     sheet = list(openpyxl.load_workbook(io.BytesIO(xlsx.data), read_only=True).active.values)

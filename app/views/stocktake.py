@@ -165,14 +165,14 @@ class StocktakeModelView(ABPartsModelView):
         counters = list(report.counters)
         header = ["Line", "Part number", "Part", "Unit", "Snapshot", "Movements during the count",
                   "Book at count", *[f"Count: {report.counters[c]}" for c in counters], "Agreed count",
-                  "Variance", "Unit price", "Variance value", "Needs approval", "Decision note"]
+                  "Variance", "Unit price", "Variance value", "Needs approval", "Accepted by", "Decision note"]
         rows = [header]
         for r in report.lines:
             rows.append([r.line.line_number, r.part.part_number, r.part.name, r.part.unit_of_measure,
                          r.line.snapshot_quantity, r.movements, r.agreement.book,
                          *[r.counts[c].counted_quantity if c in r.counts else None for c in counters],
                          r.agreement.agreed, r.variance, r.line.unit_price or r.part.unit_price, r.value,
-                         "yes" if r.line.needs_approval else "no", r.line.resolution_note])
+                         "yes" if r.line.needs_approval else "no", r.accepted_by, r.line.resolution_note])
         approved = ""
         if stocktake.approved_by_user_id:
             with system():

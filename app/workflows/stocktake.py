@@ -620,6 +620,8 @@ class ReportLine:
     movements: D | None
     variance: D | None
     value: D | None
+    #: Who accepted the line's variance (:func:`accepted_by`), once the stocktake is completed.
+    accepted_by: str | None = None
 
 
 @dataclass
@@ -666,8 +668,26 @@ def report(session, stocktake: m.Stocktake) -> Report:
         rows.append(ReportLine(line, line.part, {c.counted_by_user_id: c for c in line.counts}, a, movements,
                                variance, value))
     with system():
-        user_ids = {c.user_id for c in stocktake.counters} | {uid for r in rows for uid in r.counts}
+        user_ids = {c.user_id for c in stocktake.counters} | {uid for r in rows for uid in r.counts} | {
+            stocktake.completed_by_user_id, stocktake.approved_by_user_id} - {None}
         people = session.execute(sa.select(m.PortalUser).where(m.PortalUser.id.in_(user_ids))).scalars().all()
     names = {u.id: f"{u.first_name} {u.last_name}".strip() or u.username for u in people}
     counters = {c.user_id: names.get(c.user_id, str(c.user_id)) for c in stocktake.counters}
+    for row in rows:
+        row.accepted_by = accepted_by(stocktake, row.line, names)
     return Report(rows, counters, names)
+
+
+def accepted_by(stocktake: m.Stocktake, line: m.StocktakeLine, names: dict) -> str | None:
+    """Who accepted ``line``'s variance: the approving admin for a line over the thresholds,
+    the completing admin for one under them; ``None`` before completion or without a variance.
+
+    :param names: ``{user id: display name}``.
+    """
+    if not line.variance_quantity or stocktake.status not in (S.awaiting_approval, S.completed):
+        return None
+    if line.needs_approval:
+        if stocktake.approved_by_user_id is None:
+            return "awaiting approval"
+        return f"{names.get(stocktake.approved_by_user_id)} (approved over the threshold)"
+    return f"{names.get(stocktake.completed_by_user_id)} (under the threshold)"
