@@ -116,6 +116,7 @@ def grow_ledger(db, target: int, rng: random.Random) -> float:
         have = conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
         pairs = conn.execute(sa.select(inv.c.warehouse_id, inv.c.part_id, inv.c.unit_of_measure)).all()
         user_id = conn.execute(sa.text("SELECT id FROM ab_user WHERE username = 'oraseas.admin'")).scalar_one()
+        owner = dict(conn.execute(sa.select(m.Warehouse.__table__.c.id, m.Warehouse.__table__.c.organization_id)).all())
         hubs = set(conn.execute(sa.select(m.Warehouse.__table__.c.id).where(
             m.Warehouse.__table__.c.organization_id.in_(
                 sa.select(m.Organization.__table__.c.id).where(
@@ -154,6 +155,8 @@ def grow_ledger(db, target: int, rng: random.Random) -> float:
         rows.append({
             "id": uuid.uuid4(), "transaction_type": kind, "part_id": site.part_id,
             "from_warehouse_id": source, "to_warehouse_id": dest, "quantity": qty,
+            # the owners, as the posting rules fill them (organization scoping reads them)
+            "from_organization_id": owner.get(source), "to_organization_id": owner.get(dest),
             "unit_of_measure": site.unit_of_measure, "performed_by_user_id": user_id,
             "transaction_date": now - dt.timedelta(seconds=rng.randint(0, 365 * 86400)),
             "requires_approval": False, "created_at": now,
@@ -180,7 +183,8 @@ def grow_ledger(db, target: int, rng: random.Random) -> float:
         if overdrawn:
             conn.execute(sa.insert(t), [{
                 "id": uuid.uuid4(), "transaction_type": m.TransactionType.creation, "part_id": r.part_id,
-                "to_warehouse_id": r.warehouse_id, "quantity": -r.current_stock, "unit_of_measure": r.unit_of_measure,
+                "to_warehouse_id": r.warehouse_id, "to_organization_id": owner[r.warehouse_id],
+                "quantity": -r.current_stock, "unit_of_measure": r.unit_of_measure,
                 "performed_by_user_id": user_id, "transaction_date": now, "requires_approval": False,
                 "created_at": now} for r in overdrawn])
             for r in overdrawn:
@@ -242,6 +246,40 @@ class Writer:
             session.add(txn)
             session.commit()
         return time.perf_counter() - started
+
+
+def run_bulk(app, db, writer: Writer, lines: int) -> dict:
+    """``lines`` postings of ``writer`` (creations of 2 and consumptions of 1, in pairs) through
+    the bulk posting path (:func:`app.rules.bulk.post_batch`), in one database transaction.
+
+    :returns: lines, seconds, lines per second, SQL statements.
+    """
+    from app import models as m
+    from app.rules.bulk import post_batch
+    from app.scoping import acting_as
+
+    records = []
+    for i in range(lines - lines % 2):
+        warehouse_id, part_id = writer.targets[(i // 2) % len(writer.targets)]
+        if i % 2 == 0:
+            records.append(m.Transaction(transaction_type=m.TransactionType.creation, part_id=part_id,
+                                         to_warehouse_id=warehouse_id, quantity=D(2)))
+        else:
+            records.append(m.PartUsage(part_id=part_id, warehouse_id=warehouse_id, quantity=D(1)))
+    statements = []
+    listener = lambda *_args: statements.append(1)  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        started = time.perf_counter()
+        with acting_as(writer.actor):
+            post_batch(db.session, records)
+        db.session.commit()
+        seconds = time.perf_counter() - started
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+        db.session.remove()
+    return {"lines": len(records), "seconds": seconds, "per_second": len(records) / seconds,
+            "statements": len(statements)}
 
 
 def run(app, db, writers: list[Writer], postings: int) -> dict:
@@ -370,6 +408,11 @@ def bench_engine(engine: str, pg_url: str | None, args) -> list[dict]:
                     results.append(figures)
                     print(f"[{engine}]   {count} writer(s): {figures['per_second']:.0f} postings/s, "
                           f"median {figures['median_ms']:.2f} ms", flush=True)
+                if args.bulk:
+                    bulk = max((run_bulk(app, db, writers[0], args.bulk) for _ in range(args.rounds)),
+                               key=lambda f: f["per_second"])
+                    print(f"[{engine}]   bulk path: {bulk['lines']:,} lines in {bulk['seconds']:.2f} s, "
+                          f"{bulk['per_second']:,.0f} lines/s, {bulk['statements']} statements", flush=True)
             mismatches = verify_balances(db.session)
             db.session.rollback()
             print(f"[{engine}] books verified after the benchmark: "
@@ -424,6 +467,8 @@ def main(argv=None) -> int:
     parser.add_argument("--writers", type=int, default=4, help="concurrent writers (default 4)")
     parser.add_argument("--scales", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10, 100],
                         help="ledger sizes in multiples of 7,500 transactions (default 1,10,100)")
+    parser.add_argument("--bulk", type=int, default=10000,
+                        help="lines posted at once through the bulk posting path at each size (default 10000; 0: none)")
     parser.add_argument("--explain", action="store_true", help="print the query plans of two postings at the largest size")
     args = parser.parse_args(argv)
     print_table(run_engines(parser, args, bench_engine))
