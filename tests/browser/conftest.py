@@ -228,12 +228,13 @@ def browse(chromium, portal_url, watch):
     """``browse("aegean.admin")``: a new browser window, logged in through the login form.
 
     ``browse(None)`` opens the login page without logging in.  Windows are
-    1280x900 in the Europe/Athens time zone, where Oraseas EE works.
+    1280x900 (or ``viewport={"width": ..., "height": ...}``, a phone's) in the
+    Europe/Athens time zone, where Oraseas EE works.
     """
     contexts = []
 
-    def open_window(username: str | None, password: str = DEMO_PASSWORD):
-        context = chromium.new_context(base_url=portal_url, viewport={"width": 1280, "height": 900},
+    def open_window(username: str | None, password: str = DEMO_PASSWORD, viewport: dict | None = None):
+        context = chromium.new_context(base_url=portal_url, viewport=viewport or {"width": 1280, "height": 900},
                                        timezone_id="Europe/Athens", accept_downloads=True)
         context.set_default_timeout(15_000)
         contexts.append(context)
