@@ -66,10 +66,12 @@ def post_batch(session, records: Sequence, actor: Actor | None = None) -> list[m
     if actor is not None and actor.is_read_only:
         raise OutOfScope("Auditors read and export; they change nothing.")
     with system():
-        held = _load_references(session, records)  # in the identity map while they are checked
-        txns = [_transaction_of(session, record, actor) for record in records]
-        for txn in txns:
-            ledger.validate(session, txn, actor)
+        held = _load_references(session, records)
+        session.info[ledger.LOOKUP] = {(type(obj), obj.id): obj for obj in held}
+        try:
+            txns = _checked(session, records, actor)
+        finally:
+            session.info.pop(ledger.LOOKUP, None)
         limits.check_yearly_transactions(session, txns)
         _post_balances(session, txns)
         insert_rows(session, txns)
@@ -80,6 +82,14 @@ def post_batch(session, records: Sequence, actor: Actor | None = None) -> list[m
         ids = {t.id for t in txns if not ledger.is_workflow_posting(t)}
         if ids and visible(m.Transaction, ids, session) != ids:
             raise OutOfScope("You can only create or change records of your own organization.")
+    return txns
+
+
+def _checked(session, records, actor) -> list[m.Transaction]:
+    """Each record's ledger row, checked by the ledger's rules (:func:`app.rules.ledger.validate`)."""
+    txns = [_transaction_of(session, record, actor) for record in records]
+    for txn in txns:
+        ledger.validate(session, txn, actor)
     return txns
 
 

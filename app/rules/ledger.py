@@ -96,10 +96,28 @@ def movements(txn: m.Transaction) -> list[tuple]:
     return out
 
 
+#: ``session.info`` key of a batch's ``{(model, primary key): object}`` (:func:`lookup`).
+LOOKUP = "abparts_lookup"
+
+
+def lookup(session, model, key):
+    """``session.get(model, key)``, first asking the objects a batch put in ``session.info[LOOKUP]``
+    (the bulk posting path loads them in a query per table: a dict beats the identity map)."""
+    found = session.info.get(LOOKUP, {}).get((model, key))
+    return found if found is not None else session.get(model, key)
+
+
+def given(obj, relation: str):
+    """The related object set on (or loaded into) ``obj``'s ``relation``, or ``None``: where it
+    is not, the foreign-key column is the truth.  Never a lazy load (a record being posted
+    names its relations by id or by object; the bulk path posts thousands at a time)."""
+    return obj.__dict__.get(relation)
+
+
 def _resolve(txn: m.Transaction) -> None:
     """Copy related objects' ids into the foreign-key columns (forms set relationships)."""
     for rel in ("part", "from_warehouse", "to_warehouse", "machine", "performed_by_user", "reversal_of"):
-        obj = getattr(txn, rel)
+        obj = given(txn, rel)
         if obj is not None:
             if obj.id is None:
                 obj.id = uuid.uuid4()
@@ -130,7 +148,7 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
     :raises InvalidQuantity, RuleViolation, OutOfScope: naming the rule.
     """
     _resolve(txn)
-    part = session.get(m.Part, txn.part_id) if txn.part_id else None
+    part = lookup(session, m.Part, txn.part_id) if txn.part_id else None
     if part is None:
         raise RuleViolation("A transaction needs a part.")
     kind = txn.transaction_type
@@ -143,8 +161,8 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
         raise RuleViolation(
             f"The unit of measure must be the part's ({part.unit_of_measure}), not {txn.unit_of_measure}."
         )
-    source = session.get(m.Warehouse, txn.from_warehouse_id) if txn.from_warehouse_id else None
-    dest = session.get(m.Warehouse, txn.to_warehouse_id) if txn.to_warehouse_id else None
+    source = lookup(session, m.Warehouse, txn.from_warehouse_id) if txn.from_warehouse_id else None
+    dest = lookup(session, m.Warehouse, txn.to_warehouse_id) if txn.to_warehouse_id else None
     for label, warehouse_id, warehouse in (("source", txn.from_warehouse_id, source),
                                            ("destination", txn.to_warehouse_id, dest)):
         if warehouse_id is not None and warehouse is None:
@@ -161,7 +179,7 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
         txn.performed_by_user_id = actor.user_id
     if txn.performed_by_user_id is None:
         raise RuleViolation("A transaction must have the user who performed it.")
-    performer = session.get(m.PortalUser, txn.performed_by_user_id)
+    performer = lookup(session, m.PortalUser, txn.performed_by_user_id)
     if by_workflow:
         pass  # the workflow command checked who may take its step (app.workflows)
     elif txn.reversal_of_id is not None:
@@ -171,7 +189,7 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
         _check_may_move(performer, source, dest)
     txn.performed_by_user = performer
     if txn.machine_id is not None:
-        machine = session.get(m.Machine, txn.machine_id)
+        machine = lookup(session, m.Machine, txn.machine_id)
         owner = (source or dest).organization_id
         if machine is None or machine.customer_organization_id != owner:
             raise RuleViolation("The machine must belong to the organization that owns the source warehouse.")
@@ -469,25 +487,26 @@ def usage_transaction(session, usage: m.PartUsage, actor: Actor | None) -> m.Tra
     :returns: the new :class:`~app.models.Transaction`, linked as ``usage.transaction``.
     :raises RuleViolation: when the warehouse or the recorder is missing.
     """
-    warehouse = usage.warehouse or (session.get(m.Warehouse, usage.warehouse_id) if usage.warehouse_id else None)
+    warehouse = given(usage, "warehouse") or (
+        lookup(session, m.Warehouse, usage.warehouse_id) if usage.warehouse_id else None)
     if warehouse is None:
         raise RuleViolation("A part usage record needs the warehouse the parts came from.")
     if actor is not None and actor.user_id is not None:
-        usage.recorded_by_user = session.get(m.PortalUser, actor.user_id)
-    recorder = usage.recorded_by_user or (
-        session.get(m.PortalUser, usage.recorded_by_user_id) if usage.recorded_by_user_id else None
+        usage.recorded_by_user = lookup(session, m.PortalUser, actor.user_id)
+    recorder = given(usage, "recorded_by_user") or (
+        lookup(session, m.PortalUser, usage.recorded_by_user_id) if usage.recorded_by_user_id else None
     )
     if recorder is None:
         raise RuleViolation("A part usage record must name the user who recorded it.")
-    usage.customer_organization = session.get(m.Organization, warehouse.organization_id)
+    usage.customer_organization = lookup(session, m.Organization, warehouse.organization_id)
     if usage.usage_date is None:
         usage.usage_date = utcnow()
     txn = m.Transaction(
         id=uuid.uuid4(),
         transaction_type=T.consumption,
-        part=usage.part or session.get(m.Part, usage.part_id),
+        part=given(usage, "part") or lookup(session, m.Part, usage.part_id),
         from_warehouse_id=warehouse.id,
-        machine_id=usage.machine.id if usage.machine is not None else usage.machine_id,
+        machine_id=given(usage, "machine").id if given(usage, "machine") is not None else usage.machine_id,
         quantity=usage.quantity,
         performed_by_user_id=recorder.id,
         transaction_date=usage.usage_date,
@@ -518,14 +537,15 @@ def adjustment_transaction(session, adjustment: m.StockAdjustment, actor: Actor 
     :returns: the new :class:`~app.models.Transaction`, linked as ``adjustment.transaction``.
     :raises InvalidQuantity: a zero adjustment; :raises RuleViolation: no inventory or user.
     """
-    inventory = adjustment.inventory or (
-        session.get(m.Inventory, adjustment.inventory_id) if adjustment.inventory_id else None
+    inventory = given(adjustment, "inventory") or (
+        lookup(session, m.Inventory, adjustment.inventory_id) if adjustment.inventory_id else None
     )
     if inventory is None:
         raise RuleViolation("A stock adjustment needs the stock record (warehouse and part) it corrects.")
     if actor is not None and actor.user_id is not None:
-        adjustment.user = session.get(m.PortalUser, actor.user_id)
-    user = adjustment.user or (session.get(m.PortalUser, adjustment.user_id) if adjustment.user_id else None)
+        adjustment.user = lookup(session, m.PortalUser, actor.user_id)
+    user = given(adjustment, "user") or (
+        lookup(session, m.PortalUser, adjustment.user_id) if adjustment.user_id else None)
     if user is None:
         raise RuleViolation("A stock adjustment must name the user who made it.")
     if not adjustment.reason_code:
