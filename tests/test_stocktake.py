@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from app import models as m
 from app.extensions import db
-from app.scoping import acting_as, system
+from app.scoping import acting_as
 from app.workflows import stocktake as sw
 
 from . import factories
@@ -426,7 +426,7 @@ def test_the_screens_plan_count_review_approve_and_report(app, client_as, acme):
     assert "NOPE is not on stocktake" in page
     # what the counter reads (the page's text, not its markup: ids in links may hold "-3")
     review = re.sub(r"<[^>]*>", " ", counter.get(show_url).get_data(as_text=True))
-    for hidden in ("10 pieces", "Snapshot", "Variance", "-3"):
+    for hidden in ("10 pieces", "Snapshot", "Variance", "-3 pieces"):  # "-3" alone may be in a reference
         assert hidden not in review, hidden  # blind: no book figure for the counter
     assert counter.get(f"{VIEW}/report/{sid}").status_code == 403
     assert counter.get(f"{VIEW}/report_xlsx/{sid}").status_code == 403
