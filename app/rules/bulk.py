@@ -34,7 +34,7 @@ from flask import current_app
 from sqlalchemy.orm import MANYTOONE, selectinload
 
 from .. import models as m
-from ..errors import InsufficientStock, OutOfScope, RuleViolation
+from ..errors import OutOfScope, RuleViolation
 from ..scoping import Actor, current_actor, system, visible
 from . import ledger, limits
 
@@ -77,7 +77,6 @@ def post_batch(session, records: Sequence, actor: Actor | None = None) -> list[m
         insert_rows(session, txns)
         for model in (m.PartUsage, m.StockAdjustment):
             insert_rows(session, [r for r in records if isinstance(r, model)])
-        del held
     if actor is not None and actor.is_restricted:
         ids = {t.id for t in txns if not ledger.is_workflow_posting(t)}
         if ids and visible(m.Transaction, ids, session) != ids:
@@ -167,10 +166,8 @@ def _post_balances(session, txns: list[m.Transaction]) -> None:
                 key = (warehouse_id, part_id)
                 if balance[key] + delta < 0:
                     part, warehouse = session.get(m.Part, part_id), session.get(m.Warehouse, warehouse_id)
-                    raise InsufficientStock(
-                        f"Not enough stock of {part.part_number} in {warehouse}: {balance[key]} "
-                        f"{part.unit_of_measure} on hand, {-delta} needed (line {position} of the batch)."
-                    )
+                    raise ledger.insufficient_stock(part, warehouse, balance[key], -delta,
+                                                    f" (line {position} of the batch)")
                 balance[key] += delta
     ledger.update_balances(session, [(w, p, net[(w, p)]) for w, p in keys if net[(w, p)]], allow_negative)
 

@@ -330,10 +330,7 @@ def _apply(session, warehouse_id, part_id, delta, allow_negative) -> None:
         if on_hand is not None or (delta < 0 and not allow_negative):
             part = session.get(m.Part, part_id)
             warehouse = session.get(m.Warehouse, warehouse_id)
-            raise InsufficientStock(
-                f"Not enough stock of {part.part_number} in {warehouse}: {on_hand or 0} "
-                f"{part.unit_of_measure} on hand, {-delta} needed."
-            )
+            raise insufficient_stock(part, warehouse, on_hand or 0, -delta)
         _insert_missing(session, warehouse_id, part_id)
     raise RuntimeError("inventory row could not be created")  # pragma: no cover
 
@@ -441,10 +438,17 @@ def update_balances(session, changes: list[tuple], allow_negative: bool) -> None
         stock = lock_balances(session, [c[:2] for c in changes])
         warehouse_id, part_id, delta = next(c for c in changes if stock.get(c[:2], 0) + c[2] < 0)
         part, warehouse = session.get(m.Part, part_id), session.get(m.Warehouse, warehouse_id)
-        raise InsufficientStock(
-            f"Not enough stock of {part.part_number} in {warehouse}: {stock.get((warehouse_id, part_id), 0)} "
-            f"{part.unit_of_measure} on hand, {-delta} needed."
-        )
+        raise insufficient_stock(part, warehouse, stock.get((warehouse_id, part_id), 0), -delta)
+
+
+def insufficient_stock(part: m.Part, warehouse: m.Warehouse, on_hand, needed, where: str = "") -> InsufficientStock:
+    """The refusal of a posting that would take ``warehouse``'s stock of ``part`` below zero.
+
+    :param on_hand: the stock on hand, :param needed: the quantity the posting takes (part's unit).
+    :param where: appended to the message, e.g. " (line 3 of the batch)".
+    """
+    return InsufficientStock(f"Not enough stock of {part.part_number} in {warehouse}: {on_hand} "
+                             f"{part.unit_of_measure} on hand, {needed} needed{where}.")
 
 
 def _insert_missing(session, warehouse_id, part_id) -> None:

@@ -362,15 +362,7 @@ def receive_lines(session, who: Who, transfer: m.StockTransfer, received: dict) 
         part = line.part
         if line.part_id not in by_part:
             raise InvalidQuantity(f"Give the received quantity of every line; {part.part_number} is missing.")
-        quantity = by_part[line.part_id]
-        label = f"Received quantity of {part.part_number}"
-        quantity = ZERO if is_zero(quantity) else check_quantity(quantity, part, label)
-        if quantity > line.quantity:
-            raise InvalidQuantity(
-                f"Over-receipt refused: {quantity} {part.unit_of_measure} of {part.part_number} received, "
-                f"only {line.quantity} dispatched."
-            )
-        line.received_quantity = quantity
+        quantity = line.received_quantity = received_quantity(line, part, by_part[line.part_id])
         short = short or quantity < line.quantity
         if quantity > 0:
             session.add(transfer_posting(transfer, who, T.transfer, line.part_id, quantity, transit.id,
@@ -378,6 +370,22 @@ def receive_lines(session, who: Who, transfer: m.StockTransfer, received: dict) 
     TRANSITIONS.move(transfer, "receive", S.received_with_discrepancy if short else S.received)
     transfer.received_by_user_id, transfer.received_at = who.user.id, now()
     return transfer
+
+
+def received_quantity(line: m.StockTransferLine, part: m.Part, quantity) -> D:
+    """The received ``quantity`` of ``line`` (as given: text, int, Decimal), checked: zero, or a
+    valid quantity of ``part`` (its unit), at most what was dispatched.
+
+    :raises InvalidQuantity: a malformed or negative quantity, or an over-receipt.
+    """
+    quantity = ZERO if is_zero(quantity) else check_quantity(quantity, part,
+                                                             f"Received quantity of {part.part_number}")
+    if quantity > line.quantity:
+        raise InvalidQuantity(
+            f"Over-receipt refused: {quantity} {part.unit_of_measure} of {part.part_number} received, "
+            f"only {line.quantity} dispatched."
+        )
+    return quantity
 
 
 def is_zero(quantity) -> bool:
@@ -527,12 +535,8 @@ def record_shipments(session, items: list) -> list:
             with recorded_at(item.dispatched_at):
                 postings.append(transfer_posting(transfer, who, T.transfer, line.part_id, line.quantity,
                                                  transfer.from_warehouse_id, transit, "dispatch"))
-            quantity = ZERO if is_zero(received) else check_quantity(
-                received, session.get(m.Part, line.part_id), f"Received quantity of line {line.line_number}")
-            if quantity > line.quantity:
-                raise InvalidQuantity(f"Over-receipt refused: {quantity} received on line {line.line_number}, "
-                                      f"only {line.quantity} dispatched.")
-            line.received_quantity = quantity
+            part = session.get(m.Part, line.part_id)
+            quantity = line.received_quantity = received_quantity(line, part, received)
             short = short or quantity < line.quantity
             if quantity > 0:
                 with recorded_at(item.received_at):
