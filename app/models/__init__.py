@@ -7,6 +7,7 @@ from .enums import (
     MachineStatus,
     OrganizationType,
     PartType,
+    StockStatus,
     StocktakeStatus,
     SupplierOrderStatus,
     TransactionType,
@@ -30,7 +31,7 @@ from .warehouse import Warehouse
 __all__ = [
     "ApprovalStatus", "CustomerOrder", "CustomerOrderItem", "CustomerOrderStatus", "ExportLog", "IdempotencyKey", "Inventory", "InvitationAuditLog",
     "Machine", "MachineStatus", "OrderEvent", "Organization", "OrganizationType", "Part", "PartType",
-    "PartUsage", "PortalUser", "SecurityEvent", "StockAdjustment", "StockTransfer", "StockTransferLine",
+    "PartUsage", "PortalUser", "SecurityEvent", "StockAdjustment", "StockStatus", "StockTransfer", "StockTransferLine",
     "SupplierOrder", "SupplierOrderItem", "SupplierOrderStatus", "Transaction", "TransactionApproval", "TransactionType",
     "TransferStatus", "Stocktake", "StocktakeCount", "StocktakeCounter", "StocktakeLine", "StocktakeStatus",
     "UserManagementAuditLog", "UserSession", "UserStatus", "Warehouse",

@@ -92,4 +92,19 @@ class StocktakeStatus(_Labelled):
     cancelled = "cancelled"
 
 
+class StockStatus(_Labelled):
+    """The status of one stock line against its reorder point (issue 11), worst first.
+
+    ``out``: nothing on hand (or a negative balance); ``low``: on hand but at or
+    below the reorder point; ``excess``: more than
+    ``Inventory.EXCESS_FACTOR`` times the reorder point; ``ok``: otherwise.  A
+    line without a reorder point (0) is never low or in excess.
+    """
+
+    out = "out"
+    low = "low"
+    ok = "ok"
+    excess = "excess"
+
+
 _LABELS = {"oraseas_ee": "Oraseas EE", "bossaqua": "BossAqua"}

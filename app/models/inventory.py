@@ -9,8 +9,10 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_appbuilder import Model
 from flask_appbuilder.models.decorators import renders
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .enums import StockStatus
 from .base import CreatedAt, format_quantity, renders_quantity, Timestamps, UUIDPrimaryKey
 from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, utcnow
 
@@ -66,6 +68,32 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
     @property
     def is_below_reorder_point(self) -> bool:
         return self.current_stock <= self.minimum_stock_recommendation
+
+    #: Above this many times its reorder point a line holds excess stock.
+    EXCESS_FACTOR = 3
+
+    @hybrid_property
+    def status(self) -> StockStatus:
+        """The line's :class:`StockStatus`; in SQL, a CASE giving the same value as a string."""
+        stock, point = self.current_stock, self.minimum_stock_recommendation
+        if stock <= 0:
+            return StockStatus.out
+        if point > 0 and stock <= point:
+            return StockStatus.low
+        if point > 0 and stock > point * self.EXCESS_FACTOR:
+            return StockStatus.excess
+        return StockStatus.ok
+
+    @status.inplace.expression
+    @classmethod
+    def _status_expression(cls):
+        stock, point = cls.current_stock, cls.minimum_stock_recommendation
+        return sa.case(
+            (stock <= 0, StockStatus.out.value),
+            (sa.and_(point > 0, stock <= point), StockStatus.low.value),
+            (sa.and_(point > 0, stock > point * cls.EXCESS_FACTOR), StockStatus.excess.value),
+            else_=StockStatus.ok.value,
+        )
 
     def _fmt(self, value) -> str:
         part = self.part
