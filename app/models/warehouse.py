@@ -98,3 +98,21 @@ def warehouse_label_order(column):
     w = Warehouse.__table__.alias()
     o = Organization.__table__.alias()
     return [(w, w.c.id == column), (o, o.c.id == w.c.organization_id)], [w.c.name, o.c.name]
+
+
+def warehouse_label_ranks(direction=sa.asc):
+    """Every warehouse's ``id`` with the keys :func:`warehouse_label_order` sorts by, ``k0`` (its
+    name) and ``k1`` (its organization's), as a subquery sorted by them in ``direction``
+    (``sa.asc`` or ``sa.desc``).
+
+    ``OFFSET 0`` keeps the subquery whole: PostgreSQL sorts the warehouses (about
+    1,350 at 10x the seed) once and keeps that order through a nested loop over
+    each warehouse's rows, which then need sorting only among themselves.
+    """
+    from .organization import Organization
+
+    w = Warehouse.__table__.alias()
+    o = Organization.__table__.alias()
+    return (sa.select(w.c.id, w.c.name.label("k0"), o.c.name.label("k1"))
+            .join_from(w, o, o.c.id == w.c.organization_id)
+            .order_by(direction(w.c.name), direction(o.c.name), direction(w.c.id)).offset(0).subquery())
