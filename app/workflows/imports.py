@@ -274,42 +274,16 @@ def _check_stock(session, who: Who, rows: list[Row], report: ImportReport) -> li
     held = _held(session, [w.id for w in warehouses.values()], [p.id for p in parts.values()])
     seen: dict[tuple, int] = {}
     txns: list[tuple[Row, m.Transaction, m.Warehouse, m.Part]] = []
-    for row in rows:
-        v = row.values
-        warehouse = warehouses.get((v["organization"].casefold(), v["warehouse"].casefold()))
-        part = parts.get(normalise_code(v["part_number"]))
-        if warehouse is None:
-            report.errors.append(RowError(row.number, "warehouse", _no_warehouse(v, who)))
-        if part is None:
-            report.errors.append(RowError(row.number, "part_number", f"There is no part {v['part_number']!r} "
-                                          "in the catalog." if v["part_number"] else "A part number is required."))
-        if warehouse is None or part is None:
-            continue
-        key = (warehouse.id, part.id)
-        if key in seen:
-            report.errors.append(RowError(row.number, "part_number", f"{part.part_number} in {warehouse} is also "
-                                          f"on row {seen[key]}: opening stock is one line per warehouse and part."))
-            continue
-        seen[key] = row.number
-        if held.get(key):
-            report.errors.append(RowError(row.number, "part_number", (
-                f"{warehouse} already holds {format_quantity(held[key], part.unit_of_measure)} of "
-                f"{part.part_number}: opening stock is entered once, for a part the warehouse does not hold; "
-                "correct a stock level with a stock adjustment or a stocktake.")))
-            continue
-        txn = m.Transaction(transaction_type=m.TransactionType.creation, part_id=part.id,
-                            to_warehouse_id=warehouse.id, quantity=v["quantity"] or None,
-                            unit_of_measure=v["unit_of_measure"] or None,
-                            reference_number=v["reference_number"] or None,
-                            notes=v["notes"] or f"Opening stock (import of {report.filename}, row {row.number})",
-                            performed_by_user_id=who.user.id)
-        try:
-            _check_lengths(txn)
-            ledger.validate(session, txn, who.actor)
-        except DomainError as exc:
-            report.errors.append(RowError(row.number, _column_of(exc), exc.message))
-            continue
-        txns.append((row, txn, warehouse, part))
+    # The ledger's rules look each row's part, warehouse and user up: from a dict, as the bulk path does.
+    session.info[ledger.LOOKUP] = {(type(obj), obj.id): obj for obj in (
+        *warehouses.values(), *parts.values(), who.user)}
+    try:
+        for row in rows:
+            found = _stock_line(session, who, row, warehouses, parts, held, seen, report)
+            if found is not None:
+                txns.append(found)
+    finally:
+        session.info.pop(ledger.LOOKUP, None)
     if txns:
         try:
             limits.check_yearly_transactions(session, [t for _r, t, _w, _p in txns])
@@ -323,6 +297,47 @@ def _check_stock(session, who: Who, rows: list[Row], report: ImportReport) -> li
         totals[f"{warehouse.organization.name} / {warehouse.name}"] += 1
     report.totals = dict(sorted(totals.items()))
     return [t for _r, t, _w, _p in txns]
+
+
+def _stock_line(session, who: Who, row: Row, warehouses: dict, parts: dict, held: dict, seen: dict,
+                report: ImportReport) -> tuple | None:
+    """One row of opening stock as ``(row, its creation, warehouse, part)``, or ``None`` with its
+    problems added to ``report``.  ``seen`` collects the (warehouse id, part id) of the rows so far."""
+    v = row.values
+    warehouse = warehouses.get((v["organization"].casefold(), v["warehouse"].casefold()))
+    part = parts.get(normalise_code(v["part_number"]))
+    if warehouse is None:
+        report.errors.append(RowError(row.number, "warehouse", _no_warehouse(v, who)))
+    if part is None:
+        report.errors.append(RowError(row.number, "part_number", f"There is no part {v['part_number']!r} "
+                                      "in the catalog." if v["part_number"] else "A part number is required."))
+    if warehouse is None or part is None:
+        return None
+    key = (warehouse.id, part.id)
+    if key in seen:
+        report.errors.append(RowError(row.number, "part_number", f"{part.part_number} in {warehouse} is also "
+                                      f"on row {seen[key]}: opening stock is one line per warehouse and part."))
+        return None
+    seen[key] = row.number
+    if held.get(key):
+        report.errors.append(RowError(row.number, "part_number", (
+            f"{warehouse} already holds {format_quantity(held[key], part.unit_of_measure)} of "
+            f"{part.part_number}: opening stock is entered once, for a part the warehouse does not hold; "
+            "correct a stock level with a stock adjustment or a stocktake.")))
+        return None
+    txn = m.Transaction(transaction_type=m.TransactionType.creation, part_id=part.id,
+                        to_warehouse_id=warehouse.id, quantity=v["quantity"] or None,
+                        unit_of_measure=v["unit_of_measure"] or None,
+                        reference_number=v["reference_number"] or None,
+                        notes=v["notes"] or f"Opening stock (import of {report.filename}, row {row.number})",
+                        performed_by_user_id=who.user.id)
+    try:
+        _check_lengths(txn)
+        ledger.validate(session, txn, who.actor)
+    except DomainError as exc:
+        report.errors.append(RowError(row.number, _column_of(exc), exc.message))
+        return None
+    return row, txn, warehouse, part
 
 
 def _warehouses(session, names: set[tuple[str, str]]) -> dict[tuple[str, str], m.Warehouse]:
