@@ -89,7 +89,7 @@ class Row:
 PARTS = Layout("parts", "Parts catalog", (
     Column("part_number", True, "Unique; stored trimmed and in upper case."),
     Column("name", True, "The part's name."),
-    Column("part_type", False, "consumable (counted in whole units, the default) or bulk_material."),
+    Column("part_type", False, "Consumable (counted in whole units; the default) or Bulk material."),
     Column("unit_of_measure", False, "pieces (the default), litres, kg ... in the plural."),
     Column("description", False, "Free text."),
     Column("is_proprietary", False, "yes if manufactured by BossAqua; no (the default)."),

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
 import sqlalchemy as sa  # noqa: E402
 import xlsxwriter  # noqa: E402
 
-from bench_posting import Database, bench_config, engine_parser, run_engines  # noqa: E402
+from bench_posting import engine_parser, run_engines, seeded_demo  # noqa: E402
 
 
 def csv_file(header: list[str], rows: list[list]) -> bytes:
@@ -69,11 +69,7 @@ def timed(label: str, engine: str, kind: str, fmt: str, call) -> dict:
 
 
 def bench_engine(engine: str, pg_url: str | None, args) -> list[dict]:
-    from flask_migrate import upgrade
-
-    from app import create_app
     from app import models as m
-    from app.demo import seed_demo
     from app.extensions import db
     from app.imports.files import PARTS, STOCK
     from app.ledger_check import verify_balances
@@ -81,44 +77,34 @@ def bench_engine(engine: str, pg_url: str | None, args) -> list[dict]:
     from app.views.catalog import part_form
     from app.workflows import imports
 
-    database = Database(engine, pg_url)
     results = []
-    try:
-        app = create_app(bench_config(database.url))
-        with app.app_context():
-            print(f"[{engine}] migrating and seeding the demo data ...", flush=True)
-            upgrade()
-            seed_demo(scale=1, years=1, echo=lambda *_: None)
-            user = lambda name: db.session.execute(  # noqa: E731
-                sa.select(m.PortalUser).where(m.PortalUser.username == name)).scalar_one()
-            boss, admin = user("superadmin"), user("aegean.admin")
-            org = db.session.get(m.Organization, admin.organization_id)
-            numbers = [f"IMP-{i:05d}" for i in range(args.parts)]
-            parts = csv_file(PARTS.keys[:4], [[n, f"Imported part {n}", "consumable", "pieces"] for n in numbers])
-            with acting_as(boss):
-                results.append(timed("dry run", engine, "parts", "csv",
-                                     lambda: imports.dry_run("parts", "parts.csv", parts, part_form())))
-                results.append(timed("import", engine, "parts", "csv",
-                                     lambda: imports.run_import("parts", "parts.csv", parts, part_form())))
-            for fmt, write in (("csv", csv_file), ("xlsx", xlsx_file)):
-                names = [f"Import {fmt} {i:02d}" for i in range(args.warehouses)]
-                db.session.add_all(m.Warehouse(organization_id=org.id, name=name) for name in names)
-                db.session.commit()
-                lines = [[org.name, name, number, (i % 9) + 1] for name in names for i, number in enumerate(numbers)]
-                data = write(STOCK.keys[:4], lines)
-                with acting_as(admin):
-                    results.append(timed("dry run", engine, "stock", fmt,
-                                         lambda: imports.dry_run("stock", f"stock.{fmt}", data)))
-                    results.append(timed("import", engine, "stock", fmt,
-                                         lambda: imports.run_import("stock", f"stock.{fmt}", data)))
-            mismatches = verify_balances(db.session)
-            db.session.rollback()
-            print(f"[{engine}] books verified after the imports: "
-                  f"{'agree' if not mismatches else f'{len(mismatches)} MISMATCHES'}", flush=True)
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        database.drop()
+    with seeded_demo(engine, pg_url):
+        user = lambda name: db.session.execute(  # noqa: E731
+            sa.select(m.PortalUser).where(m.PortalUser.username == name)).scalar_one()
+        boss, admin = user("superadmin"), user("aegean.admin")
+        org = db.session.get(m.Organization, admin.organization_id)
+        numbers = [f"IMP-{i:05d}" for i in range(args.parts)]
+        parts = csv_file(PARTS.keys[:4], [[n, f"Imported part {n}", "consumable", "pieces"] for n in numbers])
+        with acting_as(boss):
+            results.append(timed("dry run", engine, "parts", "csv",
+                                 lambda: imports.dry_run("parts", "parts.csv", parts, part_form())))
+            results.append(timed("import", engine, "parts", "csv",
+                                 lambda: imports.run_import("parts", "parts.csv", parts, part_form())))
+        for fmt, write in (("csv", csv_file), ("xlsx", xlsx_file)):
+            names = [f"Import {fmt} {i:02d}" for i in range(args.warehouses)]
+            db.session.add_all(m.Warehouse(organization_id=org.id, name=name) for name in names)
+            db.session.commit()
+            lines = [[org.name, name, number, (i % 9) + 1] for name in names for i, number in enumerate(numbers)]
+            data = write(STOCK.keys[:4], lines)
+            with acting_as(admin):
+                results.append(timed("dry run", engine, "stock", fmt,
+                                     lambda: imports.dry_run("stock", f"stock.{fmt}", data)))
+                results.append(timed("import", engine, "stock", fmt,
+                                     lambda: imports.run_import("stock", f"stock.{fmt}", data)))
+        mismatches = verify_balances(db.session)
+        db.session.rollback()
+        print(f"[{engine}] books verified after the imports: "
+              f"{'agree' if not mismatches else f'{len(mismatches)} MISMATCHES'}", flush=True)
     return results
 
 
