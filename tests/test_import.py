@@ -369,3 +369,13 @@ def test_the_parts_form_refuses_an_unknown_type_as_a_choice_not_a_500(app, clien
     assert resp.status_code == 200 and "could not coerce" in resp.get_data(as_text=True)
     with app.app_context(), system():
         assert db.session.execute(sa.select(m.Part).filter_by(part_number="NEW-9")).scalar() is None
+
+
+def test_a_second_confirmation_of_the_same_check_imports_nothing_more(app, client_as):
+    admin = client_as("acme.admin")
+    page = upload(admin, "stock", GOOD_STOCK).get_data(as_text=True)
+    assert confirm(admin, "stock", page).status_code == 302
+    after = state(app)
+    again = confirm(admin, "stock", page)
+    assert again.status_code == 400 and "imported already" in again.get_data(as_text=True)
+    assert state(app) == after

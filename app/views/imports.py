@@ -115,14 +115,23 @@ class ImportView(BaseView):
             return self._page(error="There is no checked file waiting to be imported (it was imported "
                                     "already, or another file was checked since): check the file again.",
                               status=400)
-        data = path.read_bytes()
+        # Claim the file (a rename is atomic): a second click of Import, sent before the first
+        # is done, finds it gone.  Whatever the outcome the file is not imported twice: a refused
+        # one is to be corrected and checked again.
+        claimed = path.with_suffix(path.suffix + ".running")
+        try:
+            path.rename(claimed)
+        except FileNotFoundError:
+            return self._page(error="This file is being imported already.", status=409)
+        data = claimed.read_bytes()
+        claimed.unlink()
+        self._forget()
         try:
             report = imports.run_import(self.kind, kept["filename"], data, part_form())
         except imports.ImportRefused as exc:
             return self._page(exc.report, error=exc.message, status=422)
         except DomainError as exc:
             return self._page(error=f"Nothing was imported: {exc.message}", status=exc.status)
-        self._forget()
         count = report.written
         what = (f"{count} part{'s' if count != 1 else ''}" if self.kind == "parts"
                 else f"{count} line{'s' if count != 1 else ''} of opening stock")

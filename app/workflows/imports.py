@@ -49,9 +49,9 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from .. import models as m
-from ..errors import DomainError, InvalidQuantity, OutOfScope, RuleViolation, CONSTRAINT_MESSAGES, flush_checked
+from ..errors import CONSTRAINT_MESSAGES, DomainError, InvalidQuantity, OutOfScope, RuleViolation, flush_checked
 from ..extensions import db
-from ..imports.files import LAYOUTS, PARTS, STOCK, Row, header_key, read_rows
+from ..imports.files import LAYOUTS, Row, header_key, read_rows
 from ..models.base import format_quantity
 from ..models.part import normalise_code
 from ..rules import bulk, ledger, limits
@@ -63,6 +63,8 @@ from .base import Who, acting_user, command, require
 PREVIEW_ROWS = 50
 #: Rows per IN (...) lookup of names.
 LOOKUP_CHUNK = 1000
+#: PostgreSQL advisory-lock key that serialises the real runs of opening-stock imports ("AB" "IM").
+STOCK_IMPORT_LOCK = 0xAB9A_494D
 #: The permission (domain, action) each kind of import needs.
 PERMISSION = {"parts": ("Part", ADD), "stock": ("Transaction", ADD)}
 
@@ -176,6 +178,11 @@ def _check(session, who: Who, kind: str, filename: str, data: bytes, part_form, 
             f"{domain.lower()}s.")
     rows = read_rows(filename, data, LAYOUTS[kind])
     report = ImportReport(kind, filename, dry, rows=len(rows))
+    if kind == "stock" and not dry and session.get_bind().dialect.name == "postgresql":
+        # Two imports of the same file at once would both find the warehouses empty and both
+        # post: the second waits here, then finds the first's stock (SQLite's write lock,
+        # taken at BEGIN, serialises them already).
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": STOCK_IMPORT_LOCK})
     if kind == "parts":
         records = _check_parts(session, rows, part_form, report)
     else:

@@ -29,7 +29,7 @@ def test_import_parts_then_their_opening_stock(browse):
     expect(boss.locator("#import-ok")).to_contain_text("No problems")
     expect(boss.locator("#import-preview")).to_contain_text(numbers[0])  # normalised, as the form stores it
     boss.screenshot(path=str(ARTIFACTS / "import-parts-dry-run.png"), full_page=True)
-    assert f"Imported 2 parts from parts.csv" in submit(boss, "Import 2 rows")
+    assert "Imported 2 parts from parts.csv" in submit(boss, "Import 2 rows")
 
     admin = browse("aegean.admin")
     open_menu(admin, "Inventory", "Import Opening Stock")
