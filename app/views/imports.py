@@ -162,7 +162,7 @@ class ImportView(BaseView):
         token = secrets.token_urlsafe(18)
         extension = filename.rsplit(".", 1)[-1].lower()
         (upload_dir() / f"{token}.{extension}").write_bytes(data)
-        session[self._session_key] = {"token": token, "extension": extension, "filename": filename}
+        session[self._session_key] = {"token": token, "extension": extension, "filename": filename[-200:]}
         return token
 
     def _forget(self) -> None:
