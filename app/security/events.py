@@ -55,6 +55,7 @@ PASSWORD_RESET = "password_reset"
 EXPORT = "export"
 USER_DEACTIVATED = "user_deactivated"
 SUSPICIOUS_ACTIVITY = "suspicious_activity"
+LEDGER_CHECK = "ledger_check"
 
 
 def client_address() -> str | None:
