@@ -62,7 +62,7 @@ def per_month(session, date_column, key_column, windows, *where, select_from=Non
     if select_from is not None:
         query = query.select_from(select_from)
     rows = session.execute(query.where(date_column >= windows[0][0], date_column < windows[-1][1], *where)
-                           .group_by(key_column, bucket)).all()
+                           .group_by(key_column, "month")).all()  # by its label: PostgreSQL compares text
     out: dict = {}
     for key, month, n in rows:
         out.setdefault(key, [0] * len(windows))[month] = n
@@ -113,9 +113,10 @@ def stock_alerts_by_organization(session, narrow=lambda query: query) -> list[tu
         alerts first, then by name; organizations without alerts are left out.
     """
     inv = m.Inventory
-    rows = session.execute(narrow(sa.select(inv.warehouse_id, inv.status, sa.func.count()))
+    # grouped by the CASE's label: PostgreSQL would not match the CASE repeated with other parameters
+    rows = session.execute(narrow(sa.select(inv.warehouse_id, inv.status.label("stock_status"), sa.func.count()))
                            .where(inv.status.in_([s.value for s in ALERTS]))
-                           .group_by(inv.warehouse_id, inv.status)).all()
+                           .group_by(inv.warehouse_id, "stock_status")).all()
     names = warehouse_names(session, {row[0] for row in rows})
     out: dict[str, dict] = {}
     for warehouse_id, status, n in rows:
