@@ -104,8 +104,8 @@ ALERTS = (m.StockStatus.out, m.StockStatus.low)
 def stock_alerts_by_organization(session, narrow=lambda query: query) -> list[tuple[str, dict]]:
     """Stock lines out of stock and low (at or below the reorder point) per organization, scoped.
 
-    One GROUP BY (warehouse, :attr:`Inventory.status <app.models.Inventory.status>`) over the
-    stock lines, then the warehouses' organizations.
+    One GROUP BY warehouse over the stock lines, counting each :attr:`Inventory.status
+    <app.models.Inventory.status>`, then the warehouses' organizations.
 
     :param narrow: adds the stock list's own criteria (its base filters) to the ``SELECT`` of
         stock lines, so that a figure counts the lines the list shows.
@@ -113,15 +113,17 @@ def stock_alerts_by_organization(session, narrow=lambda query: query) -> list[tu
         alerts first, then by name; organizations without alerts are left out.
     """
     inv = m.Inventory
-    # grouped by the CASE's label: PostgreSQL would not match the CASE repeated with other parameters
-    rows = session.execute(narrow(sa.select(inv.warehouse_id, inv.status.label("stock_status"), sa.func.count()))
-                           .where(inv.status.in_([s.value for s in ALERTS]))
-                           .group_by(inv.warehouse_id, "stock_status")).all()
+    # One count per status and warehouse, grouped by the warehouse alone: a hash aggregate
+    # over the lines (at 10x most lines are empty, "out": a GROUP BY the status sorted them all).
+    per_status = [sa.func.sum(sa.case((inv.status == s.value, 1), else_=0)) for s in ALERTS]
+    rows = session.execute(narrow(sa.select(inv.warehouse_id, *per_status))
+                           .where(inv.status.in_([s.value for s in ALERTS])).group_by(inv.warehouse_id)).all()
     names = warehouse_names(session, {row[0] for row in rows})
     out: dict[str, dict] = {}
-    for warehouse_id, status, n in rows:
-        counts = out.setdefault(names[warehouse_id][1], {s: 0 for s in ALERTS})
-        counts[m.StockStatus(status)] += n
+    for warehouse_id, *counts in rows:
+        totals = out.setdefault(names[warehouse_id][1], {s: 0 for s in ALERTS})
+        for status, n in zip(ALERTS, counts):
+            totals[status] += int(n or 0)
     return sorted(out.items(), key=lambda item: (-sum(item[1].values()), item[0]))
 
 
