@@ -63,12 +63,27 @@ CONSUMPTION_DAYS, USAGE_MONTHS, ADJUSTMENT_MONTHS, EXPORT_DAYS = 90, 6, 12, 30
 
 
 def _view(view_name: str):
+    """The registered view named ``view_name`` if the user may open its list, else ``None``
+    (looked up once per request)."""
     from ..extensions import appbuilder
 
-    view = next((v for v in appbuilder.baseviews if type(v).__name__ == view_name), None)
-    if view is None or not appbuilder.sm.has_access(f"can_{METHOD_PERMISSIONS['list']}", view.class_permission_name):
-        return None
-    return view
+    found = g.setdefault("abparts_dashboard_views", {})
+    if view_name not in found:
+        view = next((v for v in appbuilder.baseviews if type(v).__name__ == view_name), None)
+        allowed = view is not None and appbuilder.sm.has_access(f"can_{METHOD_PERMISSIONS['list']}",
+                                                                view.class_permission_name)
+        found[view_name] = view if allowed else None
+    return found[view_name]
+
+
+def _filter_index(view, column: str, kind) -> int:
+    """The index of filter class ``kind`` among those ``view`` offers on ``column`` (``_flt_<index>_<column>``)."""
+    indexes = g.setdefault("abparts_dashboard_filters", {})
+    key = (type(view).__name__, column, kind)
+    if key not in indexes:
+        offered = view.datamodel.filter_converter_class(view.datamodel).convert(column)
+        indexes[key] = next(i for i, f in enumerate(offered) if type(f) is kind)
+    return indexes[key]
 
 
 def filtered_list(view_name: str, *filters) -> str | None:
@@ -77,11 +92,7 @@ def filtered_list(view_name: str, *filters) -> str | None:
     view = _view(view_name)
     if view is None:
         return None
-    args = {}
-    for column, kind, value in filters:
-        offered = view.datamodel.filter_converter_class(view.datamodel).convert(column)
-        index = next(i for i, f in enumerate(offered) if type(f) is kind)
-        args[f"_flt_{index}_{column}"] = value
+    args = {f"_flt_{_filter_index(view, column, kind)}_{column}": value for column, kind, value in filters}
     return url_for(f"{view.endpoint}.list", **args)
 
 
