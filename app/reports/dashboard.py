@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -98,57 +99,57 @@ def warehouse_names(session) -> dict:
 
 #: The stock statuses the dashboards alert on, worst first.
 ALERTS = (m.StockStatus.out, m.StockStatus.low)
+CENTS = decimal.Decimal("0.01")
 
 
-def stock_alerts_by_organization(session, narrow=lambda query: query) -> list[tuple[str, dict]]:
-    """Stock lines out of stock and low (at or below the reorder point) per organization, scoped.
+@dataclass
+class StockFigures:
+    """The stock boards' figures, from one pass over the stock lines (:func:`stock_figures`).
 
-    One GROUP BY warehouse over the stock lines, counting each :attr:`Inventory.status
-    <app.models.Inventory.status>`, then the warehouses' organizations.
+    :ivar alerts: ``[(organization name, {StockStatus.out: lines, StockStatus.low: lines})]``,
+        most alerts first, then by name; organizations without alerts are left out.
+    :ivar value: ``[(organization name, [(warehouse id, warehouse name, value), ...])]``: stock on
+        hand x ``Part.unit_price`` (money, in the price currency; a part without a price counts
+        0), the organizations by value (highest first), their warehouses likewise.
+    """
+
+    alerts: list = field(default_factory=list)
+    value: list = field(default_factory=list)
+
+
+def stock_figures(session, narrow=lambda query: query) -> StockFigures:
+    """Stock-outs and low stock (at or below the reorder point, :attr:`Inventory.status
+    <app.models.Inventory.status>`) per organization, and stock value per organization and
+    warehouse, scoped.
+
+    One GROUP BY warehouse over the stock lines (a hash aggregate, one scan) counting each
+    status and summing the value, then the warehouses' names and organizations.
 
     :param narrow: adds the stock list's own criteria (its base filters) to the ``SELECT`` of
         stock lines, so that a figure counts the lines the list shows.
-    :returns: ``[(organization name, {StockStatus.out: lines, StockStatus.low: lines})]``, most
-        alerts first, then by name; organizations without alerts are left out.
-    """
-    inv = m.Inventory
-    # One count per status and warehouse, grouped by the warehouse alone: a hash aggregate
-    # over the lines (at 10x most lines are empty, "out": a GROUP BY the status sorted them all).
-    per_status = [sa.func.sum(sa.case((inv.status == s.value, 1), else_=0)) for s in ALERTS]
-    rows = session.execute(narrow(sa.select(inv.warehouse_id, *per_status))
-                           .where(inv.status.in_([s.value for s in ALERTS])).group_by(inv.warehouse_id)).all()
-    names = warehouse_names(session) if rows else {}
-    out: dict[str, dict] = {}
-    for warehouse_id, *counts in rows:
-        totals = out.setdefault(names[warehouse_id][1], {s: 0 for s in ALERTS})
-        for status, n in zip(ALERTS, counts):
-            totals[status] += int(n or 0)
-    return sorted(out.items(), key=lambda item: (-sum(item[1].values()), item[0]))
-
-
-def stock_valuation(session, narrow=lambda query: query) -> list[tuple[str, list[tuple]]]:
-    """Stock value per organization and warehouse: the sum of stock on hand x ``Part.unit_price``
-    (money, in the price currency; a part without a price counts 0), scoped.
-
-    :param narrow: the stock list's criteria (see :func:`stock_alerts_by_organization`).
-    :returns: ``[(organization name, [(warehouse id, warehouse name, value), ...])]``, the
-        organizations by value (highest first), their warehouses likewise.
     """
     inv, part = m.Inventory, m.Part
+    per_status = [sa.func.sum(sa.case((inv.status == s.value, 1), else_=0)) for s in ALERTS]
     value = sa.func.sum(inv.current_stock * sa.func.coalesce(part.unit_price, 0))
-    rows = session.execute(narrow(sa.select(inv.warehouse_id, value).join(part, part.id == inv.part_id))
-                           .group_by(inv.warehouse_id)).all()
+    rows = session.execute(narrow(sa.select(inv.warehouse_id, value, *per_status)
+                                  .join(part, part.id == inv.part_id)).group_by(inv.warehouse_id)).all()
     names = warehouse_names(session) if rows else {}
-    out: dict[str, list] = {}
-    for warehouse_id, total in rows:
+    alerts: dict[str, dict] = {}
+    values: dict[str, list] = {}
+    for warehouse_id, total, *counts in rows:
         warehouse, organization = names[warehouse_id]
-        out.setdefault(organization, []).append((warehouse_id, warehouse, decimal.Decimal(total or 0).quantize(CENTS)))
-    for warehouses in out.values():
+        values.setdefault(organization, []).append(
+            (warehouse_id, warehouse, decimal.Decimal(total or 0).quantize(CENTS)))
+        if any(counts):
+            found = alerts.setdefault(organization, {s: 0 for s in ALERTS})
+            for status, n in zip(ALERTS, counts):
+                found[status] += int(n or 0)
+    for warehouses in values.values():
         warehouses.sort(key=lambda w: (-w[2], w[1]))
-    return sorted(out.items(), key=lambda item: (-sum(w[2] for w in item[1]), item[0]))
+    return StockFigures(sorted(alerts.items(), key=lambda item: (-sum(item[1].values()), item[0])),
+                        sorted(values.items(), key=lambda item: (-sum(w[2] for w in item[1]), item[0])))
 
 
-CENTS = decimal.Decimal("0.01")
 
 
 def top_consumed_parts(session, since: dt.datetime, limit: int = 10) -> list[tuple]:

@@ -157,7 +157,8 @@ class DashboardView(IndexView):
     # -- the boards of each role -------------------------------------------------------
     def staff_boards(self, session, statuses) -> dict:
         """Oraseas EE's staff: alerts, value, approvals waiting, stock in transit, top consumption."""
-        boards = {"alerts": self.stock_alerts(session), "value": self.stock_value(session)}
+        stock = figures.stock_figures(session, list_criteria(STOCK)) if _view(STOCK) else None
+        boards = {"alerts": self.stock_alerts(stock), "value": self.stock_value(stock)}
         waiting = [("Ledger rows awaiting approval", LEDGER, None),
                    ("Customer orders awaiting approval", "CustomerOrderModelView", m.CustomerOrderStatus.requested),
                    ("Stocktakes awaiting approval", "StocktakeModelView", m.StocktakeStatus.awaiting_approval),
@@ -186,7 +187,8 @@ class DashboardView(IndexView):
 
     def customer_boards(self, session, statuses, actor) -> dict:
         """A customer's admins and users: alerts, what is on its way to them, usage per machine."""
-        boards = {"alerts": self.stock_alerts(session)}
+        stock = figures.stock_figures(session, list_criteria(STOCK)) if _view(STOCK) else None
+        boards = {"alerts": self.stock_alerts(stock)}
         incoming = []
         own = actor.organization_id if actor else None
         if m.StockTransfer in statuses and own is not None:
@@ -237,11 +239,13 @@ class DashboardView(IndexView):
         return boards
 
     # -- boards shared by roles ---------------------------------------------------------
-    def stock_alerts(self, session) -> dict | None:
-        """Stock-outs and low stock per organization, each linking to its lines; the totals to all of them."""
-        if not _view(STOCK):
+    @staticmethod
+    def stock_alerts(stock) -> dict | None:
+        """Stock-outs and low stock per organization (``stock``: :func:`~app.reports.dashboard.stock_figures`),
+        each linking to its lines; the totals to all of them."""
+        if stock is None:
             return None
-        rows = figures.stock_alerts_by_organization(session, list_criteria(STOCK))
+        rows = stock.alerts
         statuses = figures.ALERTS
 
         def link(status, organization=None):
@@ -254,11 +258,12 @@ class DashboardView(IndexView):
                 "rows": [(name, [(counts[s], link(s, name)) for s in statuses]) for name, counts in
                          rows[:TOP_ORGANIZATIONS]]}
 
-    def stock_value(self, session) -> dict | None:
+    @staticmethod
+    def stock_value(stock) -> dict | None:
         """Stock value per organization and warehouse, each linking to its stock lines."""
-        if not _view(STOCK):
+        if stock is None:
             return None
-        rows = figures.stock_valuation(session, list_criteria(STOCK))
+        rows = stock.value
         return {"total": sum(v for _name, warehouses in rows for _i, _w, v in warehouses), "link": filtered_list(STOCK),
                 "organizations": len(rows),
                 "rows": [(name, sum(v for _i, _w, v in warehouses),
