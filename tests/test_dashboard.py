@@ -13,7 +13,6 @@ from app.errors import flush_checked
 from app.extensions import db
 from app.scoping import acting_as, system
 
-from . import factories
 from .conftest import csrf_token, get_one
 from .test_counting import _count_text
 from .test_order_fulfilment import approved_order, new_order, ship
@@ -146,7 +145,8 @@ def test_stock_alerts_and_value_per_organization(app, activity, client_as):
         expected = {name: D(value).quantize(D("0.01")) for name, value in db.session.execute(
             sa.select(m.Warehouse.name, sa.func.sum(m.Inventory.current_stock * m.Part.unit_price))
             .join(m.Inventory, m.Inventory.warehouse_id == m.Warehouse.id).join(m.Part, m.Part.id == m.Inventory.part_id)
-            .where(m.Warehouse.is_transit.is_(False)).group_by(m.Warehouse.name))}
+            .where(m.Warehouse.is_transit.is_(False))
+            .group_by(m.Warehouse.name))}
         db.session.remove()
     value = board(page, "board-value")
     shown = {name: D(v.replace(",", "")) for name, v in re.findall(
@@ -192,8 +192,6 @@ def test_the_ledger_check_button_records_who_ran_it_and_what_it_found(app, clien
 
 
 def test_a_stock_status_filter_value_that_does_not_exist_answers_400(client_as):
-    from app.views.dashboard import filtered_list  # noqa: F401  (the filters the figures link with)
-
     client = client_as("oraseas.admin")
     page = client.get("/").get_data(as_text=True)
     link = html.unescape(re.search(r'<a href="(/inventorymodelview/list/[^"]*current_stock=out[^"]*)"', page).group(1))

@@ -166,7 +166,8 @@ class DashboardView(IndexView):
         boards["waiting"] = [row for row in (self._waiting(session, statuses, *spec) for spec in waiting) if row]
         transit = []
         if m.StockTransfer in statuses:
-            transit.append(("Transfers dispatched, not received", statuses[m.StockTransfer][m.TransferStatus.dispatched],
+            transit.append(("Transfers dispatched, not received",
+                            statuses[m.StockTransfer][m.TransferStatus.dispatched],
                             filtered_list("StockTransferModelView", ("status", FilterEqual, "dispatched"))))
         if _view("InTransitView"):
             lines = session.execute(list_criteria("InTransitView")(
@@ -218,7 +219,8 @@ class DashboardView(IndexView):
             last = figures.last_event(session, events.LEDGER_CHECK)
             boards["check"] = {
                 "last": last, "details": _details(last),
-                "runs": figures.count_where(session, m.SecurityEvent, m.SecurityEvent.event_type == events.LEDGER_CHECK),
+                "runs": figures.count_where(session, m.SecurityEvent,
+                                            m.SecurityEvent.event_type == events.LEDGER_CHECK),
                 "link": filtered_list("SecurityEventModelView", ("event_type", FilterEqual, events.LEDGER_CHECK)),
                 "may_run": self.appbuilder.sm.has_access(f"can_{READ}", LedgerCheckView.class_permission_name)}
         if _view("StockAdjustmentModelView"):
