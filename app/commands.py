@@ -52,7 +52,7 @@ def verify_ledger_command(repair):
     ledger; transit problems that remain then are reported and exit 1 (the ledger
     itself needs a correction, which no rewrite of balances makes).
     """
-    from .ledger_check import repair_balances, verify_balances, verify_transit
+    from .ledger_check import record_check, repair_balances, verify_balances, verify_transit
 
     mismatches = verify_balances(db.session)
     for row in mismatches:
@@ -65,6 +65,8 @@ def verify_ledger_command(repair):
         click.echo(f"Repaired {len(mismatches)} balance(s); recorded as a security event 'ledger_repair'.")
     negative, transit = verify_transit(db.session)
     _echo_transit(negative, transit)
+    record_check(db.session, mismatches, negative, transit)  # what it found, for the auditors' dashboard
+    db.session.commit()
     if not mismatches and not negative and not transit:
         click.echo("Ledger and balances agree.")
         return

@@ -208,3 +208,31 @@ def repair_balances(session, mismatches: list[Mismatch]) -> None:
         session.add(m.SecurityEvent(event_type="ledger_repair", risk_level="high",
                                     details=json.dumps(details)))
         session.commit()
+
+
+def record_check(session, mismatches: list, negative: list, transit: list, user_id: int | None = None,
+                 source: str = "command") -> dict:
+    """Record one run of the ledger check (issue 11, the auditors' dashboard): a security event
+    ``ledger_check`` with who (``user_id``; none from the command line), when (its timestamp) and
+    the result, in the session's transaction (the caller commits).
+
+    :param mismatches: :func:`verify_balances`' result; ``negative``, ``transit``: :func:`verify_transit`'s.
+    :param source: ``dashboard`` or ``command``.
+    :returns: the recorded details: ``agree`` (bool), ``balance_mismatches``, ``transit_problems``, ``source``.
+    """
+    from .security import events
+
+    details = {"agree": not (mismatches or negative or transit), "balance_mismatches": len(mismatches),
+               "transit_problems": len(negative) + len(transit), "source": source}
+    events.record(events.LEDGER_CHECK, user_id, "low" if details["agree"] else "high", executor=session, **details)
+    return details
+
+
+def check_and_record(session, user_id: int | None, source: str = "dashboard") -> dict:
+    """Run :func:`verify_balances` and :func:`verify_transit` over the whole database and
+    :func:`record_check` the result (not committed).
+
+    :returns: :func:`record_check`'s details.
+    """
+    negative, transit = verify_transit(session)
+    return record_check(session, verify_balances(session), negative, transit, user_id, source)

@@ -58,6 +58,7 @@ EXPORT = "export"
 IMPORT = "import"
 USER_DEACTIVATED = "user_deactivated"
 SUSPICIOUS_ACTIVITY = "suspicious_activity"
+LEDGER_CHECK = "ledger_check"
 
 
 def client_address() -> str | None:

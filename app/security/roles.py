@@ -29,6 +29,8 @@ METHOD_PERMISSIONS = {
     # workflow steps of a document: "edit" of its domain (who exactly decides app.workflows)
     "dispatch": EDIT, "receive": EDIT, "cancel": EDIT, "resolve": EDIT, "submit": EDIT, "ship": EDIT,
     "start": EDIT, "count": EDIT, "complete": EDIT,
+    # the dashboard's ledger check: reads the books, records the run as a security event
+    "verify_ledger": READ,
     "count_screen": READ, "report": READ, "report_xlsx": READ, "counters": READ,
     # type-ahead lookups of a form: reading
     "destinations": READ, "parts": READ,
@@ -44,6 +46,8 @@ DOMAINS = (
     "StockAdjustment", "TransactionApproval", "CustomerOrder", "CustomerOrderItem",
     "SupplierOrder", "SupplierOrderItem", "PartUsage", "SecurityEvent", "UserSession",
     "InvitationAuditLog", "UserManagementAuditLog", "StockTransfer", "Stocktake", "ExportLog",
+    # running the ledger check from the dashboard (over every organization: Auditors and Super Admins)
+    "LedgerCheck",
 )
 
 #: Menu entries and categories (FAB ``menu_access``), per domain.
@@ -58,6 +62,7 @@ MENUS = {
     "UserManagementAuditLog": ("User Management Log",), "ExportLog": ("Export Log",),
     "StockTransfer": ("Stock Transfers", "Stock in Transit"),
     "Stocktake": ("Stocktakes",),
+    "LedgerCheck": (),
 }
 #: Menu entries of a domain that need more than reading it: entry -> (domain, action).  A role
 #: that may read the parts but not add them has no "Import Parts" in its menu.

@@ -9,6 +9,7 @@ from .audit import (
     UserSessionModelView,
 )
 from .catalog import MachineModelView, PartModelView
+from .dashboard import LedgerCheckView
 from .imports import PartImportView, StockImportView
 from .inventory import (
     InTransitView,
@@ -55,8 +56,8 @@ MENU = [
     (ExportLogModelView, "Export Log", "fa-download", "Audit"),
 ]
 
-#: Screens reached from other screens (order lines, the negative-stock list).
-NO_MENU = [CustomerOrderItemModelView, SupplierOrderItemModelView, InventoryNegativeView]
+#: Screens reached from other screens (order lines, the negative-stock list, the dashboard's ledger check).
+NO_MENU = [CustomerOrderItemModelView, SupplierOrderItemModelView, InventoryNegativeView, LedgerCheckView]
 
 
 def register_views(appbuilder) -> None:

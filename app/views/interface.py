@@ -108,10 +108,19 @@ def checked_filter_value(datamodel, column: str, value):
 
 
 class ABPartsFilterConverter(SQLAFilterConverter):
-    """FAB's filters, plus equality filters on UUID columns (ids and foreign keys)."""
+    """FAB's filters, plus equality filters on UUID columns (ids and foreign keys), plus
+    the filters a screen adds to a column (:attr:`ABPartsInterface.extra_filters`)."""
 
     conversion_table = (("is_uuid", [FilterEqual, FilterNotEqual, FilterIn, FilterNotIn]),
                         *SQLAFilterConverter.conversion_table)
+
+    def convert(self, col_name):
+        """FAB's filters of ``col_name``, then the datamodel's extra ones (after FAB's, so the
+        indexes of FAB's own filters in list URLs, ``_flt_<index>_<column>``, stay the same)."""
+        found = super().convert(col_name) or []
+        kinds = getattr(self.datamodel, "extra_filters", {}).get(col_name, ())
+        extra = [kind(col_name, self.datamodel) for kind in kinds]
+        return found + extra or None
 
 
 class FilterWarehouseKind(BaseFilter):
@@ -169,7 +178,12 @@ class ABPartsInterface(SQLAInterface):
     #: Whether :meth:`query_count` may answer the planner's estimate (list screens, not the REST API).
     estimates_counts = False
 
-    def __init__(self, obj, session=None):
+    def __init__(self, obj, session=None, extra_filters: dict | None = None):
+        """:param extra_filters: ``{column: [filter class, ...]}``: filters on something other than
+            the column's own value (a stock line's status, its organization), offered under the
+            column's name in the list's search and its URLs; a filter class with a
+            ``checked_value(value)`` method checks its own values (:meth:`apply_filters`)."""
+        self.extra_filters = extra_filters or {}
         super().__init__(obj, session)
         self._shown_relations: set[str] = set()
 
@@ -199,7 +213,8 @@ class ABPartsInterface(SQLAInterface):
         """
         if filters:
             filters = filters.copy()
-            filters.values = [checked_filter_value(flt.datamodel, flt.column_name, value)
+            filters.values = [flt.checked_value(value) if hasattr(flt, "checked_value")
+                              else checked_filter_value(flt.datamodel, flt.column_name, value)
                               for flt, value in zip(filters.filters, filters.values)]
         return super().apply_filters(query, filters)
 

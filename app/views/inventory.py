@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
+from werkzeug.exceptions import BadRequest
 from flask_appbuilder.actions import action
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, FilterSmaller
 
 from .. import models as m
@@ -11,6 +13,46 @@ from ..errors import DomainError
 from ..workflows.ledger import reverse_transaction
 from .base import ABPartsModelView
 from .interface import ABPartsInterface, FilterHiddenFromBlindCounters, FilterWarehouseKind
+
+
+class FilterStockStatus(BaseFilter):
+    """Stock lines of one :class:`~app.models.StockStatus` (``out``, ``low``, ``ok``, ``excess``:
+    :attr:`Inventory.status <app.models.Inventory.status>`), e.g. ``_flt_4_current_stock=low``;
+    the dashboard's low-stock and stock-out figures link here (issue 11)."""
+
+    name = "Stock status is"
+    arg_name = "stock_status"
+
+    def checked_value(self, value):
+        """:raises BadRequest: a status that does not exist, naming the allowed ones."""
+        allowed = [status.value for status in m.StockStatus]
+        for item in value if isinstance(value, list) else [value]:
+            if item not in allowed:
+                raise BadRequest(f"Unknown stock status {item!r}; allowed: {', '.join(allowed)}.")
+        return value
+
+    def apply(self, query, value):
+        return query.filter(m.Inventory.status == value)
+
+
+class FilterStockOrganization(BaseFilter):
+    """Stock lines of the warehouses of one organization, by its (unique) name, e.g.
+    ``_flt_5_current_stock=Aegean Aquafarms``: the dashboard's per-organization figures link here."""
+
+    name = "Organization is"
+    arg_name = "stock_organization"
+
+    def checked_value(self, value):
+        return value
+
+    def apply(self, query, value):
+        warehouses = sa.select(m.Warehouse.id).join(m.Organization, m.Organization.id == m.Warehouse.organization_id)
+        return query.filter(m.Inventory.warehouse_id.in_(warehouses.where(m.Organization.name == value)))
+
+
+#: The stock screens' datamodel: FAB's filters plus a line's status and organization (under "Stock on hand").
+STOCK_DATAMODEL = ABPartsInterface(m.Inventory, extra_filters={
+    "current_stock": [FilterStockStatus, FilterStockOrganization]})
 
 
 class InventoryColumns(ABPartsModelView):
@@ -21,7 +63,7 @@ class InventoryColumns(ABPartsModelView):
     registered instance of the class it names.
     """
 
-    datamodel = ABPartsInterface(m.Inventory)
+    datamodel = STOCK_DATAMODEL
     class_permission_name = "Inventory"
     list_title = "Stock levels"
     base_filters = [["warehouse_id", FilterWarehouseKind, False], ["warehouse_id", FilterHiddenFromBlindCounters, True]]

@@ -40,11 +40,12 @@ class StockTransferModelView(ABPartsModelView):
     list_title = "Stock transfers"
     list_columns = ["reference_number", "status", "from_warehouse_name", "to_warehouse_name", "created_at",
                     "dispatched_at", "received_at"]
-    search_columns = ["reference_number", "status", "from_warehouse", "to_warehouse", "created_at",
-                      "dispatched_at", "received_at"]
+    search_columns = ["reference_number", "status", "from_warehouse", "to_warehouse", "destination_organization",
+                      "created_at", "dispatched_at", "received_at"]
     base_order = ("created_at", "desc")
     label_columns = {"reference_number": "Reference", "from_warehouse_name": "From", "to_warehouse_name": "To",
                      "from_warehouse": "From", "to_warehouse": "To", "created_at": "Created",
+                     "destination_organization": "To organization",
                      "dispatched_at": "Dispatched", "received_at": "Received"}
     show_template = "abparts/transfer_show.html"
 
