@@ -172,6 +172,22 @@ class ABPartsInterface(SQLAInterface):
     def __init__(self, obj, session=None):
         super().__init__(obj, session)
         self._shown_relations: set[str] = set()
+        # A model's ``hybrid_columns`` (e.g. ``Inventory.status``): FAB sees only mapped
+        # properties.  Listed with their SQL expression, they are read-only computed
+        # columns that filter like their SQL type and sort by their ``info["order_by"]``.
+        for name in getattr(obj, "hybrid_columns", ()):
+            self.list_columns[name] = getattr(obj, name)
+
+    def get_columns_list(self) -> list[str]:
+        """FAB's columns (mapped properties), plus the model's ``hybrid_columns``:
+        the columns a URL filter (``_flt_0_status=low``) may name."""
+        return [*super().get_columns_list(), *getattr(self.obj, "hybrid_columns", ())]
+
+    def get_property_first_col(self, col_name: str):
+        """FAB's first column of a property; for a hybrid column, a bare column of its name."""
+        if col_name in getattr(self.obj, "hybrid_columns", ()):
+            return sa.column(col_name)
+        return super().get_property_first_col(col_name)
 
     def show_relations(self, columns) -> None:
         """Load the relations among ``columns`` with every page of rows (:meth:`apply_all`).
@@ -323,9 +339,10 @@ class ABPartsInterface(SQLAInterface):
         return query, keys
 
     def _label_order(self, col_name: str):
-        """The ``order_by`` a label property declares (:func:`app.models.base.label_property`), or ``None``."""
-        attrs = self.obj.__mapper__.attrs
-        return attrs[col_name].info.get("order_by") if col_name in attrs else None
+        """The ``order_by`` a label property (:func:`app.models.base.label_property`) or a hybrid
+        column (``Inventory.status``) declares in its ``info``, or ``None``."""
+        descriptors = self.obj.__mapper__.all_orm_descriptors
+        return descriptors[col_name].info.get("order_by") if col_name in descriptors else None
 
     def _uuid_key(self) -> bool:
         pk = self.obj.__mapper__.primary_key

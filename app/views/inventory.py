@@ -25,18 +25,23 @@ class InventoryColumns(ABPartsModelView):
     class_permission_name = "Inventory"
     list_title = "Stock levels"
     base_filters = [["warehouse_id", FilterWarehouseKind, False], ["warehouse_id", FilterHiddenFromBlindCounters, True]]
-    list_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "stock_status", "last_updated"]
-    show_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "stock_status", "unit_of_measure",
+    list_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "status", "last_updated"]
+    show_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "status", "unit_of_measure",
                     "reorder_threshold_set_by", "last_recommendation_update", "last_updated", "created_at"]
     add_columns = ["warehouse", "part", "minimum_stock_recommendation", "reorder_threshold_set_by"]
     edit_columns = ["minimum_stock_recommendation", "reorder_threshold_set_by"]
-    search_columns = ["warehouse", "part", "current_stock", "minimum_stock_recommendation", "last_updated"]
+    #: ``status`` (:attr:`app.models.Inventory.status`): ``?_flt_0_status=low`` lists the low
+    #: lines, ``_flt_1_status`` is "not equal"; sorted by severity (out, low, ok, excess).
+    search_columns = ["warehouse", "part", "status", "current_stock", "minimum_stock_recommendation", "last_updated"]
     base_order = ("last_updated", "desc")
     label_columns = {"stock_on_hand": "Stock on hand", "reorder_point": "Reorder point",
-                     "minimum_stock_recommendation": "Reorder point", "stock_status": "Status",
+                     "minimum_stock_recommendation": "Reorder point", "status": "Status",
                      "current_stock": "Stock on hand (number)", "last_updated": "Last posting"}
     description_columns = {
         "minimum_stock_recommendation": "Reorder point, in the part's unit of measure.",
+        "status": "Out: nothing on hand; low: at or below the reorder point; excess: over "
+                  f"{m.Inventory.EXCESS_FACTOR} times the reorder point; a line without a reorder point is "
+                  "never low or in excess.",
     }
 
 
