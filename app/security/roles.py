@@ -32,6 +32,8 @@ METHOD_PERMISSIONS = {
     "count_screen": READ, "report": READ, "report_xlsx": READ, "counters": READ,
     # type-ahead lookups of a form: reading
     "destinations": READ, "parts": READ,
+    # reorder point suggestions (issue 11): computing and accepting set reorder points
+    "accept": EDIT, "accept_all": EDIT, "compute": EDIT,
     # relation choices on demand (app/views/choices.py): what a form or filter may offer
     "choices": READ,
 }
@@ -42,6 +44,7 @@ DOMAINS = (
     "StockAdjustment", "TransactionApproval", "CustomerOrder", "CustomerOrderItem",
     "SupplierOrder", "SupplierOrderItem", "PartUsage", "SecurityEvent", "UserSession",
     "InvitationAuditLog", "UserManagementAuditLog", "StockTransfer", "Stocktake", "ExportLog",
+    "ReorderSuggestion",
 )
 
 #: Menu entries and categories (FAB ``menu_access``), per domain.
@@ -56,13 +59,14 @@ MENUS = {
     "UserManagementAuditLog": ("User Management Log",), "ExportLog": ("Export Log",),
     "StockTransfer": ("Stock Transfers", "Stock in Transit"),
     "Stocktake": ("Stocktakes",),
+    "ReorderSuggestion": ("Reorder Points",),
 }
 #: Menu categories and their entries (the menu of :mod:`app.views`; a test keeps the two alike).
 CATEGORIES = {
     "Organizations": ("Organizations", "Warehouses", "Users", "Switch Organization"),
     "Catalog": ("Parts", "Machines"),
-    "Inventory": ("Stock Levels", "Stock Transfers", "Stock in Transit", "Stocktakes", "Transactions",
-                  "Stock Adjustments", "Approvals"),
+    "Inventory": ("Stock Levels", "Reorder Points", "Stock Transfers", "Stock in Transit", "Stocktakes",
+                  "Transactions", "Stock Adjustments", "Approvals"),
     "Orders": ("Customer Orders", "Supplier Orders"),
     "Usage": ("Part Usage",),
     "Audit": ("Security Events", "User Sessions", "User Management Log", "Invitation Log", "Export Log"),
@@ -80,6 +84,7 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "Part": (READ,),
         "Machine": (READ, EDIT),
         "Inventory": (READ, ADD, EDIT),
+        "ReorderSuggestion": (READ, EDIT),
         "Transaction": (READ, ADD),
         "StockTransfer": (READ, ADD, EDIT),
         "Stocktake": (READ, ADD, EDIT),

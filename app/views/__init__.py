@@ -24,6 +24,7 @@ from .orders import (
     SupplierOrderModelView,
 )
 from .organizations import OrganizationModelView, WarehouseModelView
+from .reorder import ReorderSuggestionModelView
 from .stocktake import StocktakeModelView
 from .switcher import OrganizationSwitcherView
 from .transfers import StockTransferModelView
@@ -36,6 +37,7 @@ MENU = [
     (PartModelView, "Parts", "fa-cogs", "Catalog"),
     (MachineModelView, "Machines", "fa-industry", "Catalog"),
     (InventoryModelView, "Stock Levels", "fa-cubes", "Inventory"),
+    (ReorderSuggestionModelView, "Reorder Points", "fa-level-down", "Inventory"),
     (StockTransferModelView, "Stock Transfers", "fa-truck", "Inventory"),
     (InTransitView, "Stock in Transit", "fa-road", "Inventory"),
     (StocktakeModelView, "Stocktakes", "fa-check-square", "Inventory"),
