@@ -12,6 +12,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .enums import StockStatus
+from .text_search import EXPRESSION
 from .base import CreatedAt, format_quantity, renders_quantity, Timestamps, UUIDPrimaryKey
 from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, utcnow
 
@@ -89,8 +90,12 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
         # Typed as the enum: a query reads StockStatus members, and the list screens and the
         # REST API treat it as an enum column (filter "equal"/"not equal", labels, 400 on an
         # unknown value: app.views.interface).
-        return sa.type_coerce(cls._by_status(lambda status: sa.literal_column(f"'{status.value}'", sa.String)),
-                              STOCK_STATUS_TYPE)
+        return sa.type_coerce(cls.status_case(), STOCK_STATUS_TYPE)
+
+    @classmethod
+    def status_case(cls):
+        """The status in SQL as a plain string CASE (``'out'``, ...): what migration 0013 indexes."""
+        return cls._by_status(lambda status: sa.literal_column(f"'{status.value}'", sa.String))
 
     @classmethod
     def status_severity(cls):
@@ -188,5 +193,8 @@ class StockAdjustment(UUIDPrimaryKey, Timestamps, Model):
         return f"{self.reason_code}: {self.quantity_adjusted}"
 
 
+# Migration 0013: the status filter and the severity sort of the stock levels list read these.
+sa.Index("idx_inventory_status", Inventory.status_case(), Inventory.id, info={EXPRESSION: True})
+sa.Index("idx_inventory_status_severity", Inventory.status_severity(), Inventory.id, info={EXPRESSION: True})
 # The lists sort the status by severity (out, low, ok, excess), not by its name.
 Inventory.__mapper__.all_orm_descriptors["status"].info["order_by"] = lambda: ([], [Inventory.status_severity()])
