@@ -44,7 +44,7 @@ from ..errors import OutOfScope, RuleViolation
 from ..models.types import utcnow
 
 D = decimal.Decimal
-#: Statements write at most this many rows at once (SQLite's limit on bound parameters).
+#: Ids in one ``IN`` list (under SQLite's 32,766 bound parameters), rows in one ``executemany``.
 CHUNK = 2000
 
 
@@ -141,11 +141,13 @@ def suggest_reorder_points(session, by: str, window_days: int | None = None, now
                          "current_point": line.minimum_stock_recommendation, "suggested_point": point,
                          "computed_at": now, "computed_by": by})
     organizations = sorted({line.organization_id for line in lines}, key=str)
-    s = m.ReorderSuggestion
+    # Core statements on the tables (the rows are the scoped query's): an executemany INSERT is
+    # about three times faster than the ORM's bulk path (64,000 suggestions at 10x).
+    table = m.ReorderSuggestion.__table__
     for chunk in _chunks(organizations):
-        session.execute(sa.delete(s).where(s.organization_id.in_(chunk)))
+        session.execute(sa.delete(table).where(table.c.organization_id.in_(chunk)))
     for chunk in _chunks(rows):
-        session.execute(sa.insert(s), chunk)
+        session.execute(sa.insert(table), chunk)
     return Outcome(len(lines), len(rows), now)
 
 
@@ -175,13 +177,17 @@ def accept_suggestions(session, ids, by: str, now: dt.datetime | None = None) ->
         raise OutOfScope(f"{len(keys) - len(found)} of the {len(keys)} reorder suggestions are not pending "
                          "suggestions you can see (accepted already, replaced by a newer computation, or "
                          "another organization's): nothing was accepted.")
-    lines = [{"id": row.inventory_id, "minimum_stock_recommendation": row.suggested_point,
-              "reorder_threshold_set_by": by[:50], "last_recommendation_update": now} for row in found]
-    accepted = [{"id": row.id, "accepted_at": now, "accepted_by": by} for row in found]
-    for chunk in _chunks(lines):
-        session.execute(sa.update(m.Inventory), chunk)
-    for chunk in _chunks(accepted):
-        session.execute(sa.update(s), chunk)
+    # Set-based, on the tables, for the rows the scoped query found: each line takes its own
+    # suggestion's point (a correlated subquery), a chunk of lines a statement.
+    inventory, suggestions = m.Inventory.__table__, s.__table__
+    point = (sa.select(suggestions.c.suggested_point).where(suggestions.c.inventory_id == inventory.c.id)
+             .scalar_subquery())
+    for chunk in _chunks(found):
+        session.execute(sa.update(inventory).where(inventory.c.id.in_([row.inventory_id for row in chunk]))
+                        .values(minimum_stock_recommendation=point, reorder_threshold_set_by=by[:50],
+                                last_recommendation_update=now))
+        session.execute(sa.update(suggestions).where(suggestions.c.id.in_([row.id for row in chunk]))
+                        .values(accepted_at=now, accepted_by=by))
     return len(found)
 
 
@@ -194,6 +200,6 @@ def pending_suggestion_ids(session, organization_id: uuid.UUID | None = None) ->
     return list(session.execute(stmt).scalars())
 
 
-def _chunks(items: list):
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
