@@ -308,3 +308,11 @@ def test_the_command_suggests_and_accepts_for_every_organization(app, runner):
     assert after[("Central", "CON-1")] == (D(10), "flask abparts", True)
     assert after[("Central", "BULK-1")][0] == D("1.05")
     assert after[("Acme Main", "CON-1")] == (D(0), None, False)
+
+
+def test_the_export_of_the_filtered_stock_levels_has_the_status(statuses, client_as):
+    body = client_as("superadmin").get("/inventorymodelview/export/",
+                                       query_string={"_flt_0_status": "low", "format": "csv"}).get_data(as_text=True)
+    header, *rows = [line for line in body.splitlines() if line]
+    assert "Status" in header and len(rows) == 1
+    assert "Acme Main" in rows[0] and "low" in rows[0].lower()
