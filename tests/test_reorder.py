@@ -316,3 +316,28 @@ def test_the_export_of_the_filtered_stock_levels_has_the_status(statuses, client
     header, *rows = [line for line in body.splitlines() if line]
     assert "Status" in header and len(rows) == 1
     assert "Acme Main" in rows[0] and "low" in rows[0].lower()
+
+
+def test_an_admin_sets_its_organizations_lead_time_and_a_negative_one_is_refused(app, client_as):
+    with app.app_context():
+        acme = str(get_one(m.Organization, name="Acme Aqua").id)
+        db.session.remove()
+    c = client_as("acme.admin")
+    url = f"/organizationmodelview/edit/{acme}"
+    page = c.get(url).get_data(as_text=True)
+    assert "Reorder lead time (days)" in page
+    form = {"name": "Acme Aqua", "organization_type": "customer", "is_active": "y", "reorder_lead_time_days": "30",
+            "reorder_safety_stock_days": "5"}
+    assert c.post(url, data={"csrf_token": csrf_token(page), **form}).status_code == 302
+    with app.app_context():
+        org = get_one(m.Organization, name="Acme Aqua")
+        assert (org.reorder_lead_time_days, org.reorder_safety_stock_days) == (30, 5)
+        db.session.remove()
+    page = c.get(url).get_data(as_text=True)
+    refused = c.post(url, data={"csrf_token": csrf_token(page), **form, "reorder_lead_time_days": "-1"},
+                     follow_redirects=True)
+    assert refused.status_code == 200
+    assert "A reorder lead time is a number of days, 0 or more." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert get_one(m.Organization, name="Acme Aqua").reorder_lead_time_days == 30
+        db.session.remove()
