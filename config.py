@@ -163,6 +163,11 @@ class Config:
     # value (price currency), needs an admin's approval; an organization may set its own. None: no such limit.
     STOCKTAKE_THRESHOLD_PERCENT = _limit("STOCKTAKE_THRESHOLD_PERCENT", 5)
     STOCKTAKE_THRESHOLD_VALUE = _limit("STOCKTAKE_THRESHOLD_VALUE", 100)
+    # Reorder points from usage (issue 11): average daily use over this many days x (lead time +
+    # safety stock days); an organization may set its own lead time and safety stock days.
+    REORDER_WINDOW_DAYS = int(os.environ.get("REORDER_WINDOW_DAYS", "90"))
+    REORDER_LEAD_TIME_DAYS = int(os.environ.get("REORDER_LEAD_TIME_DAYS", "14"))
+    REORDER_SAFETY_STOCK_DAYS = int(os.environ.get("REORDER_SAFETY_STOCK_DAYS", "7"))
     # SQLite only: how long a writer waits for the write lock, in seconds.
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30"))
     # Lists count matching rows exactly up to this many; above it (PostgreSQL) they show the

@@ -166,3 +166,38 @@ def import_stock_command(path, username, dry_run):
     """Post opening stock (``creation`` ledger rows) from a CSV or XLSX file (columns as the template
     of Inventory > Import Opening Stock); all of it or none.  Problems as ``import-parts``; exit 1."""
     _import_command("stock", path, username, dry_run)
+
+
+@abparts.command("suggest-reorder-points")
+@click.option("--window", "window_days", type=int, default=None,
+              help="Days of usage history (default REORDER_WINDOW_DAYS, 90).")
+@click.option("--organization", "organization_name", default=None, help="Only this organization's warehouses.")
+@click.option("--accept", is_flag=True, help="Also accept every suggestion into the reorder points.")
+@with_appcontext
+def suggest_reorder_points_command(window_days, organization_name, accept):
+    """Suggest reorder points from usage (average daily use x (lead time + safety stock days)),
+    for an admin to review on the Reorder Points screen; ``--accept`` sets them at once."""
+    import sqlalchemy as sa
+
+    from . import models as m
+    from .workflows import reorder
+
+    organization_id = None
+    if organization_name:
+        organization_id = db.session.execute(sa.select(m.Organization.id).where(
+            m.Organization.name == organization_name)).scalar_one_or_none()
+        if organization_id is None:
+            raise click.UsageError(f"No organization named {organization_name!r}.")
+    try:
+        outcome = reorder.suggest_reorder_points(db.session, "flask abparts", window_days,
+                                                 organization_id=organization_id)
+        accepted = 0
+        if accept:
+            ids = reorder.pending_suggestion_ids(db.session, organization_id)
+            accepted = reorder.accept_suggestions(db.session, ids, "flask abparts") if ids else 0
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"{outcome.suggestions} of {outcome.lines} stock lines have a new suggested reorder point"
+               + (f"; {accepted} accepted." if accept else "; review them on the Reorder Points screen."))

@@ -44,6 +44,7 @@ from .security.setup import sync_roles
 from .workflows import ledger as ledger_steps
 from .workflows import stocktake as stocktake_steps
 from .workflows import orders as order_workflow
+from .workflows import reorder
 from .workflows import transfers, unit_of_work
 from .workflows.base import Who, recorded_at
 
@@ -143,6 +144,7 @@ def seed_demo(scale: float = 1.0, years: int = 1, random_seed: int = 2026, echo=
         builder.ledger(years)
         builder.orders()
         builder.stocktakes()
+        builder.reorder_points()
     session.commit()
     counts = {
         name: session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
@@ -679,6 +681,20 @@ class _DemoBuilder:
                                      notes="Stocktake correction"))
         self._move(stock, warehouse, part, qty, queued=True)
         return 1
+
+    # -- reorder points (app.workflows.reorder) ------------------------------------
+    def reorder_points(self):
+        """Reorder points from the usage of the last days, as an admin sets them: accepted for
+        every organization but the customers with demo logins, whose admins find suggestions to
+        review.  Lines used faster than they were restocked end up low or out of stock."""
+        self.echo("Suggesting reorder points from usage ...")
+        self.post_pending()
+        outcome = reorder.suggest_reorder_points(self.s, "oraseas.admin")
+        named = {org.id for org in self.customers if org.name in dict(NAMED_CUSTOMERS)}
+        s = m.ReorderSuggestion
+        ids = list(self.s.execute(sa.select(s.id).where(s.organization_id.not_in(named))).scalars())
+        accepted = reorder.accept_suggestions(self.s, ids, "oraseas.admin") if ids else 0
+        self.echo(f"  {accepted} reorder points set, {outcome.suggestions - accepted} suggestions to review")
 
     # -- orders (app.workflows.orders) -------------------------------------------
     def orders(self):

@@ -65,6 +65,8 @@ CONSTRAINT_MESSAGES = {
     "uq_organizations_name": "Organization names must be unique.",
     "uq_organizations_singleton_type": "There can be only one Oraseas EE and one BossAqua organization.",
     "supplier_must_have_parent": "A supplier organization must have a parent organization.",
+    "reorder_lead_time_days_not_negative": "A reorder lead time is a number of days, 0 or more.",
+    "reorder_safety_stock_days_not_negative": "A reorder safety stock is a number of days, 0 or more.",
     "_org_warehouse_name_uc": "Warehouse names must be unique within an organization.",
     "uq_parts_part_number": "Part numbers must be unique.",
     "uq_machines_serial_number": "Machine serial numbers must be unique.",

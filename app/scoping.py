@@ -280,6 +280,7 @@ SCOPE_RULES: dict[type, Callable[[Ids], sa.ColumnElement]] = {
     m.Warehouse: lambda ids: m.Warehouse.organization_id.in_(ids),
     m.Inventory: lambda ids: m.Inventory.warehouse_id.in_(_warehouses_of(ids)),
     m.Machine: lambda ids: m.Machine.customer_organization_id.in_(ids),
+    m.ReorderSuggestion: lambda ids: m.ReorderSuggestion.organization_id.in_(ids),
     # On the row itself, not "id IN (SELECT id FROM transactions ...)": that subquery
     # reads every ledger row of the organization, so each posting (the after-flush
     # scope check) and each list would cost more as the ledger grows.  The row

@@ -194,6 +194,6 @@ def test_the_ledger_check_button_records_who_ran_it_and_what_it_found(app, clien
 def test_a_stock_status_filter_value_that_does_not_exist_answers_400(client_as):
     client = client_as("oraseas.admin")
     page = client.get("/").get_data(as_text=True)
-    link = html.unescape(re.search(r'<a href="(/inventorymodelview/list/[^"]*current_stock=out[^"]*)"', page).group(1))
+    link = html.unescape(re.search(r'<a href="(/inventorymodelview/list/[^"]*_status=out[^"]*)"', page).group(1))
     bad = client.get(link.replace("=out", "=empty"))
     assert bad.status_code == 400 and "allowed: out, low, ok, excess" in bad.get_data(as_text=True)

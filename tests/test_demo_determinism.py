@@ -24,7 +24,7 @@ def _seed(tmp_path, name):
     with sqlite3.connect(folder / "demo.db") as conn:
         return {
             "stock": conn.execute(
-                "SELECT w.organization_id, w.name, i.part_id, i.current_stock FROM inventory i "
+                "SELECT w.organization_id, w.name, i.part_id, i.current_stock, i.minimum_stock_recommendation FROM inventory i "
                 "JOIN warehouses w ON w.id = i.warehouse_id ORDER BY 1, 2, 3").fetchall(),
             "warehouses": conn.execute(
                 "SELECT id, organization_id, name FROM warehouses WHERE NOT is_transit ORDER BY id").fetchall(),

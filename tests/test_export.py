@@ -14,6 +14,7 @@ from flask import template_rendered
 from openpyxl.utils.escape import unescape
 
 from app import models as m
+from app.workflows import reorder
 from app.errors import flush_checked
 from app.extensions import db
 from app.scoping import acting_as
@@ -96,6 +97,7 @@ CASES = {
     "InventoryModelView": ("current_stock", "gt", "0", "stock_on_hand"),
     "InTransitView": ("last_updated", "gt", "2000-01-01", "stock_on_hand"),
     "InventoryNegativeView": ("current_stock", "lt", "0", "reorder_point"),
+    "ReorderSuggestionModelView": ("suggested_point", "gt", "0", "suggested_reorder_point"),
     "StockTransferModelView": ("status", "eq", "received", "reference_number"),
     "StocktakeModelView": ("status", "neq", "cancelled", "reference_number"),
     "TransactionModelView": ("transaction_type", "eq", "transfer", "quantity_with_unit"),
@@ -179,6 +181,9 @@ def more_rows(app, api_as) -> None:
                                                       reason_code="damage"))
         write(app, "acme.user", m.PartUsage(warehouse_id=acme_main.id, part_id=con.id, quantity=1,
                                             machine_id=get_one(m.Machine, serial_number="SN-ACME-1").id))
+        # reorder points suggested from that usage and the shipments out of Central (every organization)
+        reorder.suggest_reorder_points(db.session, "tests")
+        db.session.commit()
         db.session.remove()
 
 

@@ -126,12 +126,14 @@ class InventoryRestApi(ABPartsRestApi):
     datamodel = ABPartsInterface(m.Inventory)
     #: Stock on hand, as the stock levels screen: transit is read per transfer (stock_transfer).
     base_filters = [["warehouse_id", FilterWarehouseKind, False], ["warehouse_id", FilterHiddenFromBlindCounters, True]]
+    #: ``status``: out, low, ok or excess (:attr:`app.models.Inventory.status`); filter with
+    #: ``(col:status,opr:eq,value:low)``, sort by severity with ``order_column:status``.
     list_columns = ["id", "warehouse_id", "part_id", "current_stock", "minimum_stock_recommendation",
-                    "unit_of_measure", "last_updated"]
+                    "unit_of_measure", "status", "last_updated"]
     show_columns = list_columns + ["reorder_threshold_set_by", "last_recommendation_update", "created_at"]
     add_columns = ["warehouse", "part", "minimum_stock_recommendation", "reorder_threshold_set_by"]
     edit_columns = ["minimum_stock_recommendation", "reorder_threshold_set_by"]
-    search_columns = ["warehouse", "part", "current_stock", "minimum_stock_recommendation"]
+    search_columns = ["warehouse", "part", "status", "current_stock", "minimum_stock_recommendation"]
 
 
 class TransactionRestApi(LedgerActions, ABPartsRestApi):

@@ -22,6 +22,7 @@ from .machine import Machine
 from .order import CustomerOrder, CustomerOrderItem, OrderEvent, SupplierOrder, SupplierOrderItem
 from .organization import Organization
 from .part import Part
+from .reorder import ReorderSuggestion
 from .stocktake import Stocktake, StocktakeCount, StocktakeCounter, StocktakeLine
 from .transfer import StockTransfer, StockTransferLine
 from .usage import PartUsage
@@ -31,7 +32,7 @@ from .warehouse import Warehouse
 __all__ = [
     "ApprovalStatus", "CustomerOrder", "CustomerOrderItem", "CustomerOrderStatus", "ExportLog", "IdempotencyKey", "Inventory", "InvitationAuditLog",
     "Machine", "MachineStatus", "OrderEvent", "Organization", "OrganizationType", "Part", "PartType",
-    "PartUsage", "PortalUser", "SecurityEvent", "StockAdjustment", "StockStatus", "StockTransfer", "StockTransferLine",
+    "PartUsage", "PortalUser", "ReorderSuggestion", "SecurityEvent", "StockAdjustment", "StockStatus", "StockTransfer", "StockTransferLine",
     "SupplierOrder", "SupplierOrderItem", "SupplierOrderStatus", "Transaction", "TransactionApproval", "TransactionType",
     "TransferStatus", "Stocktake", "StocktakeCount", "StocktakeCounter", "StocktakeLine", "StocktakeStatus",
     "UserManagementAuditLog", "UserSession", "UserStatus", "Warehouse",

@@ -107,4 +107,6 @@ class StockStatus(_Labelled):
     excess = "excess"
 
 
-_LABELS = {"oraseas_ee": "Oraseas EE", "bossaqua": "BossAqua"}
+_LABELS = {"oraseas_ee": "Oraseas EE", "bossaqua": "BossAqua",
+           # StockStatus (no other enum has these values)
+           "out": "Out of stock", "low": "Low stock", "ok": "OK", "excess": "Excess stock"}

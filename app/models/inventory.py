@@ -8,13 +8,17 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from flask_appbuilder.models.decorators import renders
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .enums import StockStatus
+from .text_search import EXPRESSION
 from .base import CreatedAt, format_quantity, renders_quantity, Timestamps, UUIDPrimaryKey
 from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, utcnow
+
+
+#: The SQL type of :attr:`Inventory.status`: the :class:`StockStatus` names, no database type of its own.
+STOCK_STATUS_TYPE = sa.Enum(StockStatus, native_enum=False, create_constraint=False, length=10)
 
 
 class Inventory(UUIDPrimaryKey, CreatedAt, Model):
@@ -65,16 +69,12 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
         """A negative balance (possible only with ``ALLOW_NEGATIVE_STOCK``)."""
         return self.current_stock is not None and self.current_stock < 0
 
-    @property
-    def is_below_reorder_point(self) -> bool:
-        return self.current_stock <= self.minimum_stock_recommendation
-
     #: Above this many times its reorder point a line holds excess stock.
     EXCESS_FACTOR = 3
 
     @hybrid_property
     def status(self) -> StockStatus:
-        """The line's :class:`StockStatus`; in SQL, a CASE giving the same value as a string."""
+        """The line's :class:`StockStatus`; in SQL, a CASE giving the same value (typed as the enum)."""
         stock, point = self.current_stock, self.minimum_stock_recommendation
         if stock <= 0:
             return StockStatus.out
@@ -87,13 +87,44 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
     @status.inplace.expression
     @classmethod
     def _status_expression(cls):
+        # Typed as the enum: a query reads StockStatus members, and the list screens and the
+        # REST API treat it as an enum column (filter "equal"/"not equal", labels, 400 on an
+        # unknown value: app.views.interface).
+        return sa.type_coerce(cls.status_case(), STOCK_STATUS_TYPE)
+
+    @classmethod
+    def status_case(cls):
+        """The status in SQL as a plain string CASE (``'out'``, ...): what migration 0013 indexes."""
+        return cls._by_status(lambda status: sa.literal_column(f"'{status.value}'", sa.String))
+
+    @classmethod
+    def status_severity(cls):
+        """The status as its severity, worst first: 0 out, 1 low, 2 ok, 3 excess (SQL, an integer).
+
+        What the lists sort the status column by (its ``info["order_by"]``, read by
+        :class:`app.views.interface.ABPartsInterface`); indexed by migration 0013.
+        """
+        rank = list(StockStatus)
+        return cls._by_status(lambda status: sa.literal_column(str(rank.index(status)), sa.Integer))
+
+    @classmethod
+    def _by_status(cls, outcome):
+        """A SQL CASE giving ``outcome(status)`` for the line's :class:`StockStatus`.
+
+        Written with literals, not bound parameters, so that the expression indexes of
+        migration 0013 match the list's filter and sort on PostgreSQL.
+        """
         stock, point = cls.current_stock, cls.minimum_stock_recommendation
+        zero, factor = sa.literal_column("0"), sa.literal_column(str(cls.EXCESS_FACTOR))
         return sa.case(
-            (stock <= 0, StockStatus.out.value),
-            (sa.and_(point > 0, stock <= point), StockStatus.low.value),
-            (sa.and_(point > 0, stock > point * cls.EXCESS_FACTOR), StockStatus.excess.value),
-            else_=StockStatus.ok.value,
+            (stock <= zero, outcome(StockStatus.out)),
+            (sa.and_(point > zero, stock <= point), outcome(StockStatus.low)),
+            (sa.and_(point > zero, stock > point * factor), outcome(StockStatus.excess)),
+            else_=outcome(StockStatus.ok),
         )
+
+    #: Computed columns the list screens and the REST API show, filter and sort like columns.
+    hybrid_columns = ("status",)
 
     def _fmt(self, value) -> str:
         part = self.part
@@ -108,15 +139,6 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
     @renders_quantity("minimum_stock_recommendation", unit="unit_of_measure")
     def reorder_point(self) -> str:
         return self._fmt(self.minimum_stock_recommendation)
-
-    @renders("current_stock")
-    def stock_status(self) -> str:
-        """``negative``, ``below reorder point`` or ``ok``."""
-        if self.is_negative:
-            return "negative"
-        if self.minimum_stock_recommendation and self.is_below_reorder_point:
-            return "below reorder point"
-        return "ok"
 
     def __str__(self) -> str:
         return f"{self.part} @ {self.warehouse}"
@@ -169,3 +191,10 @@ class StockAdjustment(UUIDPrimaryKey, Timestamps, Model):
 
     def __str__(self) -> str:
         return f"{self.reason_code}: {self.quantity_adjusted}"
+
+
+# Migration 0013: the status filter and the severity sort of the stock levels list read these.
+sa.Index("idx_inventory_status", Inventory.status_case(), Inventory.id, info={EXPRESSION: True})
+sa.Index("idx_inventory_status_severity", Inventory.status_severity(), Inventory.id, info={EXPRESSION: True})
+# The lists sort the status by severity (out, low, ok, excess), not by its name.
+Inventory.__mapper__.all_orm_descriptors["status"].info["order_by"] = lambda: ([], [Inventory.status_severity()])

@@ -33,6 +33,8 @@ class Organization(UUIDPrimaryKey, Timestamps, Model):
             "organization_type != 'supplier' OR parent_organization_id IS NOT NULL",
             name="supplier_must_have_parent",
         ),
+        sa.CheckConstraint("reorder_lead_time_days >= 0", name="reorder_lead_time_days_not_negative"),
+        sa.CheckConstraint("reorder_safety_stock_days >= 0", name="reorder_safety_stock_days_not_negative"),
         sa.Index("idx_organizations_type", "organization_type"),
         sa.Index("idx_organizations_parent", "parent_organization_id"),
         sa.Index("idx_organizations_name", "name"),
@@ -69,6 +71,11 @@ class Organization(UUIDPrimaryKey, Timestamps, Model):
     #: configuration's ``STOCKTAKE_THRESHOLD_PERCENT`` / ``STOCKTAKE_THRESHOLD_VALUE``.
     stocktake_threshold_percent: Mapped[Optional[decimal.Decimal]] = mapped_column(sa.Numeric(7, 2))
     stocktake_threshold_value: Mapped[Optional[decimal.Decimal]] = mapped_column(sa.Numeric(10, 2))
+    #: Reorder points from usage (issue 11, migration 0013): days from ordering to receiving
+    #: stock, and days of average use kept as safety stock.  Empty: the configuration's
+    #: ``REORDER_LEAD_TIME_DAYS`` / ``REORDER_SAFETY_STOCK_DAYS``.
+    reorder_lead_time_days: Mapped[Optional[int]] = mapped_column(sa.Integer)
+    reorder_safety_stock_days: Mapped[Optional[int]] = mapped_column(sa.Integer)
 
     parent_organization: Mapped[Optional["Organization"]] = relationship(
         "Organization", remote_side="Organization.id", back_populates="child_organizations"

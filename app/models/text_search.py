@@ -13,6 +13,9 @@ import sqlalchemy as sa
 
 #: ``Index.info`` key naming the only dialect an index exists on.
 ONLY_DIALECT = "abparts_only_dialect"
+#: ``Index.info`` key of an index on a SQL expression, which autogenerate cannot compare
+#: (each database prints the expression back its own way): its migration creates it.
+EXPRESSION = "abparts_expression_index"
 
 
 def trigram_index(table: str, column: str) -> sa.Index:
@@ -27,13 +30,16 @@ def trigram_index(table: str, column: str) -> sa.Index:
 
 
 def include_object_for(dialect_name: str):
-    """An Alembic ``include_object`` hook that leaves out the indexes of other dialects.
+    """An Alembic ``include_object`` hook that leaves out the indexes of other dialects, and
+    the expression indexes (:data:`EXPRESSION`).
 
     :param dialect_name: the migrated database's dialect, e.g. ``"sqlite"``.
     """
 
-    def include_object(obj, _name, type_, _reflected, _compare_to) -> bool:
+    def include_object(obj, _name, type_, _reflected, compare_to) -> bool:
         if type_ == "index" and obj is not None:
+            if any(getattr(index, "info", {}).get(EXPRESSION) for index in (obj, compare_to)):
+                return False
             only = getattr(obj, "info", {}).get(ONLY_DIALECT)
             return only is None or only == dialect_name
         return True

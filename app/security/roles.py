@@ -34,6 +34,8 @@ METHOD_PERMISSIONS = {
     "count_screen": READ, "report": READ, "report_xlsx": READ, "counters": READ,
     # type-ahead lookups of a form: reading
     "destinations": READ, "parts": READ,
+    # reorder point suggestions (issue 11): computing and accepting set reorder points
+    "accept": EDIT, "accept_all": EDIT, "compute": EDIT,
     # relation choices on demand (app/views/choices.py): what a form or filter may offer
     "choices": READ,
     # the imports (app/views/imports.py): writing the domain, even the dry run and the templates
@@ -48,6 +50,7 @@ DOMAINS = (
     "InvitationAuditLog", "UserManagementAuditLog", "StockTransfer", "Stocktake", "ExportLog",
     # running the ledger check from the dashboard (over every organization: Auditors and Super Admins)
     "LedgerCheck",
+    "ReorderSuggestion",
 )
 
 #: Menu entries and categories (FAB ``menu_access``), per domain.
@@ -63,6 +66,7 @@ MENUS = {
     "StockTransfer": ("Stock Transfers", "Stock in Transit"),
     "Stocktake": ("Stocktakes",),
     "LedgerCheck": (),
+    "ReorderSuggestion": ("Reorder Points",),
 }
 #: Menu entries of a domain that need more than reading it: entry -> (domain, action).  A role
 #: that may read the parts but not add them has no "Import Parts" in its menu.
@@ -71,8 +75,8 @@ ACTION_MENUS = {"Import Parts": ("Part", ADD), "Import Opening Stock": ("Transac
 CATEGORIES = {
     "Organizations": ("Organizations", "Warehouses", "Users", "Switch Organization"),
     "Catalog": ("Parts", "Machines", "Import Parts"),
-    "Inventory": ("Stock Levels", "Stock Transfers", "Stock in Transit", "Stocktakes", "Transactions",
-                  "Stock Adjustments", "Approvals", "Import Opening Stock"),
+    "Inventory": ("Stock Levels", "Reorder Points", "Stock Transfers", "Stock in Transit", "Stocktakes",
+                  "Transactions", "Stock Adjustments", "Approvals", "Import Opening Stock"),
     "Orders": ("Customer Orders", "Supplier Orders"),
     "Usage": ("Part Usage",),
     "Audit": ("Security Events", "User Sessions", "User Management Log", "Invitation Log", "Export Log"),
@@ -90,6 +94,7 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "Part": (READ,),
         "Machine": (READ, EDIT),
         "Inventory": (READ, ADD, EDIT),
+        "ReorderSuggestion": (READ, EDIT),
         "Transaction": (READ, ADD),
         "StockTransfer": (READ, ADD, EDIT),
         "Stocktake": (READ, ADD, EDIT),

@@ -26,6 +26,7 @@ from .orders import (
     SupplierOrderModelView,
 )
 from .organizations import OrganizationModelView, WarehouseModelView
+from .reorder import ReorderSuggestionModelView
 from .stocktake import StocktakeModelView
 from .switcher import OrganizationSwitcherView
 from .transfers import StockTransferModelView
@@ -39,6 +40,7 @@ MENU = [
     (MachineModelView, "Machines", "fa-industry", "Catalog"),
     (PartImportView, "Import Parts", "fa-upload", "Catalog"),
     (InventoryModelView, "Stock Levels", "fa-cubes", "Inventory"),
+    (ReorderSuggestionModelView, "Reorder Points", "fa-level-down", "Inventory"),
     (StockTransferModelView, "Stock Transfers", "fa-truck", "Inventory"),
     (InTransitView, "Stock in Transit", "fa-road", "Inventory"),
     (StocktakeModelView, "Stocktakes", "fa-check-square", "Inventory"),

@@ -13,6 +13,7 @@ from .choices import OnDemandChoices
 from .export import Exportable
 from .fields import LabelledEnumField, TimestampField
 from .interface import CheckedWrites, LoadsShownRelations
+from .listargs import CheckedListArguments
 from .search import TextSearch
 
 
@@ -127,8 +128,8 @@ class ReadableValues:
                                          **(self.search_form_extra_fields or {})}
 
 
-class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRelations, CheckedWrites, Exportable,
-                       ModelView):
+class ABPartsModelView(CheckedListArguments, ReadableValues, TextSearch, OnDemandChoices, LoadsShownRelations,
+                       CheckedWrites, Exportable, ModelView):
     """A generated admin screen of one ABParts domain.
 
     - Permissions: ``class_permission_name`` is the domain, and FAB's methods
@@ -142,6 +143,8 @@ class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRe
       with the page (:class:`~app.views.interface.LoadsShownRelations`).
     - Search: a view listing ``text_search_columns`` gets a search box (:mod:`app.views.search`).
     - Export: ``/export/`` as CSV or XLSX, logged (:mod:`app.views.export`).
+    - List arguments: a bad page, page size, sort or filter index in the URL answers 400
+      naming what it accepts, never 500 (:mod:`app.views.listargs`).
     """
 
     method_permission_name = METHOD_PERMISSIONS

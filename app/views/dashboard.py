@@ -46,7 +46,7 @@ from ..reports import dashboard as figures
 from ..scoping import current_actor
 from ..security import events
 from ..security.roles import METHOD_PERMISSIONS, READ
-from .inventory import FilterStockOrganization, FilterStockStatus
+from .inventory import FilterStockOrganization
 
 #: The lists a figure links to: (view class name, filtered column) per document.
 _STATUS_LISTS = {
@@ -251,8 +251,8 @@ class DashboardView(IndexView):
         statuses = figures.ALERTS
 
         def link(status, organization=None):
-            found = [("current_stock", FilterStockStatus, status.value)]
-            return filtered_list(STOCK, *found, *([("current_stock", FilterStockOrganization, organization)]
+            found = [("status", FilterEqual, status.value)]
+            return filtered_list(STOCK, *found, *([("warehouse", FilterStockOrganization, organization)]
                                                   if organization else []))
 
         return {"statuses": statuses, "organizations": len(rows),
@@ -269,7 +269,7 @@ class DashboardView(IndexView):
         return {"total": sum(v for _name, warehouses in rows for _i, _w, v in warehouses), "link": filtered_list(STOCK),
                 "organizations": len(rows),
                 "rows": [(name, sum(v for _i, _w, v in warehouses),
-                          filtered_list(STOCK, ("current_stock", FilterStockOrganization, name)),
+                          filtered_list(STOCK, ("warehouse", FilterStockOrganization, name)),
                           [(warehouse, value, filtered_list(STOCK, ("warehouse", FilterRelationOneToManyEqual,
                                                                     str(warehouse_id))))
                            for warehouse_id, warehouse, value in warehouses])

@@ -186,6 +186,22 @@ class ABPartsInterface(SQLAInterface):
         self.extra_filters = extra_filters or {}
         super().__init__(obj, session)
         self._shown_relations: set[str] = set()
+        # A model's ``hybrid_columns`` (e.g. ``Inventory.status``): FAB sees only mapped
+        # properties.  Listed with their SQL expression, they are read-only computed
+        # columns that filter like their SQL type and sort by their ``info["order_by"]``.
+        for name in getattr(obj, "hybrid_columns", ()):
+            self.list_columns[name] = getattr(obj, name)
+
+    def get_columns_list(self) -> list[str]:
+        """FAB's columns (mapped properties), plus the model's ``hybrid_columns``:
+        the columns a URL filter (``_flt_0_status=low``) may name."""
+        return [*super().get_columns_list(), *getattr(self.obj, "hybrid_columns", ())]
+
+    def get_property_first_col(self, col_name: str):
+        """FAB's first column of a property; for a hybrid column, a bare column of its name."""
+        if col_name in getattr(self.obj, "hybrid_columns", ()):
+            return sa.column(col_name)
+        return super().get_property_first_col(col_name)
 
     def show_relations(self, columns) -> None:
         """Load the relations among ``columns`` with every page of rows (:meth:`apply_all`).
@@ -274,7 +290,7 @@ class ABPartsInterface(SQLAInterface):
         """
         column = self._nullable_label(order_column)
         direction = sa.asc if order_direction == "asc" else sa.desc
-        ranked = self.obj.__mapper__.attrs[order_column].info["ranked"](direction)
+        ranked = self.obj.__mapper__.all_orm_descriptors[order_column].info["ranked"](direction)
         keys = [c for c in ranked.c if c.name != "id"]
         pk = self.get_pk()
         filtered = self.apply_filters(query, self.get_inner_filters(filters))
@@ -300,7 +316,7 @@ class ABPartsInterface(SQLAInterface):
         (``info["labelled"]``, ``info["ranked"]``: :func:`app.models.base.label_property`), or ``None``."""
         if not col_name or "." in col_name or self._label_order(col_name) is None:
             return None
-        info = self.obj.__mapper__.attrs[col_name].info
+        info = self.obj.__mapper__.all_orm_descriptors[col_name].info
         column = info.get("labelled")
         return column if info.get("ranked") and column is not None and column.nullable else None
 
@@ -395,9 +411,10 @@ class ABPartsInterface(SQLAInterface):
         return query, keys
 
     def _label_order(self, col_name: str):
-        """The ``order_by`` a label property declares (:func:`app.models.base.label_property`), or ``None``."""
-        attrs = self.obj.__mapper__.attrs
-        return attrs[col_name].info.get("order_by") if col_name in attrs else None
+        """The ``order_by`` a label property (:func:`app.models.base.label_property`) or a hybrid
+        column (``Inventory.status``) declares in its ``info``, or ``None``."""
+        descriptors = self.obj.__mapper__.all_orm_descriptors
+        return descriptors[col_name].info.get("order_by") if col_name in descriptors else None
 
     def _uuid_key(self) -> bool:
         pk = self.obj.__mapper__.primary_key

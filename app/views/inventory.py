@@ -15,29 +15,9 @@ from .base import ABPartsModelView
 from .interface import ABPartsInterface, FilterHiddenFromBlindCounters, FilterWarehouseKind
 
 
-class FilterStockStatus(BaseFilter):
-    """Stock lines of one :class:`~app.models.StockStatus` (``out``, ``low``, ``ok``, ``excess``:
-    :attr:`Inventory.status <app.models.Inventory.status>`), e.g. ``_flt_4_current_stock=low``;
-    the dashboard's low-stock and stock-out figures link here (issue 11)."""
-
-    name = "Stock status is"
-    arg_name = "stock_status"
-
-    def checked_value(self, value):
-        """:raises BadRequest: a status that does not exist, naming the allowed ones."""
-        allowed = [status.value for status in m.StockStatus]
-        for item in value if isinstance(value, list) else [value]:
-            if item not in allowed:
-                raise BadRequest(f"Unknown stock status {item!r}; allowed: {', '.join(allowed)}.")
-        return value
-
-    def apply(self, query, value):
-        return query.filter(m.Inventory.status == value)
-
-
 class FilterStockOrganization(BaseFilter):
     """Stock lines of the warehouses of one organization, by its (unique) name, e.g.
-    ``_flt_5_current_stock=Aegean Aquafarms``: the dashboard's per-organization figures link here."""
+    ``_flt_2_warehouse=Aegean Aquafarms``: the dashboard's per-organization figures link here."""
 
     name = "Organization is"
     arg_name = "stock_organization"
@@ -50,9 +30,8 @@ class FilterStockOrganization(BaseFilter):
         return query.filter(m.Inventory.warehouse_id.in_(warehouses.where(m.Organization.name == value)))
 
 
-#: The stock screens' datamodel: FAB's filters plus a line's status and organization (under "Stock on hand").
-STOCK_DATAMODEL = ABPartsInterface(m.Inventory, extra_filters={
-    "current_stock": [FilterStockStatus, FilterStockOrganization]})
+#: The stock screens' datamodel: FAB's filters plus the organization of a line's warehouse.
+STOCK_DATAMODEL = ABPartsInterface(m.Inventory, extra_filters={"warehouse": [FilterStockOrganization]})
 
 
 class InventoryColumns(ABPartsModelView):
@@ -67,18 +46,23 @@ class InventoryColumns(ABPartsModelView):
     class_permission_name = "Inventory"
     list_title = "Stock levels"
     base_filters = [["warehouse_id", FilterWarehouseKind, False], ["warehouse_id", FilterHiddenFromBlindCounters, True]]
-    list_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "stock_status", "last_updated"]
-    show_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "stock_status", "unit_of_measure",
+    list_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "status", "last_updated"]
+    show_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "status", "unit_of_measure",
                     "reorder_threshold_set_by", "last_recommendation_update", "last_updated", "created_at"]
     add_columns = ["warehouse", "part", "minimum_stock_recommendation", "reorder_threshold_set_by"]
     edit_columns = ["minimum_stock_recommendation", "reorder_threshold_set_by"]
-    search_columns = ["warehouse", "part", "current_stock", "minimum_stock_recommendation", "last_updated"]
+    #: ``status`` (:attr:`app.models.Inventory.status`): ``?_flt_0_status=low`` lists the low
+    #: lines, ``_flt_1_status`` is "not equal"; sorted by severity (out, low, ok, excess).
+    search_columns = ["warehouse", "part", "status", "current_stock", "minimum_stock_recommendation", "last_updated"]
     base_order = ("last_updated", "desc")
     label_columns = {"stock_on_hand": "Stock on hand", "reorder_point": "Reorder point",
-                     "minimum_stock_recommendation": "Reorder point", "stock_status": "Status",
+                     "minimum_stock_recommendation": "Reorder point", "status": "Status",
                      "current_stock": "Stock on hand (number)", "last_updated": "Last posting"}
     description_columns = {
         "minimum_stock_recommendation": "Reorder point, in the part's unit of measure.",
+        "status": "Out: nothing on hand; low: at or below the reorder point; excess: over "
+                  f"{m.Inventory.EXCESS_FACTOR} times the reorder point; a line without a reorder point is "
+                  "never low or in excess.",
     }
 
 

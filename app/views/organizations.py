@@ -46,16 +46,20 @@ class OrganizationModelView(ABPartsModelView):
     list_columns = ["name", "organization_type", "parent_organization", "is_active"]
     show_columns = ["name", "organization_type", "parent_organization", "address", "contact_info",
                     "is_active", "order_approval_threshold", "stocktake_threshold_percent",
-                    "stocktake_threshold_value", "created_at", "updated_at"]
+                    "stocktake_threshold_value", "reorder_lead_time_days", "reorder_safety_stock_days",
+                    "created_at", "updated_at"]
     add_columns = ["name", "organization_type", "parent_organization", "address", "contact_info", "is_active",
                    "order_approval_threshold"]
-    edit_columns = add_columns + ["stocktake_threshold_percent", "stocktake_threshold_value"]
+    edit_columns = add_columns + ["stocktake_threshold_percent", "stocktake_threshold_value", "reorder_lead_time_days",
+                                  "reorder_safety_stock_days"]
     search_columns = ["name", "organization_type", "parent_organization", "is_active"]
     base_order = ("name", "asc")
     label_columns = {"organization_type": "Type", "parent_organization": "Parent organization",
                      "is_active": "Active", "contact_info": "Contact",
                      "stocktake_threshold_percent": "Stocktake approval over (% of book)",
-                     "stocktake_threshold_value": "Stocktake approval over (value)"}
+                     "stocktake_threshold_value": "Stocktake approval over (value)",
+                     "reorder_lead_time_days": "Reorder lead time (days)",
+                     "reorder_safety_stock_days": "Reorder safety stock (days)"}
     description_columns = {
         "organization_type": "Only one Oraseas EE and one BossAqua exist; machines belong to customers.",
         "parent_organization": "Required for suppliers: the organization they supply.",
@@ -64,5 +68,9 @@ class OrganizationModelView(ABPartsModelView):
         "stocktake_threshold_percent": "A stocktake line whose variance exceeds this percent of its book "
                                        "quantity needs an admin's approval. Empty: the portal's default.",
         "stocktake_threshold_value": "The same for the variance's value. Empty: the portal's default.",
+        "reorder_lead_time_days": "Days from ordering stock to receiving it, for the suggested reorder points "
+                                  "(Reorder Points). Empty: the portal's default (14).",
+        "reorder_safety_stock_days": "Days of average use kept on top as safety stock. Empty: the portal's "
+                                     "default (7).",
     }
     related_views = [WarehouseModelView]

@@ -160,7 +160,9 @@ PAGES = [
               "JOIN parts p ON p.id = t.part_id",
         default_order="t.last_updated DESC",
         order={"stock_on_hand": "t.current_stock", "reorder_point": "t.minimum_stock_recommendation",
-               "stock_status": "t.current_stock", "last_updated": "t.last_updated", "warehouse": "w.name",
+               "status": "CASE WHEN (t.current_stock <= 0) THEN 0 WHEN (t.minimum_stock_recommendation > 0 AND "
+                         "t.current_stock <= t.minimum_stock_recommendation) THEN 1 WHEN (t.minimum_stock_recommendation "
+                         "> 0 AND t.current_stock > t.minimum_stock_recommendation * 3) THEN 3 ELSE 2 END", "last_updated": "t.last_updated", "warehouse": "w.name",
                "part": "p.part_number"},
         # Stock on hand: real warehouses, not transit locations, nor those where the user
         # counts a blind stocktake (the demo's super admin does).

@@ -5,7 +5,7 @@ import pytest
 
 ORGANIZATIONS = ["Organizations", "Warehouses", "Users"]
 CATALOG = ["Parts", "Machines"]
-INVENTORY = ["Stock Levels", "Stock Transfers", "Stock in Transit", "Stocktakes", "Transactions",
+INVENTORY = ["Stock Levels", "Reorder Points", "Stock Transfers", "Stock in Transit", "Stocktakes", "Transactions",
              "Stock Adjustments", "Approvals"]
 ORDERS = ["Customer Orders", "Supplier Orders"]
 USAGE = ["Part Usage"]
