@@ -59,7 +59,7 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
         sa.Index("idx_transactions_part", "part_id"),
         sa.Index("idx_transactions_type", "transaction_type"),
         sa.Index("idx_transactions_warehouse", "from_warehouse_id", "to_warehouse_id"),
-        # The ledger sorted by its From or To warehouse (migration 0018).
+        # The ledger sorted by its From or To warehouse (migration 0014).
         sa.Index("idx_transactions_from_warehouse_id", "from_warehouse_id", "id"),
         sa.Index("idx_transactions_to_warehouse_id", "to_warehouse_id", "id"),
         sa.Index("idx_transactions_machine", "machine_id"),

@@ -12,7 +12,7 @@ beside a new ``(from_warehouse_id, id)``.
 
 Runs on SQLite (batch mode) and PostgreSQL.
 
-Revision ID: 0018_ledger_warehouse_sort
+Revision ID: 0014_ledger_warehouse_sort
 Revises: 0013_reorder_points
 Create Date: 2026-12-04 19:50:00
 
@@ -21,7 +21,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_ledger_warehouse_sort'
+revision = '0014_ledger_warehouse_sort'
 down_revision = '0013_reorder_points'
 branch_labels = None
 depends_on = None
