@@ -36,6 +36,7 @@ from ..views.interface import CheckedWrites
 from ..workflows import unit_of_work
 from . import idempotency
 from .guard import InputGuard, check_filter_values
+from ..i18n import _
 
 
 #: Largest row offset (``page * page_size``) a list request may ask for.
@@ -76,12 +77,12 @@ class ExistingRelated(Related):
         name = self.related_model.__name__
         key = self._key(value)
         if key is None:
-            raise ValidationError(f"{value!r} is not a valid {name} id.")
+            raise ValidationError(_("%(value)s is not a valid %(name)s id.", value=repr(value), name=name))
         obj = self.session.get(self.related_model, key)
         if obj is None and self.choices is not None:
             obj = next((row for row in self.choices() if row.id == key), None)
         if obj is None:
-            raise ValidationError(f"There is no {name} with id {value}.")
+            raise ValidationError(_("There is no %(name)s with id %(value)s.", name=name, value=value))
         return obj
 
 
