@@ -82,9 +82,26 @@ def n_(singular: str, plural: str, n: int, **params) -> Message:
     return Message(singular, plural=plural, n=n, **params)
 
 
+class Number(str):
+    """A number as English text writes it (``"2.5"``) that a page shows the locale's way
+    (Greek: ``"2,5"``, ``"1.234"``)."""
+
+    def __new__(cls, value, text: str):
+        obj = super().__new__(cls, text)
+        obj.value = value
+        return obj
+
+    def localized(self) -> str:
+        if not translating():
+            return str.__str__(self)
+        return format_decimal(self.value, format="#,##0.###")
+
+
 def english(value) -> str:
     """A message parameter as the English text shows it (as ``str`` always did)."""
-    return str.__str__(value) if isinstance(value, Message) else str(value)
+    if hasattr(value, "english"):
+        return value.english()
+    return str.__str__(value) if isinstance(value, str) else str(value)
 
 
 def translating() -> bool:
@@ -197,3 +214,22 @@ def compile_catalogs(directory: str | os.PathLike) -> list[Path]:
         os.replace(tmp, mo)
         written.append(mo)
     return written
+
+
+def init_i18n(app, before_appbuilder: bool = False) -> None:
+    """Bind the portal's languages to ``app``, around FAB's ``init_app``.
+
+    Before FAB: compile the catalogs of ``BABEL_TRANSLATION_DIRECTORIES`` (FAB then
+    merges them over its own, ours winning).  After: Flask-Babel asks
+    :func:`select_locale` for each request's language (FAB's selector knows only the
+    session), and templates get ``current_language()``.
+    """
+    if before_appbuilder:
+        try:
+            compile_catalogs(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+        except OSError as exc:  # a read-only install: the .mo files must be there already
+            app.logger.warning("Translations not compiled: %s", exc)
+        return
+    # Flask-Babel 4 keeps the selector in its per-app configuration.
+    app.extensions["babel"].locale_selector = select_locale
+    app.jinja_env.globals["current_language"] = lambda: str(get_locale() or SOURCE_LOCALE)
