@@ -4,15 +4,20 @@ from __future__ import annotations
 import enum
 
 from flask import abort, request
+from flask_babel import format_date as babel_date
+from flask_babel import format_time as babel_time
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.widgets import ShowWidget
 from wtforms import validators
+from flask_babel import lazy_gettext
 
+from ..i18n import translating
 from ..security.roles import METHOD_PERMISSIONS
 from .choices import OnDemandChoices
 from .export import Exportable
 from .fields import LabelledEnumField, TimestampField
 from .interface import CheckedWrites, LoadsShownRelations
+from .labels import COLUMN_LABELS
 from .search import TextSearch
 
 
@@ -21,8 +26,20 @@ EMPTY = "\u2014"
 
 
 def format_datetime(value) -> str:
-    """Timestamps to the minute, in UTC: ``2026-11-23 14:05 UTC``."""
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+    """Timestamps to the minute, in UTC: ``2026-11-23 14:05 UTC``; in Greek the locale's
+    date ("23 Νοε 2026, 14:05 UTC", Flask-Babel)."""
+    if value is None:
+        return ""
+    if translating():
+        return f"{babel_date(value, 'medium')}, {babel_time(value, 'HH:mm')} UTC"
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_day(value) -> str:
+    """A date (or the date of a timestamp): ``2026-11-23``; in Greek "23 Νοε 2026"."""
+    if value is None:
+        return ""
+    return babel_date(value, "medium") if translating() else value.strftime("%Y-%m-%d")
 
 
 def format_value(value):
@@ -34,6 +51,8 @@ def format_value(value):
     """
     if value is None:
         return EMPTY
+    if hasattr(value, "localized"):  # an enum, a quantity with its unit, a rule's message
+        return value.localized()
     if isinstance(value, enum.Enum):
         return str(value)
     if isinstance(value, (list, tuple)):
@@ -80,12 +99,15 @@ class ReadableValues:
     - Enum columns of the add, edit and search forms offer the enums' labels
       (:class:`~app.views.fields.LabelledEnumField`, through FAB's
       ``*_form_extra_fields``; a view's own entry wins).
+    - Column labels FAB would make up from a column's name come from
+      :data:`~app.views.labels.COLUMN_LABELS`, translatable (a view's own label wins).
     - Show pages offer Edit to a user who may edit the record (:class:`ShowWithEditWidget`).
     """
 
     show_widget = ShowWithEditWidget
 
     def __init__(self, **kwargs):
+        self.label_columns = {**COLUMN_LABELS, **(self.label_columns or {})}
         self._enum_fields()
         super().__init__(**kwargs)
         self.formatters_columns = dict(self.formatters_columns)
@@ -220,7 +242,7 @@ class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRe
         if self._may_act(request.form.get("action", "")):
             pks = request.form.getlist("rowid")
             if not pks:
-                abort(400, description="Tick at least one row for this action.")
+                abort(400, description=lazy_gettext("Tick at least one row for this action."))
             for pk in pks:
                 self._visible_or_404(pk)
         return super().action_post()

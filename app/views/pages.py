@@ -1,10 +1,12 @@
 """Portal pages outside FAB's model screens: the error pages (400, 403, 404), the favicon,
-and the ``quantity`` template filter of the portal's own templates."""
+and the template filters of the portal's own templates: ``quantity``, ``timestamp``, ``day``
+(in the user's language, issue 13)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import g, render_template, request, send_from_directory
+from flask_babel import lazy_gettext
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -12,12 +14,12 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 #: Status -> (title, text) of the portal's own error pages; a 400 page says what was wrong
 #: (the error's description, e.g. which filter values are allowed), else this text.
 ERROR_PAGES = {
-    400: ("Not understood", "The address asks for something this page does not offer."),
-    403: ("Not available to your role",
-          "Your role may not open this page. If you need it for your work, ask an administrator "
-          "of your organization."),
+    400: (lazy_gettext("Not understood"), lazy_gettext("The address asks for something this page does not offer.")),
+    403: (lazy_gettext("Not available to your role"),
+          lazy_gettext("Your role may not open this page. If you need it for your work, ask an administrator "
+                       "of your organization.")),
     # The same words for a record that does not exist and one of another organization.
-    404: ("Not found", "There is no such page or record, or it is not yours to see."),
+    404: (lazy_gettext("Not found"), lazy_gettext("There is no such page or record, or it is not yours to see.")),
 }
 
 
@@ -49,9 +51,10 @@ def favicon():
 
 def quantity(value, unit: str | None = None) -> str:
     """``{{ line.quantity|quantity(unit) }}``: a quantity as every page prints it ("1 piece", "2.5 litres")."""
+    from ..i18n import localize
     from ..models.base import format_quantity
 
-    return format_quantity(value, unit)
+    return localize(format_quantity(value, unit))
 
 
 def register_pages(app) -> None:
@@ -60,3 +63,7 @@ def register_pages(app) -> None:
         app.register_error_handler(status, error_page)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.add_template_filter(quantity, "quantity")
+    from .base import format_datetime, format_day
+
+    app.add_template_filter(format_datetime, "timestamp")
+    app.add_template_filter(format_day, "day")
