@@ -35,7 +35,8 @@ class Message(str):
 
     :param msgid: the catalog's msgid, with ``%(name)s`` placeholders.
     :param plural: the plural msgid, for a message counting ``n`` things.
-    :param n: the count choosing singular or plural (also a parameter ``n``).
+    :param n: the count choosing singular or plural (also a parameter ``n``; Flask-Babel
+        gives it as ``num`` too, so no parameter may be called ``num``).
     """
 
     msgid: str
@@ -128,6 +129,18 @@ def localize(value):
         return value
     if isinstance(value, (int, decimal.Decimal)):
         return format_decimal(value, format="#,##0.###")
+    return value
+
+
+def localize_messages(value):
+    """``value`` (a JSON answer: dicts, lists, strings) with every :class:`Message` in it
+    translated; numbers and other data are left exactly as they are."""
+    if isinstance(value, dict):
+        return {key: localize_messages(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [localize_messages(item) for item in value]
+    if isinstance(value, Message):
+        return value.localized()
     return value
 
 
@@ -233,3 +246,28 @@ def init_i18n(app, before_appbuilder: bool = False) -> None:
     # Flask-Babel 4 keeps the selector in its per-app configuration.
     app.extensions["babel"].locale_selector = select_locale
     app.jinja_env.globals["current_language"] = lambda: str(get_locale() or SOURCE_LOCALE)
+
+
+#: ``pybabel extract`` keywords beyond Babel's defaults (``_``, ``gettext``, ``ngettext`` ...):
+#: FAB's ``lazy_gettext`` and the plural rule messages :func:`n_`.
+EXTRACT_KEYWORDS = ("lazy_gettext", "n_:1,2")
+
+
+def extract_messages(root: str | os.PathLike) -> set:
+    """Every msgid of the portal's sources, as ``pybabel extract -F babel.cfg`` finds them.
+
+    :param root: the checkout (holding ``babel.cfg``).
+    :returns: msgids; a plural message is its ``(singular, plural)`` pair.
+    """
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_keywords, parse_mapping_cfg
+
+    root = Path(root)
+    with (root / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    keywords = {**DEFAULT_KEYWORDS, **parse_keywords(EXTRACT_KEYWORDS)}
+    found = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            root, method_map, options_map, keywords=keywords):
+        found.add(message if isinstance(message, str) else tuple(message))
+    return found

@@ -36,7 +36,7 @@ from ..views.interface import CheckedWrites
 from ..workflows import unit_of_work
 from . import idempotency
 from .guard import InputGuard, check_filter_values
-from ..i18n import _
+from ..i18n import _, localize_messages
 
 
 #: Largest row offset (``page * page_size``) a list request may ask for.
@@ -188,6 +188,11 @@ class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
     #: (a customer order's customer: ``rules.orders.orderable_customers``).  The
     #: rule hooks still decide whether the write is allowed.
     related_choices: dict[str, Callable[[], list]] = {}
+
+    def response(self, code, **kwargs):
+        """FAB's JSON answer, with the rules' messages in it (a 422's field errors included)
+        in the request's language (:func:`app.i18n.localize_messages`)."""
+        return super().response(code, **localize_messages(kwargs))
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()

@@ -55,9 +55,9 @@ class Timestamps(CreatedAt):
 #: The seed's units of measure (stored by their plural name) -> the quantity's words in the
 #: user's language, singular or plural: "1 piece", "3 pieces", "3 τεμάχια" (issue 13).
 UNIT_WORDS = {
-    "pieces": lambda n, num: n_("%(num)s piece", "%(num)s pieces", n, num=num),
-    "litres": lambda n, num: n_("%(num)s litre", "%(num)s litres", n, num=num),
-    "kg": lambda n, num: n_("%(num)s kg", "%(num)s kg", n, num=num),
+    "pieces": lambda n, num: n_("%(quantity)s piece", "%(quantity)s pieces", n, quantity=num),
+    "litres": lambda n, num: n_("%(quantity)s litre", "%(quantity)s litres", n, quantity=num),
+    "kg": lambda n, num: n_("%(quantity)s kg", "%(quantity)s kg", n, quantity=num),
 }
 
 
@@ -87,7 +87,7 @@ def format_quantity(quantity, unit: str | None = None, whole: bool = False) -> s
     words = UNIT_WORDS.get(unit)
     if words is not None:
         return words(n, num)
-    return Message("%(num)s %(unit)s", num=num, unit=singular(unit) if n == 1 else unit)
+    return Message("%(quantity)s %(unit)s", quantity=num, unit=singular(unit) if n == 1 else unit)
 
 
 def singular(unit: str) -> str:

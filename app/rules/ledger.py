@@ -49,7 +49,11 @@ IMMUTABLE = (m.Transaction, m.PartUsage, m.StockAdjustment, m.TransactionApprova
 
 # --- quantities ---------------------------------------------------------------
 
-def check_quantity(quantity, part: m.Part, field: str = "Quantity") -> decimal.Decimal:
+#: The default name of a quantity in its messages ("Quantity must be greater than zero.").
+QUANTITY = _("Quantity")
+
+
+def check_quantity(quantity, part: m.Part, field: str = QUANTITY) -> decimal.Decimal:
     """Validate a movement quantity in ``part``'s unit of measure.
 
     :param quantity: a :class:`~decimal.Decimal` (or int); floats are refused.
@@ -169,8 +173,8 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
         )
     source = lookup(session, m.Warehouse, txn.from_warehouse_id) if txn.from_warehouse_id else None
     dest = lookup(session, m.Warehouse, txn.to_warehouse_id) if txn.to_warehouse_id else None
-    for label, warehouse_id, warehouse in (("source", txn.from_warehouse_id, source),
-                                           ("destination", txn.to_warehouse_id, dest)):
+    for label, warehouse_id, warehouse in ((_("source"), txn.from_warehouse_id, source),
+                                           (_("destination"), txn.to_warehouse_id, dest)):
         if warehouse_id is not None and warehouse is None:
             raise RuleViolation(_("The %(label)s warehouse does not exist: stock moves only between "
                                   "existing warehouses.",

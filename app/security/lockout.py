@@ -72,7 +72,7 @@ def locked_message(until: dt.datetime) -> str:
     """The message of a refused login of a locked account: says until when, nothing about the password."""
     return _("This account is locked until %(until)s UTC after too many failed sign-in attempts. "
              "Try again then, or ask an administrator to unlock it.",
-             until=f"{until.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M}")
+             until=until.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"))
 
 
 def _not_locked(now: dt.datetime):

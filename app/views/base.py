@@ -107,7 +107,7 @@ class ReadableValues:
     show_widget = ShowWithEditWidget
 
     def __init__(self, **kwargs):
-        self.label_columns = {**COLUMN_LABELS, **(self.label_columns or {})}
+        self._default_labels()
         self._enum_fields()
         super().__init__(**kwargs)
         self.formatters_columns = dict(self.formatters_columns)
@@ -121,6 +121,11 @@ class ReadableValues:
             if formatter is None and self._enum_class(col):
                 formatter = enum_label(self._enum_class(col))
             self.formatters_columns[col] = shown_with(formatter) if formatter else format_value
+
+    def _default_labels(self) -> None:
+        """Labels of :data:`~app.views.labels.COLUMN_LABELS` under the view's own (run before
+        any form field is built from them; twice is harmless)."""
+        self.label_columns = {**COLUMN_LABELS, **(self.label_columns or {})}
 
     def _enum_class(self, col: str):
         """The Python enum of an enum column, or ``None``."""
@@ -186,6 +191,7 @@ class ABPartsModelView(ReadableValues, TextSearch, OnDemandChoices, LoadsShownRe
                                     related_views=self._related_views, **context(record))
 
     def __init__(self, **kwargs):
+        self._default_labels()
         self._timestamp_fields()
         super().__init__(**kwargs)
 

@@ -55,7 +55,7 @@ class OrganizationModelView(ABPartsModelView):
     base_order = ("name", "asc")
     label_columns = {"organization_type": lazy_gettext("Type"), "parent_organization": lazy_gettext("Parent organization"),
                      "is_active": lazy_gettext("Active"), "contact_info": lazy_gettext("Contact"),
-                     "stocktake_threshold_percent": lazy_gettext("Stocktake approval over (% of book)"),
+                     "stocktake_threshold_percent": lazy_gettext("Stocktake approval over (percent of book)"),
                      "stocktake_threshold_value": lazy_gettext("Stocktake approval over (value)")}
     description_columns = {
         "organization_type": lazy_gettext("Only one Oraseas EE and one BossAqua exist; machines belong to customers."),

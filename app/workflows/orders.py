@@ -302,7 +302,7 @@ def ship_customer_order(session, who: Who, order_id, warehouse_id, lines: dict) 
     order = _load(session, m.CustomerOrder, order_id, "customer order")
     require(may_ship(who, order), _("Only Oraseas EE's staff ship a customer order."))
     CUSTOMER_ORDER.check("ship", order.status)
-    source = tw.usable_warehouse(session, warehouse_id, "shipping", unscoped=True)
+    source = tw.usable_warehouse(session, warehouse_id, _("shipping"), unscoped=True)
     if source.organization_id != order.oraseas_organization_id:
         raise RuleViolation(_("A customer order ships from a warehouse of Oraseas EE; %(source)s is not "
                               "one.",
@@ -363,7 +363,7 @@ def receive_customer_order(session, who: Who, order_id, warehouse_id, received: 
         raise RuleViolation(_("%(count)s shipments of this order are in transit: name the one received "
                               "(%(value)s).",
                               count=len(waiting), value=', '.join(s.reference_number for s in waiting)))
-    dest = tw.usable_warehouse(session, warehouse_id, "receiving", unscoped=True)
+    dest = tw.usable_warehouse(session, warehouse_id, _("receiving"), unscoped=True)
     if dest.organization_id != order.customer_organization_id:
         raise RuleViolation(_("A customer order is received into a warehouse of its customer; %(dest)s "
                               "is not one.",
@@ -416,7 +416,7 @@ def receive_supplier_order(session, who: Who, order_id, warehouse_id, received: 
     require(may_receive_supplier_order(who, order), _("Only the ordering organization receives a "
                                                       "supplier order."))
     SUPPLIER_ORDER.check("receive", order.status)
-    dest = tw.usable_warehouse(session, warehouse_id, "receiving", unscoped=True)
+    dest = tw.usable_warehouse(session, warehouse_id, _("receiving"), unscoped=True)
     if dest.organization_id != order.ordering_organization_id:
         raise RuleViolation(_("A supplier order is received into a warehouse of the organization that "
                               "ordered it; %(dest)s is not one.",

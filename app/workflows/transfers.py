@@ -257,11 +257,11 @@ def _build_transfer(session, who: Who, from_warehouse_id, to_warehouse_id, lines
     :param destinations: ``{organization id: may send}`` answers of :func:`may_send_to`
         already asked for ``who`` (a batch asks once per organization).
     """
-    source = usable_warehouse(session, from_warehouse_id, "source")
+    source = usable_warehouse(session, from_warehouse_id, _("source"))
     require(who.is_super_admin or source.organization_id == who.organization.id,
             _("You may send stock only out of your own organization's warehouses, not %(source)s.",
               source=source))
-    dest = usable_warehouse(session, to_warehouse_id, "destination", unscoped=True)
+    dest = usable_warehouse(session, to_warehouse_id, _("destination"), unscoped=True)
     if dest.id == source.id:
         raise RuleViolation(_("A transfer's source and destination warehouses must differ."))
     destinations = {} if destinations is None else destinations
