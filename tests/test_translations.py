@@ -39,7 +39,8 @@ def greek():
 
 def test_every_msgid_of_ours_has_a_greek_translation(msgids, greek):
     missing = sorted(str(m) for m in msgids if m not in greek)
-    assert not missing, f"{len(missing)} msgids are not in translations/el (run the update of translations/README.md): {missing[:10]}"
+    assert not missing, (f"{len(missing)} msgids are not in translations/el "
+                         f"(see translations/README.md): {missing[:10]}")
     empty = sorted(str(m) for m in msgids
                    if any(not s.strip() for s in ([greek[m].string] if isinstance(greek[m].string, str)
                                                    else greek[m].string)))

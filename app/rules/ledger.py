@@ -467,7 +467,8 @@ def insufficient_stock(part: m.Part, warehouse: m.Warehouse, on_hand, needed, wh
     """
     return InsufficientStock(_("Not enough stock of %(part_number)s in %(warehouse)s: %(on_hand)s "
                                "%(unit_of_measure)s on hand, %(needed)s needed%(where)s.",
-                               part_number=part.part_number, warehouse=warehouse, on_hand=on_hand, unit_of_measure=part.unit_of_measure, needed=needed, where=where))
+                               part_number=part.part_number, warehouse=warehouse, on_hand=on_hand,
+                               unit_of_measure=part.unit_of_measure, needed=needed, where=where))
 
 
 def _insert_missing(session, warehouse_id, part_id) -> None:

@@ -69,9 +69,12 @@ class ExportLogModelView(ReadOnlyModelView):
                     "organization_scope", "query", "filters", "as_of"]
     search_columns = ["started_at", "user", "username", "list_name", "view_name", "format", "as_of"]
     base_order = ("started_at", "desc")
-    label_columns = {"started_at": lazy_gettext("Started"), "finished_at": lazy_gettext("Finished"), "username": lazy_gettext("User"), "list_name": lazy_gettext("List"),
-                     "view_name": lazy_gettext("Screen"), "row_count": lazy_gettext("Rows"), "organization_scope": lazy_gettext("Organizations"),
-                     "query": lazy_gettext("Query string"), "filters": lazy_gettext("Filters and sort"), "as_of": lazy_gettext("As of")}
+    label_columns = {"started_at": lazy_gettext("Started"), "finished_at": lazy_gettext("Finished"),
+                     "username": lazy_gettext("User"), "list_name": lazy_gettext("List"),
+                     "view_name": lazy_gettext("Screen"), "row_count": lazy_gettext("Rows"),
+                     "organization_scope": lazy_gettext("Organizations"),
+                     "query": lazy_gettext("Query string"), "filters": lazy_gettext("Filters and sort"),
+                     "as_of": lazy_gettext("As of")}
     description_columns = {
         "organization_scope": lazy_gettext("'all', or the ids of the organizations whose rows the user saw."),
         "row_count": lazy_gettext("Empty when the download was broken off."),

@@ -30,7 +30,8 @@ class PartModelView(ABPartsModelView):
     search_columns = ["part_number", "name", "part_type", "is_proprietary", "unit_of_measure"]
     base_order = ("part_number", "asc")
     label_columns = {"part_type": lazy_gettext("Type"), "is_proprietary": lazy_gettext("Proprietary (BossAqua)"),
-                     "unit_price": lazy_gettext("Unit price"), "manufacturer_delivery_time_days": lazy_gettext("Manufacturer lead time (days)"),
+                     "unit_price": lazy_gettext("Unit price"),
+                     "manufacturer_delivery_time_days": lazy_gettext("Manufacturer lead time (days)"),
                      "local_supplier_delivery_time_days": lazy_gettext("Local supplier lead time (days)")}
     description_columns = {
         "part_number": lazy_gettext("Unique; stored trimmed and in upper case."),

@@ -203,8 +203,10 @@ class CustomerOrderModelView(OrderSteps, ABPartsModelView):
     base_order = ("order_date", "desc")
     related_views = [CustomerOrderItemModelView]
     line_model, line_endpoint, line_permission = m.CustomerOrderItem, "CustomerOrderItemModelView", "CustomerOrderItem"
-    label_columns = {"customer_organization": lazy_gettext("Customer"), "customer_organization_name": lazy_gettext("Customer"),
-                     "oraseas_organization_name": lazy_gettext("Supplied by"), "ordered_by_user": lazy_gettext("Ordered by")}
+    label_columns = {"customer_organization": lazy_gettext("Customer"),
+                     "customer_organization_name": lazy_gettext("Customer"),
+                     "oraseas_organization_name": lazy_gettext("Supplied by"),
+                     "ordered_by_user": lazy_gettext("Ordered by")}
     description_columns = {"customer_organization": _CUSTOMER_HELP}
 
     def prefill_form(self, form, pk):
@@ -288,7 +290,8 @@ class SupplierOrderModelView(OrderSteps, ABPartsModelView):
     related_views = [SupplierOrderItemModelView]
     line_model, line_endpoint, line_permission = m.SupplierOrderItem, "SupplierOrderItemModelView", "SupplierOrderItem"
     label_columns = {"ordering_organization": lazy_gettext("Ordered by"), "supplier_name": lazy_gettext("Supplier")}
-    description_columns = {"supplier_name": lazy_gettext("One of the ordering organization's suppliers (Organizations); Oraseas EE also orders from BossAqua.")}
+    description_columns = {"supplier_name": lazy_gettext("One of the ordering organization's suppliers "
+                                                         "(Organizations); Oraseas EE also orders from BossAqua.")}
     step_buttons = {"cancel": (lazy_gettext("Cancel order"), "btn-danger", lazy_gettext("Cancelled."))}
 
     @expose("/receive/<pk>", methods=["POST"])

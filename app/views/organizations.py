@@ -27,7 +27,8 @@ class WarehouseModelView(ABPartsModelView):
     edit_columns = add_columns
     search_columns = ["name", "organization", "location", "is_active"]
     base_order = ("name", "asc")
-    label_columns = {"is_active": lazy_gettext("Active"), "updated_at": lazy_gettext("Last changed"), "created_at": lazy_gettext("Created")}
+    label_columns = {"is_active": lazy_gettext("Active"), "updated_at": lazy_gettext("Last changed"),
+                     "created_at": lazy_gettext("Created")}
     description_columns = {
         "name": lazy_gettext("Unique within the organization."),
         "is_active": lazy_gettext("Only active warehouses receive or issue stock."),
@@ -53,15 +54,19 @@ class OrganizationModelView(ABPartsModelView):
     edit_columns = add_columns + ["stocktake_threshold_percent", "stocktake_threshold_value"]
     search_columns = ["name", "organization_type", "parent_organization", "is_active"]
     base_order = ("name", "asc")
-    label_columns = {"organization_type": lazy_gettext("Type"), "parent_organization": lazy_gettext("Parent organization"),
+    label_columns = {"organization_type": lazy_gettext("Type"),
+                     "parent_organization": lazy_gettext("Parent organization"),
                      "is_active": lazy_gettext("Active"), "contact_info": lazy_gettext("Contact"),
                      "stocktake_threshold_percent": lazy_gettext("Stocktake approval over (percent of book)"),
                      "stocktake_threshold_value": lazy_gettext("Stocktake approval over (value)")}
     description_columns = {
         "organization_type": lazy_gettext("Only one Oraseas EE and one BossAqua exist; machines belong to customers."),
         "parent_organization": lazy_gettext("Required for suppliers: the organization they supply."),
-        "order_approval_threshold": lazy_gettext("Customer orders worth more than this need an Oraseas EE admin's approval; empty: the portal's default. Set by Oraseas EE's staff."),
-        "stocktake_threshold_percent": lazy_gettext("A stocktake line whose variance exceeds this percent of its book quantity needs an admin's approval. Empty: the portal's default."),
+        "order_approval_threshold": lazy_gettext("Customer orders worth more than this need an Oraseas EE admin's "
+                                                 "approval; empty: the portal's default. Set by Oraseas EE's staff."),
+        "stocktake_threshold_percent": lazy_gettext("A stocktake line whose variance exceeds this percent of its "
+                                                    "book quantity needs an admin's approval. Empty: the portal's "
+                                                    "default."),
         "stocktake_threshold_value": lazy_gettext("The same for the variance's value. Empty: the portal's default."),
     }
     related_views = [WarehouseModelView]

@@ -24,7 +24,8 @@ class ForgotForm(FlaskForm):
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(lazy_gettext("New password"), validators=[DataRequired()],
-                             description=lazy_gettext("At least 12 characters, not a common password, not your username."))
+                             description=lazy_gettext("At least 12 characters, not a common password, "
+                                                      "not your username."))
     conf_password = PasswordField(lazy_gettext("Repeat the password"),
                                   validators=[EqualTo("password", message="The passwords differ.")])
 

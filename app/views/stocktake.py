@@ -53,9 +53,12 @@ class StocktakeModelView(ABPartsModelView):
                     "completed_at"]
     search_columns = ["status", "reference_number", "warehouse", "planned_date", "is_blind", "created_at"]
     base_order = ("created_at", "desc")
-    label_columns = {"reference_number": lazy_gettext("Reference"), "warehouse_name": lazy_gettext("Warehouse"), "warehouse": lazy_gettext("Warehouse"),
-                     "planned_date": lazy_gettext("Planned for"), "is_blind": lazy_gettext("Blind"), "started_at": lazy_gettext("Started"),
-                     "completed_at": lazy_gettext("Completed"), "created_at": lazy_gettext("Created"), "status": lazy_gettext("State")}
+    label_columns = {"reference_number": lazy_gettext("Reference"), "warehouse_name": lazy_gettext("Warehouse"),
+                     "warehouse": lazy_gettext("Warehouse"),
+                     "planned_date": lazy_gettext("Planned for"), "is_blind": lazy_gettext("Blind"),
+                     "started_at": lazy_gettext("Started"),
+                     "completed_at": lazy_gettext("Completed"), "created_at": lazy_gettext("Created"),
+                     "status": lazy_gettext("State")}
     show_template = "abparts/stocktake_show.html"
 
     #: A step of the document, like the transfers' (flash the result, back to the review).
@@ -270,7 +273,8 @@ class StocktakeModelView(ABPartsModelView):
     @has_access
     def start(self, pk):
         """Start counting ``pk`` (the snapshot is taken now); :raise 404: not visible."""
-        return self._step(pk, lambda: sw.start_stocktake(pk), lazy_gettext("Counting started: the book quantities are taken."))
+        return self._step(pk, lambda: sw.start_stocktake(pk),
+                          lazy_gettext("Counting started: the book quantities are taken."))
 
     @expose("/complete/<pk>", methods=["POST"])
     @has_access

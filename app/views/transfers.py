@@ -44,8 +44,10 @@ class StockTransferModelView(ABPartsModelView):
     search_columns = ["reference_number", "status", "from_warehouse", "to_warehouse", "created_at",
                       "dispatched_at", "received_at"]
     base_order = ("created_at", "desc")
-    label_columns = {"reference_number": lazy_gettext("Reference"), "from_warehouse_name": lazy_gettext("From"), "to_warehouse_name": lazy_gettext("To"),
-                     "from_warehouse": lazy_gettext("From"), "to_warehouse": lazy_gettext("To"), "created_at": lazy_gettext("Created"),
+    label_columns = {"reference_number": lazy_gettext("Reference"), "from_warehouse_name": lazy_gettext("From"),
+                     "to_warehouse_name": lazy_gettext("To"),
+                     "from_warehouse": lazy_gettext("From"), "to_warehouse": lazy_gettext("To"),
+                     "created_at": lazy_gettext("Created"),
                      "dispatched_at": lazy_gettext("Dispatched"), "received_at": lazy_gettext("Received")}
     show_template = "abparts/transfer_show.html"
 

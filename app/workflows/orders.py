@@ -234,7 +234,8 @@ def _quantities(order, lines: dict, figures: dict, limit, verb: str) -> list[tup
             raise InvalidQuantity(
                 _("Over-%(verb)s refused: %(quantity)s %(unit_of_measure)s of %(part_number)s; only "
                   "%(left)s left to %(verb)s.",
-                  verb=verb, quantity=quantity, unit_of_measure=part.unit_of_measure, part_number=part.part_number, left=left))
+                  verb=verb, quantity=quantity, unit_of_measure=part.unit_of_measure,
+                  part_number=part.part_number, left=left))
         out.append((part, quantity))
     if not out:
         raise RuleViolation(_("Nothing to %(verb)s: give a quantity for at least one line.", verb=verb))

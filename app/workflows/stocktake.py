@@ -521,7 +521,8 @@ def complete_stocktake(session, who: Who, stocktake_id) -> m.Stocktake:
         more = f" and {len(open_lines) - 5} more" if len(open_lines) > 5 else ""
         raise IllegalTransition(_("Cannot complete stocktake %(reference_number)s: %(count)s line(s) "
                                   "have no agreed count: %(names)s%(more)s.",
-                                  reference_number=stocktake.reference_number, count=len(open_lines), names=names, more=more))
+                                  reference_number=stocktake.reference_number, count=len(open_lines),
+                                  names=names, more=more))
     with system():
         percent, limit = thresholds(session.get(m.Organization, stocktake.organization_id))
     stocktake.threshold_percent, stocktake.threshold_value = percent, limit

@@ -395,7 +395,8 @@ def received_quantity(line: m.StockTransferLine, part: m.Part, quantity) -> D:
         raise InvalidQuantity(
             _("Over-receipt refused: %(quantity)s %(unit_of_measure)s of %(part_number)s received, only "
               "%(quantity2)s dispatched.",
-              quantity=quantity, unit_of_measure=part.unit_of_measure, part_number=part.part_number, quantity2=line.quantity)
+              quantity=quantity, unit_of_measure=part.unit_of_measure, part_number=part.part_number,
+              quantity2=line.quantity)
         )
     return quantity
 
