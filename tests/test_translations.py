@@ -166,11 +166,14 @@ def test_show_pages_in_greek(client_as, greek, app):
 
     machine, transfer = ids(app, m.Machine, serial_number="SN-ACME-1"), ids(app, m.StockTransfer)
     client = in_greek(client_as("superadmin"))
-    for url in (f"/machinemodelview/show/{machine}", f"/stocktransfermodelview/show/{transfer}"):
+    for url in (f"/machinemodelview/show/{machine}", f"/stocktransfermodelview/show/{transfer}",
+                f"/machinemodelview/edit/{machine}"):
         html = client.get(url).get_data(as_text=True)
         assert english_leftovers(html, greek) == [], url
     html = client.get(f"/stocktransfermodelview/show/{transfer}").get_data(as_text=True)
     assert "Παραλήφθηκε" in html  # TransferStatus.received
+    machine_page = client.get(f"/machinemodelview/show/{machine}").get_data(as_text=True)
+    assert "Λεπτομέρειες" in machine_page and "Μηχάνημα" in machine_page  # FAB's tab, the made-up title
 
 
 def test_menus_and_navbar_in_greek(client_as):

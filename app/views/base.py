@@ -17,7 +17,7 @@ from .choices import OnDemandChoices
 from .export import Exportable
 from .fields import LabelledEnumField, TimestampField
 from .interface import CheckedWrites, LoadsShownRelations
-from .labels import COLUMN_LABELS
+from .labels import COLUMN_LABELS, default_titles
 from .search import TextSearch
 
 
@@ -123,9 +123,13 @@ class ReadableValues:
             self.formatters_columns[col] = shown_with(formatter) if formatter else format_value
 
     def _default_labels(self) -> None:
-        """Labels of :data:`~app.views.labels.COLUMN_LABELS` under the view's own (run before
-        any form field is built from them; twice is harmless)."""
+        """Labels of :data:`~app.views.labels.COLUMN_LABELS` under the view's own, and the
+        titles FAB would make up, translatable (run before any form field is built from
+        them; twice is harmless)."""
         self.label_columns = {**COLUMN_LABELS, **(self.label_columns or {})}
+        for attr, title in default_titles(self.datamodel.model_name).items():
+            if not getattr(self, attr):
+                setattr(self, attr, title)
 
     def _enum_class(self, col: str):
         """The Python enum of an enum column, or ``None``."""

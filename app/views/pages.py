@@ -57,6 +57,28 @@ def quantity(value, unit: str | None = None) -> str:
     return localize(format_quantity(value, unit))
 
 
+def state(value) -> str:
+    """``{{ e.to_status|state }}``: a stored state ("partially_received") as its label, lower case,
+    in the user's language ("partially received"; Greek "μερικώς παραλήφθηκε")."""
+    from ..i18n import localize
+    from ..models.enums import _LABELS
+
+    label = _LABELS.get(value)
+    return localize(label).lower() if label is not None else (value or "").replace("_", " ")
+
+
+def money(value) -> str:
+    """``{{ order_value|money }}``: an amount of money (price currency) with two decimals, the
+    locale's way ("1234.50"; Greek "1.234,50")."""
+    from flask_babel import format_decimal
+
+    from ..i18n import translating
+
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.00") if translating() else f"{value:.2f}"
+
+
 def register_pages(app) -> None:
     """Bind the error pages, ``/favicon.ico`` and the ``quantity`` filter to ``app``."""
     for status in ERROR_PAGES:
@@ -66,4 +88,6 @@ def register_pages(app) -> None:
     from .base import format_datetime, format_day
 
     app.add_template_filter(format_datetime, "timestamp")
+    app.add_template_filter(state, "state")
+    app.add_template_filter(money, "money")
     app.add_template_filter(format_day, "day")
