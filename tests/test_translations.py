@@ -264,11 +264,12 @@ def test_rule_messages_stay_english_for_logs_and_the_command_line(app):
     from app.errors import InsufficientStock
     from app.i18n import _
 
-    error = InsufficientStock(_("Not enough stock of %(part_number)s in %(warehouse)s: %(on_hand)s "
-                                "%(unit_of_measure)s on hand, %(needed)s needed%(where)s.",
-                                part_number="CON-1", warehouse="Central", on_hand=D("2"),
-                                unit_of_measure="pieces", needed=D("3"), where=""))
-    english = "Not enough stock of CON-1 in Central: 2 pieces on hand, 3 needed."
+    from app.models.base import format_quantity
+
+    error = InsufficientStock(_("Not enough stock of %(part_number)s in %(warehouse)s: %(on_hand)s on hand, "
+                                "%(needed)s needed%(where)s.", part_number="CON-1", warehouse="Central",
+                                on_hand=format_quantity(D("1"), "pieces"), needed=format_quantity(D("3")), where=""))
+    english = "Not enough stock of CON-1 in Central: 1 piece on hand, 3 needed."
     assert str(error) == english and error.message == english  # no request: English
     with app.test_request_context("/", headers={"Accept-Language": "el"}):
         assert str(error).startswith("Ανεπαρκές απόθεμα του CON-1 στην αποθήκη Central")

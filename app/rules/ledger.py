@@ -37,6 +37,7 @@ from ..errors import (
     OutOfScope,
     RuleViolation,
 )
+from ..models.base import format_quantity
 from ..models.types import utcnow
 from ..scoping import Actor
 from ..i18n import _
@@ -465,10 +466,11 @@ def insufficient_stock(part: m.Part, warehouse: m.Warehouse, on_hand, needed, wh
     :param on_hand: the stock on hand, :param needed: the quantity the posting takes (part's unit).
     :param where: appended to the message, e.g. " (line 3 of the batch)".
     """
-    return InsufficientStock(_("Not enough stock of %(part_number)s in %(warehouse)s: %(on_hand)s "
-                               "%(unit_of_measure)s on hand, %(needed)s needed%(where)s.",
-                               part_number=part.part_number, warehouse=warehouse, on_hand=on_hand,
-                               unit_of_measure=part.unit_of_measure, needed=needed, where=where))
+    return InsufficientStock(_("Not enough stock of %(part_number)s in %(warehouse)s: %(on_hand)s on hand, "
+                               "%(needed)s needed%(where)s.",
+                               part_number=part.part_number, warehouse=warehouse,
+                               on_hand=format_quantity(on_hand, part.unit_of_measure, whole=part.is_whole_units),
+                               needed=format_quantity(needed), where=where))
 
 
 def _insert_missing(session, warehouse_id, part_id) -> None:

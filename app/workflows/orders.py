@@ -41,6 +41,7 @@ from flask import current_app
 
 from .. import models as m
 from ..errors import IllegalTransition, InvalidQuantity, RuleViolation
+from ..models.base import format_quantity
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..rules.orders import mark_workflow_status
 from ..scoping import system
@@ -232,10 +233,9 @@ def _quantities(order, lines: dict, figures: dict, limit, verb: str) -> list[tup
         left = limit(figures[part.id])
         if quantity > left:
             raise InvalidQuantity(
-                _("Over-%(verb)s refused: %(quantity)s %(unit_of_measure)s of %(part_number)s; only "
-                  "%(left)s left to %(verb)s.",
-                  verb=verb, quantity=quantity, unit_of_measure=part.unit_of_measure,
-                  part_number=part.part_number, left=left))
+                _("Over-%(verb)s refused: %(quantity)s of %(part_number)s; only %(left)s left to %(verb)s.",
+                  verb=verb, quantity=format_quantity(quantity, part.unit_of_measure, whole=part.is_whole_units),
+                  part_number=part.part_number, left=format_quantity(left)))
         out.append((part, quantity))
     if not out:
         raise RuleViolation(_("Nothing to %(verb)s: give a quantity for at least one line.", verb=verb))

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import models as m
 from ..errors import IllegalTransition, InvalidQuantity, OutOfScope, RuleViolation
+from ..models.base import format_quantity
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..scoping import system
 from .base import StateMachine, Who, command, load_visible, now, recorded_at, require
@@ -393,10 +394,9 @@ def received_quantity(line: m.StockTransferLine, part: m.Part, quantity) -> D:
                                                                part_number=part.part_number))
     if quantity > line.quantity:
         raise InvalidQuantity(
-            _("Over-receipt refused: %(quantity)s %(unit_of_measure)s of %(part_number)s received, only "
-              "%(quantity2)s dispatched.",
-              quantity=quantity, unit_of_measure=part.unit_of_measure, part_number=part.part_number,
-              quantity2=line.quantity)
+            _("Over-receipt refused: %(quantity)s of %(part_number)s received, only %(dispatched)s dispatched.",
+              quantity=format_quantity(quantity, part.unit_of_measure, whole=part.is_whole_units),
+              part_number=part.part_number, dispatched=format_quantity(line.quantity))
         )
     return quantity
 
