@@ -153,7 +153,15 @@ class ExactDecimalConverter(Model2SchemaConverter):
 _ID_PARAMETER = {"in": "path", "name": "pk", "schema": {"type": "string", "format": "uuid"}}
 
 
-class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
+class LocalizedAnswers:
+    """API mixin: FAB's JSON answers with our messages in them (a rule's message, a 422's
+    field errors, a 400's reason) in the request's language (:func:`app.i18n.localize_messages`)."""
+
+    def response(self, code, **kwargs):
+        return super().response(code, **localize_messages(kwargs))
+
+
+class ABPartsRestApi(LocalizedAnswers, InputGuard, CheckedWrites, ModelRestApi):
     """Base of every domain API.
 
     - ``GET /<pk>`` routes any key (FAB's is ``/<int:pk>``): UUIDs work, a
@@ -189,11 +197,6 @@ class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
     #: rule hooks still decide whether the write is allowed.
     related_choices: dict[str, Callable[[], list]] = {}
 
-    def response(self, code, **kwargs):
-        """FAB's JSON answer, with the rules' messages in it (a 422's field errors included)
-        in the request's language (:func:`app.i18n.localize_messages`)."""
-        return super().response(code, **localize_messages(kwargs))
-
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
         # Columns the rule hooks fill in when a payload leaves them out
@@ -226,12 +229,12 @@ class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
         page = rison_args.get("page", 0)
         page_size = rison_args.get("page_size", self.page_size)
         if not isinstance(page, int) or page < 0:
-            raise BadRequest("page must be a whole number, 0 or more.")
+            raise BadRequest(_("page must be a whole number, 0 or more."))
         if not isinstance(page_size, int) or (page_size < 1 and page_size != -1):
-            raise BadRequest("page_size must be a whole number, 1 or more.")
+            raise BadRequest(_("page_size must be a whole number, 1 or more."))
         page, page_size = super()._handle_page_args(rison_args)
         if page and page_size and page * page_size > MAX_OFFSET:
-            raise BadRequest("page is too large: it starts beyond any list this API serves.")
+            raise BadRequest(_("page is too large: it starts beyond any list this API serves."))
         return page, page_size
 
     def _handle_filters_args(self, rison_args):
@@ -244,7 +247,8 @@ class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
             known = {f.arg_name for f in search_filters.get(col, [])}
             if col in search_filters and opr not in known:
                 raise BadRequest(
-                    f"Unknown filter operator {opr!r} for column {col!r}; use one of {sorted(known)}."
+                    _("Unknown filter operator %(opr)s for column %(col)s; use one of %(known)s.",
+                      opr=repr(opr), col=repr(col), known=sorted(known))
                 )
         return super()._handle_filters_args(rison_args)
 
@@ -268,9 +272,9 @@ class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
         try:
             body = request.get_json()
         except BadRequest:
-            return self.response_400(message="The request body is not valid JSON.")
+            return self.response_400(message=_("The request body is not valid JSON."))
         if not isinstance(body, dict):
-            return self.response_400(message="The request body must be a JSON object.")
+            return self.response_400(message=_("The request body must be a JSON object."))
         return None
 
     def _own_organization_in_payload(self) -> None:

@@ -93,7 +93,7 @@ def check_customer_orders(session, actor: Actor | None) -> None:
             order.ordered_by_user_id = actor.user_id
 
 
-SUPPLIER_RULE = "Supplier order rule"
+SUPPLIER_RULE = _("Supplier order rule")
 
 
 def check_supplier_orders(session) -> None:
@@ -169,8 +169,8 @@ OPEN_FOR_LINES = {m.CustomerOrderItem: ("customer_order", m.CustomerOrder, {m.Cu
                   m.SupplierOrderItem: ("supplier_order", m.SupplierOrder, {m.SupplierOrderStatus.ordered})}
 _WORKFLOW_MARK = "_abparts_workflow_status"
 #: The rule's message: every refusal names it.
-STATUS_RULE = ("Order status rule: an order's status changes only through its workflow steps "
-               "(submit, approve, ship, receive, cancel), never by editing it")
+STATUS_RULE = _("Order status rule: an order's status changes only through its workflow steps "
+                "(submit, approve, ship, receive, cancel), never by editing it")
 
 
 def _check_lines_open(session, line) -> None:

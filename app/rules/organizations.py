@@ -16,7 +16,7 @@ def _changed(obj, *attrs) -> bool:
     return state.pending or any(state.attrs[a].history.has_changes() for a in attrs)
 
 
-THRESHOLD_RULE = "Order approval threshold rule"
+THRESHOLD_RULE = _("Order approval threshold rule")
 
 
 def check_order_approval_thresholds(session, actor: Actor | None) -> None:
