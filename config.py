@@ -108,7 +108,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     # FAB resolves this relative to the app package: point it at the top-level folder.
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
-    LANGUAGES = {"en": {"flag": "gb", "name": "English"}}
+    # The navbar's language switcher (app/views/language.py); each language has a catalog in
+    # translations/ (English is the source), merged with FAB's own (issue 13).
+    LANGUAGES = {"en": {"flag": "gb", "name": "English"}, "el": {"flag": "gr", "name": "Ελληνικά"}}
     WTF_CSRF_ENABLED = True
     # Every POST of the screens is checked (forms and form-less ones alike); only the
     # REST API's blueprints are exempt (FAB exempts them: they take a JWT or a JSON body).

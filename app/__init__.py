@@ -62,7 +62,11 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
         init_headers(app)
         init_mail(app)
+        from .i18n import init_i18n
+
+        init_i18n(app, before_appbuilder=True)
         appbuilder.init_app(app, db.session)
+        init_i18n(app)
         from .apis.domains import register_apis
         from .views import register_views
         from .views.pages import register_pages

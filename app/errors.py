@@ -9,15 +9,25 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 
+from .i18n import _, localize
+
 
 class DomainError(Exception):
-    """A business rule refused a write.  ``str(error)`` is the user-facing message."""
+    """A business rule refused a write.
+
+    ``error.message`` is the English message (a :class:`~app.i18n.Message`: logs and
+    the command line print it); ``str(error)`` is the same message in the current
+    request's language, as views flash it and APIs answer it (English without a request).
+    """
 
     status = 422
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+    def __str__(self) -> str:
+        return str(localize(self.message))
 
 
 class RuleViolation(DomainError):
@@ -62,25 +72,25 @@ class LedgerImmutable(DomainError):
 
 #: Constraint names of the schema -> the rule they enforce, in plain words.
 CONSTRAINT_MESSAGES = {
-    "uq_organizations_name": "Organization names must be unique.",
-    "uq_organizations_singleton_type": "There can be only one Oraseas EE and one BossAqua organization.",
-    "supplier_must_have_parent": "A supplier organization must have a parent organization.",
-    "reorder_lead_time_days_not_negative": "A reorder lead time is a number of days, 0 or more.",
-    "reorder_safety_stock_days_not_negative": "A reorder safety stock is a number of days, 0 or more.",
-    "_org_warehouse_name_uc": "Warehouse names must be unique within an organization.",
-    "uq_parts_part_number": "Part numbers must be unique.",
-    "uq_machines_serial_number": "Machine serial numbers must be unique.",
-    "_warehouse_part_uc": "There is already a stock record for this part in this warehouse.",
-    "uq_ab_user_username": "Usernames must be unique.",
-    "uq_ab_user_email": "E-mail addresses must be unique.",
-    "uq_transactions_reversal_of_id": "A transaction can be reversed only once.",
-    "positive_quantity": "Quantities must be greater than zero.",
-    "valid_transaction_warehouses": "The warehouses do not match the transaction type.",
-    "nonzero_quantity_adjusted": "An adjustment must change the stock (quantity not zero).",
-    "uq_user_sessions_session_token": "Session tokens must be unique.",
-    "uq_stock_transfer_lines_part": "A transfer lists each part once.",
-    "received_within_dispatched": "A received quantity is between zero and the quantity dispatched.",
-    "transfer_warehouses_differ": "A transfer's source and destination warehouses must differ.",
+    "uq_organizations_name": _("Organization names must be unique."),
+    "uq_organizations_singleton_type": _("There can be only one Oraseas EE and one BossAqua organization."),
+    "supplier_must_have_parent": _("A supplier organization must have a parent organization."),
+    "reorder_lead_time_days_not_negative": _("A reorder lead time is a number of days, 0 or more."),
+    "reorder_safety_stock_days_not_negative": _("A reorder safety stock is a number of days, 0 or more."),
+    "_org_warehouse_name_uc": _("Warehouse names must be unique within an organization."),
+    "uq_parts_part_number": _("Part numbers must be unique."),
+    "uq_machines_serial_number": _("Machine serial numbers must be unique."),
+    "_warehouse_part_uc": _("There is already a stock record for this part in this warehouse."),
+    "uq_ab_user_username": _("Usernames must be unique."),
+    "uq_ab_user_email": _("E-mail addresses must be unique."),
+    "uq_transactions_reversal_of_id": _("A transaction can be reversed only once."),
+    "positive_quantity": _("Quantities must be greater than zero."),
+    "valid_transaction_warehouses": _("The warehouses do not match the transaction type."),
+    "nonzero_quantity_adjusted": _("An adjustment must change the stock (quantity not zero)."),
+    "uq_user_sessions_session_token": _("Session tokens must be unique."),
+    "uq_stock_transfer_lines_part": _("A transfer lists each part once."),
+    "received_within_dispatched": _("A received quantity is between zero and the quantity dispatched."),
+    "transfer_warehouses_differ": _("A transfer's source and destination warehouses must differ."),
 }
 
 
@@ -108,18 +118,18 @@ def translate_db_error(exc: Exception) -> DomainError:
                 if columns in text:
                     name = next((n for n, msg in CONSTRAINT_MESSAGES.items() if msg == message), "")
                     return CONSTRAINT_ERRORS.get(name, RuleViolation)(message)
-            return RuleViolation("This record conflicts with an existing one (a unique value is taken).")
+            return RuleViolation(_("This record conflicts with an existing one (a unique value is taken)."))
         if "foreign key" in text:
-            return RuleViolation("This record refers to, or is referred to by, other records.")
+            return RuleViolation(_("This record refers to, or is referred to by, other records."))
         if "not null" in text or "not-null" in text:  # SQLite; PostgreSQL
-            return RuleViolation("A required value is missing.")
-        return RuleViolation("The change breaks a rule of the data model.")
+            return RuleViolation(_("A required value is missing."))
+        return RuleViolation(_("The change breaks a rule of the data model."))
     if isinstance(exc, StatementError) and isinstance(getattr(exc, "orig", None), ValueError):
-        return RuleViolation("A value is malformed (for example an id that is not a UUID).")
+        return RuleViolation(_("A value is malformed (for example an id that is not a UUID)."))
     if isinstance(exc, DBAPIError):
-        return RuleViolation("A value is out of range or malformed for its column.")
+        return RuleViolation(_("A value is out of range or malformed for its column."))
     if isinstance(exc, SQLAlchemyError):
-        return RuleViolation("The change could not be saved.")
+        return RuleViolation(_("The change could not be saved."))
     raise exc
 
 

@@ -25,6 +25,8 @@ from ..extensions import db
 from ..models import PortalUser
 from ..security import accounts, sessions
 from ..security.roles import METHOD_PERMISSIONS
+from ..i18n import _
+from .base import LocalizedAnswers
 from .docs import json_object
 from .guard import InputGuard
 
@@ -66,7 +68,7 @@ def _json_object() -> dict | None:
     return body if isinstance(body, dict) else None
 
 
-class _Answers:
+class _Answers(LocalizedAnswers):
     def _answer(self, call: Callable[[], dict], status: int = 200):
         """Run ``call`` (returning the answer's fields); a domain error answers its status and message."""
         try:
@@ -158,7 +160,7 @@ class AccountApi(_Answers, InputGuard, BaseApi):
         """Invite a user by e-mail"""
         body = _json_object()
         if body is None:
-            return self.response_400(message="The request body must be a JSON object.")
+            return self.response_400(message=_("The request body must be a JSON object."))
 
         def call():
             user = accounts.invite(body.get("email"), body.get("first_name"), body.get("last_name"),
@@ -199,8 +201,8 @@ class AccountRecoveryApi(_Answers, InputGuard, BaseApi):
     def _set_password(self, action):
         body = _json_object()
         if body is None or not isinstance(body.get("token"), str) or not isinstance(body.get("password"), str):
-            return self.response_400(message='The body must be {"token": "...", "password": "..."}.')
-        return self._answer(lambda: action(body["token"], body["password"]) and {"message": "The password is set."})
+            return self.response_400(message=_('The body must be {"token": "...", "password": "..."}.'))
+        return self._answer(lambda: action(body["token"], body["password"]) and {"message": _("The password is set.")})
 
     @expose("/password-reset", methods=["POST"])
     @safe
@@ -211,7 +213,7 @@ class AccountRecoveryApi(_Answers, InputGuard, BaseApi):
         """Ask for a password-reset link"""
         body = _json_object()
         if body is None or not isinstance(body.get("email"), str):
-            return self.response_400(message='The body must be {"email": "..."}.')
+            return self.response_400(message=_('The body must be {"email": "..."}.'))
         return self.response(202, message=accounts.request_reset(body["email"]))
 
     @expose("/password-reset/confirm", methods=["POST"])

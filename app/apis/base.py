@@ -36,6 +36,7 @@ from ..views.interface import CheckedWrites
 from ..workflows import unit_of_work
 from . import idempotency
 from .guard import InputGuard, check_filter_values
+from ..i18n import _, localize_messages
 
 
 #: Largest row offset (``page * page_size``) a list request may ask for.
@@ -76,12 +77,12 @@ class ExistingRelated(Related):
         name = self.related_model.__name__
         key = self._key(value)
         if key is None:
-            raise ValidationError(f"{value!r} is not a valid {name} id.")
+            raise ValidationError(_("%(value)s is not a valid %(name)s id.", value=repr(value), name=name))
         obj = self.session.get(self.related_model, key)
         if obj is None and self.choices is not None:
             obj = next((row for row in self.choices() if row.id == key), None)
         if obj is None:
-            raise ValidationError(f"There is no {name} with id {value}.")
+            raise ValidationError(_("There is no %(name)s with id %(value)s.", name=name, value=value))
         return obj
 
 
@@ -152,7 +153,15 @@ class ExactDecimalConverter(Model2SchemaConverter):
 _ID_PARAMETER = {"in": "path", "name": "pk", "schema": {"type": "string", "format": "uuid"}}
 
 
-class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
+class LocalizedAnswers:
+    """API mixin: FAB's JSON answers with our messages in them (a rule's message, a 422's
+    field errors, a 400's reason) in the request's language (:func:`app.i18n.localize_messages`)."""
+
+    def response(self, code, **kwargs):
+        return super().response(code, **localize_messages(kwargs))
+
+
+class ABPartsRestApi(LocalizedAnswers, InputGuard, CheckedWrites, ModelRestApi):
     """Base of every domain API.
 
     - ``GET /<pk>`` routes any key (FAB's is ``/<int:pk>``): UUIDs work, a
@@ -220,12 +229,12 @@ class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
         page = rison_args.get("page", 0)
         page_size = rison_args.get("page_size", self.page_size)
         if not isinstance(page, int) or page < 0:
-            raise BadRequest("page must be a whole number, 0 or more.")
+            raise BadRequest(_("page must be a whole number, 0 or more."))
         if not isinstance(page_size, int) or (page_size < 1 and page_size != -1):
-            raise BadRequest("page_size must be a whole number, 1 or more.")
+            raise BadRequest(_("page_size must be a whole number, 1 or more."))
         page, page_size = super()._handle_page_args(rison_args)
         if page and page_size and page * page_size > MAX_OFFSET:
-            raise BadRequest("page is too large: it starts beyond any list this API serves.")
+            raise BadRequest(_("page is too large: it starts beyond any list this API serves."))
         return page, page_size
 
     def _handle_filters_args(self, rison_args):
@@ -238,7 +247,8 @@ class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
             known = {f.arg_name for f in search_filters.get(col, [])}
             if col in search_filters and opr not in known:
                 raise BadRequest(
-                    f"Unknown filter operator {opr!r} for column {col!r}; use one of {sorted(known)}."
+                    _("Unknown filter operator %(opr)s for column %(col)s; use one of %(known)s.",
+                      opr=repr(opr), col=repr(col), known=sorted(known))
                 )
         return super()._handle_filters_args(rison_args)
 
@@ -262,9 +272,9 @@ class ABPartsRestApi(InputGuard, CheckedWrites, ModelRestApi):
         try:
             body = request.get_json()
         except BadRequest:
-            return self.response_400(message="The request body is not valid JSON.")
+            return self.response_400(message=_("The request body is not valid JSON."))
         if not isinstance(body, dict):
-            return self.response_400(message="The request body must be a JSON object.")
+            return self.response_400(message=_("The request body must be a JSON object."))
         return None
 
     def _own_organization_in_payload(self) -> None:

@@ -10,6 +10,7 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 
 from .. import models as m
+from ..i18n import _
 from ..models.types import parse_timestamp
 from ..reports.usage import machine_usage
 from ..rules.orders import orderable_customers
@@ -92,7 +93,7 @@ class MachineUsageAction:
         try:
             since, until = (parse_timestamp(request.args[k]) if request.args.get(k) else None for k in ("from", "to"))
         except ValueError as exc:
-            return self.response_400(message=f'"from" and "to": {exc}')
+            return self.response_400(message=_('"from" and "to": %(error)s', error=str(exc)))
         found = machine_usage(session, machine.id, since, until)
         return self.response(200, id=str(machine.id), result={
             "last_used": payload.text(found.last_used),

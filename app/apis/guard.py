@@ -24,6 +24,7 @@ from typing import Any
 import prison
 from flask import request
 from werkzeug.exceptions import BadRequest
+from ..i18n import _
 
 #: Operators whose value is compared as text on a text column.
 TEXT_OPERATORS = frozenset({"sw", "nsw", "ew", "new", "ct", "nct", "eq", "neq"})
@@ -59,7 +60,7 @@ def parse_q(value: str) -> Any:
     try:
         return json.loads(value)
     except ValueError:
-        raise BadRequest("The q argument is neither valid Rison nor valid JSON.") from None
+        raise BadRequest(_("The q argument is neither valid Rison nor valid JSON.")) from None
 
 
 def check_request() -> None:
@@ -71,11 +72,11 @@ def check_request() -> None:
     if raw_q:
         parsed = parse_q(raw_q)
         if not isinstance(parsed, dict):
-            raise BadRequest('The q argument must be an object, such as (page:0) or {"page": 0}.')
+            raise BadRequest(_('The q argument must be an object, such as (page:0) or {"page": 0}.'))
         if has_lone_surrogate(parsed):
-            raise BadRequest("The q argument holds text that is not valid Unicode (a lone surrogate).")
+            raise BadRequest(_("The q argument holds text that is not valid Unicode (a lone surrogate)."))
     if request.is_json and has_lone_surrogate(request.get_json(silent=True)):
-        raise BadRequest("The request body holds text that is not valid Unicode (a lone surrogate).")
+        raise BadRequest(_("The request body holds text that is not valid Unicode (a lone surrogate)."))
 
 
 def check_filter_values(datamodel, filters: list) -> None:
@@ -86,20 +87,22 @@ def check_filter_values(datamodel, filters: list) -> None:
     :raises BadRequest: naming the column and the operator.
     """
     if not isinstance(filters, list):
-        raise BadRequest("filters must be a list of {col, opr, value} objects.")
+        raise BadRequest(_("filters must be a list of {col, opr, value} objects."))
     for item in filters:
         if not isinstance(item, dict):
-            raise BadRequest("filters must be a list of {col, opr, value} objects.")
+            raise BadRequest(_("filters must be a list of {col, opr, value} objects."))
         col, opr, value = item.get("col"), item.get("opr"), item.get("value")
         if not isinstance(col, str) or not isinstance(opr, str):
-            raise BadRequest("A filter names its column (col) and operator (opr) as text.")
+            raise BadRequest(_("A filter names its column (col) and operator (opr) as text."))
         text = _is_text_column(datamodel, col)
         if opr in TEXT_OPERATORS and text and not isinstance(value, str):
-            raise BadRequest(f"The filter {opr!r} on {col!r} takes a text value.")
+            raise BadRequest(_("The filter %(opr)s on %(col)s takes a text value.",
+                               opr=repr(opr), col=repr(col)))
         if opr in LIST_OPERATORS:
             if not isinstance(value, list) or not all(isinstance(v, str if text else SCALARS) for v in value):
                 kind = "text values" if text else "values (text or numbers)"
-                raise BadRequest(f"The filter {opr!r} on {col!r} takes a list of {kind}.")
+                raise BadRequest(_("The filter %(opr)s on %(col)s takes a list of %(kind)s.",
+                                   opr=repr(opr), col=repr(col), kind=kind))
 
 
 def _is_text_column(datamodel, col: str) -> bool:

@@ -26,6 +26,7 @@ from .. import models as m
 from ..errors import RuleViolation
 from ..models.types import utcnow
 from ..scoping import current_actor, system
+from ..i18n import _
 
 HEADER = "Idempotency-Key"
 LIFETIME = dt.timedelta(hours=24)
@@ -45,7 +46,7 @@ def request_key() -> str | None:
     if not key:
         return None
     if len(key) > 255:
-        raise RuleViolation(f"The {HEADER} header is at most 255 characters.")
+        raise RuleViolation(_("The %(header)s header is at most 255 characters.", header=HEADER))
     return key
 
 

@@ -17,6 +17,7 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 
 from .. import models as m
+from ..i18n import _
 from ..rules.orders import STATUS_RULE
 from ..scoping import system
 from ..workflows import orders as ow
@@ -79,7 +80,7 @@ class OrderStatusByWorkflow:
     def put_headless(self, pk):
         body = request.get_json(silent=True)
         if isinstance(body, dict) and "status" in body:
-            return self.response(422, message=f"{STATUS_RULE}.")
+            return self.response(422, message=_("%(status_rule)s.", status_rule=STATUS_RULE))
         return super().put_headless(pk)
 
     def document_json(self, document) -> dict:

@@ -11,6 +11,7 @@ import decimal
 from flask import request
 
 from ..errors import RuleViolation
+from ..i18n import _
 
 
 def text(value) -> str | None:
@@ -30,7 +31,7 @@ def body() -> dict:
     if found is None:
         return {}
     if not isinstance(found, dict):
-        raise RuleViolation("The request body must be a JSON object.")
+        raise RuleViolation(_("The request body must be a JSON object."))
     return found
 
 
@@ -41,7 +42,7 @@ def object_list(data: dict, name: str) -> list[dict]:
     """
     value = data.get(name)
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise RuleViolation(f'"{name}" must be a list of objects.')
+        raise RuleViolation(_('"%(name)s" must be a list of objects.', name=name))
     return value
 
 
@@ -52,7 +53,7 @@ def quantity(value, field: str):
     """
     if isinstance(value, (str, int, decimal.Decimal)) and not isinstance(value, bool):
         return value
-    raise RuleViolation(f'"{field}" must be a decimal number, e.g. "2.5".')
+    raise RuleViolation(_('"%(field)s" must be a decimal number, e.g. "2.5".', field=field))
 
 
 def quantities_by_part(data: dict, field: str, name: str = "lines") -> dict:
@@ -63,5 +64,5 @@ def quantities_by_part(data: dict, field: str, name: str = "lines") -> dict:
     lines = object_list(data, name)
     out = {line.get("part"): quantity(line.get(field), field) for line in lines}
     if len(out) != len(lines):
-        raise RuleViolation(f"\"{name}\" lists each part once; a part appears twice.")
+        raise RuleViolation(_('"%(name)s" lists each part once; a part appears twice.', name=name))
     return out

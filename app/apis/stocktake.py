@@ -21,6 +21,7 @@ from ..workflows import stocktake as sw
 from ..workflows.base import acting_user
 from .base import ABPartsRestApi
 from .docs import UUID, documented, json_lines, json_object
+from ..i18n import _
 from . import payload
 
 
@@ -87,7 +88,7 @@ def _date(value) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise RuleViolation('"planned_date" must be a date, YYYY-MM-DD.') from None
+        raise RuleViolation(_('"planned_date" must be a date, YYYY-MM-DD.')) from None
 
 
 class StocktakeRestApi(ABPartsRestApi):
@@ -133,10 +134,10 @@ class StocktakeRestApi(ABPartsRestApi):
             body = payload.body()
             blind = body.get("blind", True)
             if not isinstance(blind, bool):
-                raise RuleViolation('"blind" is true or false.')
+                raise RuleViolation(_('"blind" is true or false.'))
             counters = body.get("counters")
             if not isinstance(counters, list):
-                raise RuleViolation('"counters" must be a list of user ids.')
+                raise RuleViolation(_('"counters" must be a list of user ids.'))
             return sw.plan_stocktake(body.get("warehouse"), _date(body.get("planned_date")), counters,
                                      body.get("scope") or "all", body.get("parts"), body.get("part_type"),
                                      blind, body.get("notes"))

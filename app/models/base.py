@@ -10,6 +10,7 @@ from flask_appbuilder.models.decorators import renders
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
+from ..i18n import Message, Number, n_
 from .types import TZDateTime, UUIDType, utcnow
 
 
@@ -51,22 +52,42 @@ class Timestamps(CreatedAt):
     )
 
 
+#: The seed's units of measure (stored by their plural name) -> the quantity's words in the
+#: user's language, singular or plural: "1 piece", "3 pieces", "3 τεμάχια" (issue 13).
+UNIT_WORDS = {
+    "pieces": lambda n, num: n_("%(quantity)s piece", "%(quantity)s pieces", n, quantity=num),
+    "litres": lambda n, num: n_("%(quantity)s litre", "%(quantity)s litres", n, quantity=num),
+    "kg": lambda n, num: n_("%(quantity)s kg", "%(quantity)s kg", n, quantity=num),
+}
+
+
 def format_quantity(quantity, unit: str | None = None, whole: bool = False) -> str:
     """A quantity as text: ``12 pieces``, ``1 piece``, ``2.5 litres``, ``1 kg``; ``-`` when missing.
 
     Units are stored by their plural name ("pieces", "litres"); exactly one of
     such a unit is singular ("1 piece", "1 litre").  Symbols ("kg") stay as they are.
+    The text is English (:class:`~app.i18n.Message`); pages show it with
+    :func:`app.i18n.localize`: the number written the locale's way and the unit's
+    name translated, singular or plural ("3 τεμάχια"); a unit outside
+    :data:`UNIT_WORDS` keeps its stored name.
 
     :param quantity: a Decimal in the part's unit of measure.
+    :param unit: the part's ``unit_of_measure``, or ``None`` for the bare number.
     :param whole: show no decimal places (consumables).
+    :returns: a ``str`` (a :class:`~app.i18n.Message` or :class:`~app.i18n.Number`).
     """
     if quantity is None:
         return "-"
     q = decimal.Decimal(quantity)
     text = f"{q:.0f}" if whole and q == q.to_integral_value() else f"{q.normalize():f}"
+    num = Number(q, text)
     if not unit:
-        return text
-    return f"{text} {singular(unit) if abs(q) == 1 else unit}"
+        return num
+    n = 1 if abs(q) == 1 else 2
+    words = UNIT_WORDS.get(unit)
+    if words is not None:
+        return words(n, num)
+    return Message("%(quantity)s %(unit)s", quantity=num, unit=singular(unit) if n == 1 else unit)
 
 
 def singular(unit: str) -> str:

@@ -5,12 +5,28 @@ database all speak the same words.
 """
 import enum
 
+from ..i18n import _, localize
+
 
 class _Labelled(str, enum.Enum):
-    """A string enum that prints as a readable label ("Oraseas EE", "bulk material")."""
+    """A string enum that prints as a readable label ("Oraseas EE", "Bulk material"),
+    in the current request's language (English without a request)."""
+
+    @property
+    def label(self):
+        """The member's label, a :class:`~app.i18n.Message` (English)."""
+        return _LABELS.get(self.value) or _(self.value.replace("_", " ").capitalize())
+
+    def english(self) -> str:
+        """The English label (what a rule's English message prints)."""
+        return str.__str__(self.label)
+
+    def localized(self) -> str:
+        """The label in the current request's language."""
+        return localize(self.label)
 
     def __str__(self) -> str:
-        return _LABELS.get(self.value, self.value.replace("_", " ").capitalize())
+        return self.localized()
 
 
 class OrganizationType(_Labelled):
@@ -107,6 +123,19 @@ class StockStatus(_Labelled):
     excess = "excess"
 
 
-_LABELS = {"oraseas_ee": "Oraseas EE", "bossaqua": "BossAqua",
-           # StockStatus (no other enum has these values)
-           "out": "Out of stock", "low": "Low stock", "ok": "OK", "excess": "Excess stock"}
+#: Every member's label, one msgid each (the same words as the value, capitalized).
+_LABELS = {
+    "oraseas_ee": _("Oraseas EE"), "bossaqua": _("BossAqua"), "customer": _("Customer"), "supplier": _("Supplier"),
+    "active": _("Active"), "inactive": _("Inactive"), "pending_invitation": _("Pending invitation"),
+    "locked": _("Locked"), "consumable": _("Consumable"), "bulk_material": _("Bulk material"),
+    "maintenance": _("Maintenance"), "decommissioned": _("Decommissioned"), "creation": _("Creation"),
+    "transfer": _("Transfer"), "consumption": _("Consumption"), "adjustment": _("Adjustment"),
+    "pending": _("Pending"), "approved": _("Approved"), "rejected": _("Rejected"), "draft": _("Draft"),
+    "dispatched": _("Dispatched"), "received": _("Received"),
+    "received_with_discrepancy": _("Received with discrepancy"), "cancelled": _("Cancelled"),
+    "requested": _("Requested"), "shipped": _("Shipped"), "ordered": _("Ordered"),
+    "partially_received": _("Partially received"), "planned": _("Planned"), "counting": _("Counting"),
+    "awaiting_approval": _("Awaiting approval"), "completed": _("Completed"),
+    # StockStatus (no other enum has these values)
+    "out": _("Out of stock"), "low": _("Low stock"), "ok": _("OK"), "excess": _("Excess stock"),
+}

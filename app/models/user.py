@@ -66,6 +66,9 @@ class PortalUser(FabUser):
     email_verification_token: Mapped[Optional[str]] = mapped_column(sa.String(255))
     email_verification_expires_at: Mapped[Optional[dt.datetime]] = mapped_column(TZDateTime)
     pending_email: Mapped[Optional[str]] = mapped_column(sa.String(255))
+    #: The language the user chose in the navbar (a ``LANGUAGES`` code, "en" or "el");
+    #: ``None``: the browser's (issue 13, :func:`app.i18n.select_locale`).
+    locale: Mapped[Optional[str]] = mapped_column(sa.String(8))
 
     organization = relationship("Organization", foreign_keys=[organization_id])
     invited_by = relationship(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from .. import models as m
 from ..errors import OutOfScope
 from ..scoping import current_actor, system, visible
+from ..i18n import _
 from . import append_only, ledger, limits, orders, organizations, users
 
 #: Tables an Auditor's session may still write (FAB's login bookkeeping on ab_user).
@@ -27,7 +28,7 @@ def before_flush(session, _flush_context, _instances) -> None:
         changed = [o for o in (*session.new, *session.dirty, *session.deleted)
                    if isinstance(o, m.Model) and not isinstance(o, _READ_ONLY_EXEMPT)]
         if changed:
-            raise OutOfScope("Auditors read and export; they change nothing.")
+            raise OutOfScope(_("Auditors read and export; they change nothing."))
     append_only.guard_append_only(session)
     with system():
         users.assign_own_organization(session, actor)
@@ -69,7 +70,7 @@ def after_flush(session, _flush_context) -> None:
         by_model.setdefault(_scope_model(type(obj)), set()).add(obj.id)
     for model, ids in by_model.items():
         if visible(model, ids, session) != ids:
-            raise OutOfScope("You can only create or change records of your own organization.")
+            raise OutOfScope(_("You can only create or change records of your own organization."))
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -36,6 +36,7 @@ from sqlalchemy.orm import MANYTOONE, selectinload
 from .. import models as m
 from ..errors import OutOfScope, RuleViolation
 from ..scoping import Actor, current_actor, system, visible
+from ..i18n import _
 from . import ledger, limits
 
 D = decimal.Decimal
@@ -64,7 +65,7 @@ def post_batch(session, records: Sequence, actor: Actor | None = None) -> list[m
     if not records:
         return []
     if actor is not None and actor.is_read_only:
-        raise OutOfScope("Auditors read and export; they change nothing.")
+        raise OutOfScope(_("Auditors read and export; they change nothing."))
     with system():
         held = _load_references(session, records)
         session.info[ledger.LOOKUP] = {(type(obj), obj.id): obj for obj in held}
@@ -80,7 +81,7 @@ def post_batch(session, records: Sequence, actor: Actor | None = None) -> list[m
     if actor is not None and actor.is_restricted:
         ids = {t.id for t in txns if not ledger.is_workflow_posting(t)}
         if ids and visible(m.Transaction, ids, session) != ids:
-            raise OutOfScope("You can only create or change records of your own organization.")
+            raise OutOfScope(_("You can only create or change records of your own organization."))
     return txns
 
 
@@ -99,7 +100,7 @@ def _transaction_of(session, record, actor) -> m.Transaction:
         return ledger.adjustment_transaction(session, record, actor)
     if isinstance(record, m.Transaction):
         if record.reversal_of_id is not None or record.reversal_of is not None:
-            raise RuleViolation("A reversal is recorded on its own, not in a batch of postings.")
+            raise RuleViolation(_("A reversal is recorded on its own, not in a batch of postings."))
         return record
     raise TypeError(f"post_batch takes transactions, part usage records and stock adjustments, not {record!r}")
 

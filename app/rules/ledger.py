@@ -37,8 +37,10 @@ from ..errors import (
     OutOfScope,
     RuleViolation,
 )
+from ..models.base import format_quantity
 from ..models.types import utcnow
 from ..scoping import Actor
+from ..i18n import _
 
 T = m.TransactionType
 MAX_QUANTITY = decimal.Decimal("9999999.999")  # DECIMAL(10,3)
@@ -48,7 +50,11 @@ IMMUTABLE = (m.Transaction, m.PartUsage, m.StockAdjustment, m.TransactionApprova
 
 # --- quantities ---------------------------------------------------------------
 
-def check_quantity(quantity, part: m.Part, field: str = "Quantity") -> decimal.Decimal:
+#: The default name of a quantity in its messages ("Quantity must be greater than zero.").
+QUANTITY = _("Quantity")
+
+
+def check_quantity(quantity, part: m.Part, field: str = QUANTITY) -> decimal.Decimal:
     """Validate a movement quantity in ``part``'s unit of measure.
 
     :param quantity: a :class:`~decimal.Decimal` (or int); floats are refused.
@@ -57,28 +63,32 @@ def check_quantity(quantity, part: m.Part, field: str = "Quantity") -> decimal.D
         too large for DECIMAL(10,3), or fractional for a part counted in whole units.
     """
     if quantity is None:
-        raise InvalidQuantity(f"{field} is required.")
+        raise InvalidQuantity(_("%(field)s is required.", field=field))
     if isinstance(quantity, bool) or isinstance(quantity, float):
-        raise InvalidQuantity(f"{field} must be given as a decimal number, not a floating-point value.")
+        raise InvalidQuantity(_("%(field)s must be given as a decimal number, not a floating-point value.",
+                                field=field))
     if isinstance(quantity, int):
         quantity = decimal.Decimal(quantity)
     if not isinstance(quantity, decimal.Decimal):
         try:
             quantity = decimal.Decimal(str(quantity))
         except decimal.InvalidOperation:
-            raise InvalidQuantity(f"{field} must be a number.") from None
+            raise InvalidQuantity(_("%(field)s must be a number.", field=field)) from None
     if not quantity.is_finite():
-        raise InvalidQuantity(f"{field} must be a finite number.")
+        raise InvalidQuantity(_("%(field)s must be a finite number.", field=field))
     if quantity <= 0:
-        raise InvalidQuantity(f"{field} must be greater than zero.")
+        raise InvalidQuantity(_("%(field)s must be greater than zero.", field=field))
     if quantity > MAX_QUANTITY:
-        raise InvalidQuantity(f"{field} must be at most {MAX_QUANTITY}.")
+        raise InvalidQuantity(_("%(field)s must be at most %(max_quantity)s.",
+                                field=field, max_quantity=MAX_QUANTITY))
     if quantity != quantity.quantize(decimal.Decimal("0.001"), rounding=decimal.ROUND_DOWN):
-        raise InvalidQuantity(f"{field} may have at most 3 decimal places; {quantity} has more.")
+        raise InvalidQuantity(_("%(field)s may have at most 3 decimal places; %(quantity)s has more.",
+                                field=field, quantity=quantity))
     if part.is_whole_units and quantity != quantity.to_integral_value():
         raise InvalidQuantity(
-            f"{part.part_number} is a consumable counted in whole {part.unit_of_measure}; "
-            f"{quantity} is not a whole number."
+            _("%(part_number)s is a consumable counted in whole %(unit_of_measure)s; %(quantity)s is not "
+              "a whole number.",
+              part_number=part.part_number, unit_of_measure=part.unit_of_measure, quantity=quantity)
         )
     return quantity
 
@@ -150,35 +160,38 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
     _resolve(txn)
     part = lookup(session, m.Part, txn.part_id) if txn.part_id else None
     if part is None:
-        raise RuleViolation("A transaction needs a part.")
+        raise RuleViolation(_("A transaction needs a part."))
     kind = txn.transaction_type
     if kind is None:
-        raise RuleViolation("A transaction needs a type: creation, transfer, consumption or adjustment.")
+        raise RuleViolation(_("A transaction needs a type: creation, transfer, consumption or adjustment."))
     txn.quantity = check_quantity(txn.quantity, part)
     if txn.unit_of_measure in (None, ""):
         txn.unit_of_measure = part.unit_of_measure
     elif txn.unit_of_measure != part.unit_of_measure:
         raise RuleViolation(
-            f"The unit of measure must be the part's ({part.unit_of_measure}), not {txn.unit_of_measure}."
+            _("The unit of measure must be the part's (%(unit_of_measure)s), not %(unit_of_measure2)s.",
+              unit_of_measure=part.unit_of_measure, unit_of_measure2=txn.unit_of_measure)
         )
     source = lookup(session, m.Warehouse, txn.from_warehouse_id) if txn.from_warehouse_id else None
     dest = lookup(session, m.Warehouse, txn.to_warehouse_id) if txn.to_warehouse_id else None
-    for label, warehouse_id, warehouse in (("source", txn.from_warehouse_id, source),
-                                           ("destination", txn.to_warehouse_id, dest)):
+    for label, warehouse_id, warehouse in ((_("source"), txn.from_warehouse_id, source),
+                                           (_("destination"), txn.to_warehouse_id, dest)):
         if warehouse_id is not None and warehouse is None:
-            raise RuleViolation(f"The {label} warehouse does not exist: stock moves only between existing warehouses.")
+            raise RuleViolation(_("The %(label)s warehouse does not exist: stock moves only between "
+                                  "existing warehouses.",
+                                  label=label))
     _check_warehouses(kind, source, dest)
     txn.from_organization_id, txn.to_organization_id = organizations_of(source, dest)
     # A recorded transaction being approved passed these checks when it was recorded.
     by_workflow = is_workflow_posting(txn) or inspect(txn).persistent
     _check_transit(kind, source, dest, by_workflow)
     if not by_workflow and (txn.stock_transfer_id is not None or txn.supplier_order_id is not None):
-        raise RuleViolation("A ledger row of a stock transfer or a supplier order is posted only by its "
-                            "workflow step (dispatch, receipt ...), never directly.")
+        raise RuleViolation(_("A ledger row of a stock transfer or a supplier order is posted only by "
+                              "its workflow step (dispatch, receipt ...), never directly."))
     if actor is not None and actor.user_id is not None:
         txn.performed_by_user_id = actor.user_id
     if txn.performed_by_user_id is None:
-        raise RuleViolation("A transaction must have the user who performed it.")
+        raise RuleViolation(_("A transaction must have the user who performed it."))
     performer = lookup(session, m.PortalUser, txn.performed_by_user_id)
     if by_workflow:
         pass  # the workflow command checked who may take its step (app.workflows)
@@ -192,7 +205,8 @@ def validate(session, txn: m.Transaction, actor: Actor | None) -> None:
         machine = lookup(session, m.Machine, txn.machine_id)
         owner = (source or dest).organization_id
         if machine is None or machine.customer_organization_id != owner:
-            raise RuleViolation("The machine must belong to the organization that owns the source warehouse.")
+            raise RuleViolation(_("The machine must belong to the organization that owns the source "
+                                  "warehouse."))
     if txn.transaction_date is None:
         txn.transaction_date = utcnow()
     if txn.requires_approval and txn.approval_status is None:
@@ -210,8 +224,8 @@ def _check_warehouses(kind, source, dest) -> None:
     if kind == T.adjustment:
         if (source is None) == (dest is None):
             raise RuleViolation(
-                "An adjustment names exactly one warehouse: the destination to add stock, "
-                "or the source to take it away."
+                _("An adjustment names exactly one warehouse: the destination to add stock, or the "
+                  "source to take it away.")
             )
     else:
         need_source, need_dest = needs[kind]
@@ -219,12 +233,15 @@ def _check_warehouses(kind, source, dest) -> None:
             parts = []
             parts.append("a source warehouse" if need_source else "no source warehouse")
             parts.append("a destination warehouse" if need_dest else "no destination warehouse")
-            raise RuleViolation(f"A {kind} transaction needs {' and '.join(parts)}.")
+            raise RuleViolation(_("A %(kind)s transaction needs %(value)s.",
+                                  kind=kind, value=' and '.join(parts)))
     if source is not None and dest is not None and source.id == dest.id:
-        raise RuleViolation("A transfer's source and destination warehouses must differ.")
+        raise RuleViolation(_("A transfer's source and destination warehouses must differ."))
     for wh in (source, dest):
         if wh is not None and not wh.is_active:
-            raise RuleViolation(f"Warehouse {wh} is inactive: only active warehouses receive or issue stock.")
+            raise RuleViolation(_("Warehouse %(wh)s is inactive: only active warehouses receive or issue "
+                                  "stock.",
+                                  wh=wh))
 
 
 def mark_workflow_posting(txn):
@@ -259,14 +276,14 @@ def _check_transit(kind, source, dest, by_workflow: bool) -> None:
     for wh in (source, dest):
         if wh is not None and wh.is_transit:
             raise RuleViolation(
-                "Stock in transit moves only through its transfer's receipt, return or write-off "
-                "(Inventory > Stock Transfers)."
+                _("Stock in transit moves only through its transfer's receipt, return or write-off "
+                  "(Inventory > Stock Transfers).")
             )
     if kind == T.transfer and source is not None and dest is not None \
             and source.organization_id != dest.organization_id:
         raise RuleViolation(
-            "Transfers between organizations go through dispatch and receipt: create a stock transfer "
-            "(Inventory > Stock Transfers) instead of a transfer transaction."
+            _("Transfers between organizations go through dispatch and receipt: create a stock transfer "
+              "(Inventory > Stock Transfers) instead of a transfer transaction.")
         )
 
 
@@ -274,12 +291,14 @@ def _check_may_move(performer, source, dest) -> None:
     """Only the organization that owns a warehouse (or a Super Admin) moves stock out of it,
     or into it when nothing leaves another warehouse."""
     if performer is None:
-        raise RuleViolation("The user who performed the transaction does not exist.")
+        raise RuleViolation(_("The user who performed the transaction does not exist."))
     if any(r.name == "Super Admin" for r in performer.roles):
         return
     owned = source if source is not None else dest
     if owned.organization_id != performer.organization_id:
-        raise OutOfScope(f"You may move stock only out of your own organization's warehouses, not {owned}.")
+        raise OutOfScope(_("You may move stock only out of your own organization's warehouses, not "
+                           "%(owned)s.",
+                           owned=owned))
 
 
 # --- posting -------------------------------------------------------------------
@@ -447,8 +466,11 @@ def insufficient_stock(part: m.Part, warehouse: m.Warehouse, on_hand, needed, wh
     :param on_hand: the stock on hand, :param needed: the quantity the posting takes (part's unit).
     :param where: appended to the message, e.g. " (line 3 of the batch)".
     """
-    return InsufficientStock(f"Not enough stock of {part.part_number} in {warehouse}: {on_hand} "
-                             f"{part.unit_of_measure} on hand, {needed} needed{where}.")
+    return InsufficientStock(_("Not enough stock of %(part_number)s in %(warehouse)s: %(on_hand)s on hand, "
+                               "%(needed)s needed%(where)s.",
+                               part_number=part.part_number, warehouse=warehouse,
+                               on_hand=format_quantity(on_hand, part.unit_of_measure, whole=part.is_whole_units),
+                               needed=format_quantity(needed), where=where))
 
 
 def _insert_missing(session, warehouse_id, part_id) -> None:
@@ -494,14 +516,14 @@ def usage_transaction(session, usage: m.PartUsage, actor: Actor | None) -> m.Tra
     warehouse = given(usage, "warehouse") or (
         lookup(session, m.Warehouse, usage.warehouse_id) if usage.warehouse_id else None)
     if warehouse is None:
-        raise RuleViolation("A part usage record needs the warehouse the parts came from.")
+        raise RuleViolation(_("A part usage record needs the warehouse the parts came from."))
     if actor is not None and actor.user_id is not None:
         usage.recorded_by_user = lookup(session, m.PortalUser, actor.user_id)
     recorder = given(usage, "recorded_by_user") or (
         lookup(session, m.PortalUser, usage.recorded_by_user_id) if usage.recorded_by_user_id else None
     )
     if recorder is None:
-        raise RuleViolation("A part usage record must name the user who recorded it.")
+        raise RuleViolation(_("A part usage record must name the user who recorded it."))
     usage.customer_organization = lookup(session, m.Organization, warehouse.organization_id)
     if usage.usage_date is None:
         usage.usage_date = utcnow()
@@ -545,27 +567,28 @@ def adjustment_transaction(session, adjustment: m.StockAdjustment, actor: Actor 
         lookup(session, m.Inventory, adjustment.inventory_id) if adjustment.inventory_id else None
     )
     if inventory is None:
-        raise RuleViolation("A stock adjustment needs the stock record (warehouse and part) it corrects.")
+        raise RuleViolation(_("A stock adjustment needs the stock record (warehouse and part) it corrects."))
     if actor is not None and actor.user_id is not None:
         adjustment.user = lookup(session, m.PortalUser, actor.user_id)
     user = given(adjustment, "user") or (
         lookup(session, m.PortalUser, adjustment.user_id) if adjustment.user_id else None)
     if user is None:
-        raise RuleViolation("A stock adjustment must name the user who made it.")
+        raise RuleViolation(_("A stock adjustment must name the user who made it."))
     if not adjustment.reason_code:
-        raise RuleViolation("A stock adjustment needs a reason code.")
+        raise RuleViolation(_("A stock adjustment needs a reason code."))
     qty = adjustment.quantity_adjusted
     if isinstance(qty, (float, bool)):
-        raise InvalidQuantity("The quantity adjusted must be given as a decimal number, not a floating-point value.")
+        raise InvalidQuantity(_("The quantity adjusted must be given as a decimal number, not a "
+                                "floating-point value."))
     if qty is not None and not isinstance(qty, (decimal.Decimal, int)):
         try:
             qty = decimal.Decimal(str(qty))
         except decimal.InvalidOperation:
-            raise InvalidQuantity("The quantity adjusted must be a number.") from None
+            raise InvalidQuantity(_("The quantity adjusted must be a number.")) from None
     if isinstance(qty, decimal.Decimal) and not qty.is_finite():
-        raise InvalidQuantity("The quantity adjusted must be a finite number.")
+        raise InvalidQuantity(_("The quantity adjusted must be a finite number."))
     if qty is None or qty == 0:
-        raise InvalidQuantity("An adjustment must change the stock: the quantity adjusted cannot be zero.")
+        raise InvalidQuantity(_("An adjustment must change the stock: the quantity adjusted cannot be zero."))
     if adjustment.adjustment_date is None:
         adjustment.adjustment_date = utcnow()
     adding = qty > 0
@@ -602,14 +625,14 @@ def decide(session, approval: m.TransactionApproval, actor: Actor | None) -> m.T
     approver = approval.approver or (session.get(m.PortalUser, approval.approver_id) if approval.approver_id else None)
     txn = approval.transaction or (session.get(m.Transaction, approval.transaction_id) if approval.transaction_id else None)
     if txn is None or approver is None:
-        raise RuleViolation("An approval needs the transaction and the approver.")
+        raise RuleViolation(_("An approval needs the transaction and the approver."))
     status = approval.status
     if status not in (m.ApprovalStatus.approved, m.ApprovalStatus.rejected):
-        raise RuleViolation("An approval decision is either approved or rejected.")
+        raise RuleViolation(_("An approval decision is either approved or rejected."))
     if not txn.requires_approval or txn.approval_status != m.ApprovalStatus.pending.value:
-        raise IllegalTransition("Only a transaction pending approval can be approved or rejected, once.")
+        raise IllegalTransition(_("Only a transaction pending approval can be approved or rejected, once."))
     if approver.id == txn.performed_by_user_id:
-        raise Forbidden("A transaction must be approved by someone other than the user who recorded it.")
+        raise Forbidden(_("A transaction must be approved by someone other than the user who recorded it."))
     check_may_approve(session, approver, txn)
     txn.approval_status = status.value
     txn._abparts_decided = True
@@ -638,8 +661,9 @@ def check_may_approve(session, approver: m.PortalUser, txn: m.Transaction) -> No
         if staff is not None and staff.organization_type == m.OrganizationType.oraseas_ee:
             return
     raise Forbidden(
-        f"Only an admin of {owner.name}, whose stock this transaction moves, or Oraseas EE staff "
-        "may approve or reject it."
+        _("Only an admin of %(owner_name)s, whose stock this transaction moves, or Oraseas EE staff may "
+          "approve or reject it.",
+          owner_name=owner.name)
     )
 
 
@@ -678,27 +702,28 @@ def reversal_of(original: m.Transaction, user_id: int, notes: str | None = None)
 def _check_reversal(session, txn: m.Transaction) -> None:
     original = session.get(m.Transaction, txn.reversal_of_id)
     if original is None:
-        raise RuleViolation("The transaction to reverse does not exist.")
+        raise RuleViolation(_("The transaction to reverse does not exist."))
     if original.reversal_of_id is not None:
-        raise RuleViolation("A reversal cannot itself be reversed; record a new transaction instead.")
+        raise RuleViolation(_("A reversal cannot itself be reversed; record a new transaction instead."))
     if original.stock_transfer_id is not None:
         raise RuleViolation(
-            "A stock transfer's postings are not reversed: a shortage is returned or written off "
-            "through the transfer."
+            _("A stock transfer's postings are not reversed: a shortage is returned or written off "
+              "through the transfer.")
         )
     if not original.is_posted:
-        raise RuleViolation("Only a posted transaction can be reversed (this one is pending or rejected).")
+        raise RuleViolation(_("Only a posted transaction can be reversed (this one is pending or rejected)."))
     taken = session.execute(
         sa.select(sa.func.count()).select_from(m.Transaction)
         .where(m.Transaction.reversal_of_id == original.id, m.Transaction.id != txn.id)
     ).scalar_one()
     if taken:
-        raise IllegalTransition("This transaction has already been reversed; a transaction is reversed at most once.")
+        raise IllegalTransition(_("This transaction has already been reversed; a transaction is reversed "
+                                  "at most once."))
     expected = (OPPOSITE[original.transaction_type], original.part_id, original.to_warehouse_id,
                 original.from_warehouse_id, original.quantity)
     actual = (txn.transaction_type, txn.part_id, txn.from_warehouse_id, txn.to_warehouse_id, txn.quantity)
     if expected != actual:
-        raise RuleViolation("A reversal must post exactly the opposite movement of the original.")
+        raise RuleViolation(_("A reversal must post exactly the opposite movement of the original."))
 
 
 # --- append-only guard ----------------------------------------------------------
@@ -711,12 +736,12 @@ def guard_books(session) -> None:
     for obj in session.deleted:
         if isinstance(obj, IMMUTABLE):
             raise LedgerImmutable(
-                "The stock ledger is append-only: transactions, usage records, adjustments and "
-                "approvals are never deleted. Record a reversal instead."
+                _("The stock ledger is append-only: transactions, usage records, adjustments and "
+                  "approvals are never deleted. Record a reversal instead.")
             )
         if isinstance(obj, m.Inventory):
             if obj.current_stock != 0 or _has_ledger_rows(session, obj):
-                raise LedgerImmutable("A stock record with stock or ledger history cannot be deleted.")
+                raise LedgerImmutable(_("A stock record with stock or ledger history cannot be deleted."))
     for obj in session.dirty:
         if isinstance(obj, IMMUTABLE) and session.is_modified(obj):
             changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
@@ -724,21 +749,21 @@ def guard_books(session) -> None:
                 changed -= {"approval_status"}
             if changed:
                 raise LedgerImmutable(
-                    "The stock ledger is append-only: a recorded movement is never edited. "
-                    "Record a reversal and a new transaction instead."
+                    _("The stock ledger is append-only: a recorded movement is never edited. Record a "
+                      "reversal and a new transaction instead.")
                 )
         if isinstance(obj, m.Inventory):
             hist = inspect(obj).attrs.current_stock.history
             if hist.has_changes() and list(hist.added) != list(hist.deleted):
                 raise LedgerImmutable(
-                    "Stock on hand changes only through ledger postings: record a transaction "
-                    "or a stock adjustment."
+                    _("Stock on hand changes only through ledger postings: record a transaction or a "
+                      "stock adjustment.")
                 )
     for obj in session.new:
         if isinstance(obj, m.Inventory):
             if obj.current_stock not in (None, 0):
                 raise LedgerImmutable(
-                    "A new stock record starts at zero; stock arrives through ledger postings."
+                    _("A new stock record starts at zero; stock arrives through ledger postings.")
                 )
             part = obj.part or (session.get(m.Part, obj.part_id) if obj.part_id else None)
             if part is not None:
@@ -769,14 +794,15 @@ def refuse_bulk_ledger_writes(state) -> None:
         return
     for entity in state.all_mappers:
         if issubclass(entity.class_, IMMUTABLE):
-            raise LedgerImmutable("The stock ledger is append-only: bulk updates and deletes are refused.")
+            raise LedgerImmutable(_("The stock ledger is append-only: bulk updates and deletes are refused."))
         if issubclass(entity.class_, m.Inventory):
             if state.is_delete:
-                raise LedgerImmutable("Stock records are not deleted in bulk: their balances are part of the books.")
+                raise LedgerImmutable(_("Stock records are not deleted in bulk: their balances are part "
+                                        "of the books."))
             if "current_stock" in _bulk_update_keys(state):
                 raise LedgerImmutable(
-                    "Stock on hand changes only through ledger postings: record a transaction "
-                    "or a stock adjustment."
+                    _("Stock on hand changes only through ledger postings: record a transaction or a "
+                      "stock adjustment.")
                 )
 
 
@@ -813,7 +839,7 @@ def process(session, actor: Actor | None) -> list[m.Transaction]:
             _check_reversal(session, txn)
             if txn.reversal_of_id in reversed_now:
                 raise IllegalTransition(
-                    "This transaction has already been reversed; a transaction is reversed at most once."
+                    _("This transaction has already been reversed; a transaction is reversed at most once.")
                 )
             reversed_now.add(txn.reversal_of_id)
         validate(session, txn, actor)

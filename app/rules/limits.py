@@ -8,6 +8,7 @@ from flask import current_app
 
 from .. import models as m
 from ..errors import LimitReached
+from ..i18n import _
 
 def _is_customer(org) -> bool:
     return org.organization_type == m.OrganizationType.customer
@@ -80,8 +81,9 @@ def check_cap(session, name: str, adding: int) -> None:
     existing = session.execute(stmt).scalar_one()
     if existing + adding > cap:
         raise LimitReached(
-            f"The limit of {cap} {label} is reached ({existing} exist); "
-            f"raise or lift {name} in the configuration."
+            _("The limit of %(cap)s %(label)s is reached (%(existing)s exist); raise or lift "
+              "%(name)s in the configuration.",
+              cap=cap, label=label, existing=existing, name=name)
         )
 
 
@@ -107,6 +109,7 @@ def check_yearly_transactions(session, new_transactions) -> None:
         ).scalar_one()
         if existing + count > cap:
             raise LimitReached(
-                f"The limit of {cap} transactions a year is reached for {year} "
-                f"({existing} recorded); raise or lift LIMIT_TRANSACTIONS_PER_YEAR."
+                _("The limit of %(cap)s transactions a year is reached for %(year)s (%(existing)s "
+                  "recorded); raise or lift LIMIT_TRANSACTIONS_PER_YEAR.",
+                  cap=cap, year=year, existing=existing)
             )

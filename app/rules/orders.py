@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 from .. import models as m
 from ..errors import RuleViolation
 from ..scoping import Actor, current_actor, system
+from ..i18n import _
 from .ledger import check_quantity
 from .state import related
 
@@ -74,23 +75,25 @@ def check_customer_orders(session, actor: Actor | None) -> None:
         sa.select(m.Organization).where(m.Organization.organization_type == m.OrganizationType.oraseas_ee)
     ).scalar_one_or_none()
     if oraseas is None:
-        raise RuleViolation("Customer orders are addressed to Oraseas EE, and no Oraseas EE organization exists.")
+        raise RuleViolation(_("Customer orders are addressed to Oraseas EE, and no Oraseas EE "
+                              "organization exists."))
     for order in orders:
         if related(session, order, "oraseas_organization", "oraseas_organization_id", m.Organization) is not oraseas:
             order.oraseas_organization = oraseas
         customer = related(session, order, "customer_organization", "customer_organization_id", m.Organization)
         if customer is None or customer.organization_type != m.OrganizationType.customer:
-            raise RuleViolation("Customer orders are placed by customer organizations.")
+            raise RuleViolation(_("Customer orders are placed by customer organizations."))
         state = inspect(order)
         moved = state.attrs.customer_organization_id.history.has_changes() or \
             state.attrs.customer_organization.history.has_changes()
         if not state.pending and moved and order.status != m.CustomerOrderStatus.draft:
-            raise RuleViolation("A submitted customer order stays with its customer; cancel it and order anew.")
+            raise RuleViolation(_("A submitted customer order stays with its customer; cancel it and "
+                                  "order anew."))
         if inspect(order).pending and actor is not None and actor.user_id is not None:
             order.ordered_by_user_id = actor.user_id
 
 
-SUPPLIER_RULE = "Supplier order rule"
+SUPPLIER_RULE = _("Supplier order rule")
 
 
 def check_supplier_orders(session) -> None:
@@ -110,7 +113,7 @@ def check_supplier_orders(session) -> None:
             continue
         orderer = related(session, order, "ordering_organization", "ordering_organization_id", m.Organization)
         if orderer is None:
-            raise RuleViolation("A supplier order needs the organization that orders.")
+            raise RuleViolation(_("A supplier order needs the organization that orders."))
         allowed = o.parent_organization_id == orderer.id
         if orderer.organization_type == m.OrganizationType.oraseas_ee:
             allowed = sa.or_(allowed, o.organization_type == m.OrganizationType.bossaqua)
@@ -121,8 +124,9 @@ def check_supplier_orders(session) -> None:
         match = next((name for name in names if name.casefold() == given.casefold()), None)
         if match is None:
             known = ", ".join(names) if names else "none yet (add one under Organizations)"
-            raise RuleViolation(f"{SUPPLIER_RULE}: {orderer.name} orders only from its own suppliers "
-                                f"({known}); '{given}' is not one of them.")
+            raise RuleViolation(_("%(supplier_rule)s: %(orderer_name)s orders only from its own "
+                                  "suppliers (%(known)s); '%(given)s' is not one of them.",
+                                  supplier_rule=SUPPLIER_RULE, orderer_name=orderer.name, known=known, given=given))
         order.supplier_name = match
 
 
@@ -150,7 +154,7 @@ def check_order_lines(session) -> None:
         _check_lines_open(session, line)
         part = related(session, line, "part", "part_id", m.Part)
         if part is None:
-            raise RuleViolation("An order line needs a part.")
+            raise RuleViolation(_("An order line needs a part."))
         quantity = DEFAULT_LINE_QUANTITY if line.quantity is None else line.quantity
         line.quantity = check_quantity(quantity, part)
         if line.unit_price is None:
@@ -165,8 +169,8 @@ OPEN_FOR_LINES = {m.CustomerOrderItem: ("customer_order", m.CustomerOrder, {m.Cu
                   m.SupplierOrderItem: ("supplier_order", m.SupplierOrder, {m.SupplierOrderStatus.ordered})}
 _WORKFLOW_MARK = "_abparts_workflow_status"
 #: The rule's message: every refusal names it.
-STATUS_RULE = ("Order status rule: an order's status changes only through its workflow steps "
-               "(submit, approve, ship, receive, cancel), never by editing it")
+STATUS_RULE = _("Order status rule: an order's status changes only through its workflow steps "
+                "(submit, approve, ship, receive, cancel), never by editing it")
 
 
 def _check_lines_open(session, line) -> None:
@@ -182,8 +186,9 @@ def _check_lines_open(session, line) -> None:
         return
     if order.status not in states:
         allowed = " or ".join(str(s).lower() for s in states)
-        raise RuleViolation(f"Order lines rule: the lines of an order change only while it is {allowed}; "
-                            f"this one is {str(order.status).lower()}.")
+        raise RuleViolation(_("Order lines rule: the lines of an order change only while it is "
+                              "%(allowed)s; this one is %(value)s.",
+                              allowed=allowed, value=str(order.status).lower()))
 
 
 def mark_workflow_status(order):
@@ -219,4 +224,5 @@ def check_order_status(session) -> None:
         history = inspect(order).attrs.status.history
         if history.has_changes() and not by_workflow:
             tried = history.added[0] if history.added else None
-            raise RuleViolation(f"{STATUS_RULE}; it cannot be set to '{tried!s}'.")
+            raise RuleViolation(_("%(status_rule)s; it cannot be set to '%(tried)s'.",
+                                  status_rule=STATUS_RULE, tried=tried))

@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 from .. import models as m
 from ..errors import RuleViolation
 from ..scoping import Actor
+from ..i18n import _
 from .state import related, related_id
 
 
@@ -15,7 +16,7 @@ def _changed(obj, *attrs) -> bool:
     return state.pending or any(state.attrs[a].history.has_changes() for a in attrs)
 
 
-THRESHOLD_RULE = "Order approval threshold rule"
+THRESHOLD_RULE = _("Order approval threshold rule")
 
 
 def check_order_approval_thresholds(session, actor: Actor | None) -> None:
@@ -32,9 +33,12 @@ def check_order_approval_thresholds(session, actor: Actor | None) -> None:
         if value is None:
             continue
         if value < 0:
-            raise RuleViolation(f"{THRESHOLD_RULE}: the threshold is an amount of money, 0 or more.")
+            raise RuleViolation(_("%(threshold_rule)s: the threshold is an amount of money, 0 or more.",
+                                  threshold_rule=THRESHOLD_RULE))
         if actor is not None and actor.is_restricted and not actor.is_oraseas_staff:
-            raise RuleViolation(f"{THRESHOLD_RULE}: only Oraseas EE's staff set a customer's approval threshold.")
+            raise RuleViolation(_("%(threshold_rule)s: only Oraseas EE's staff set a customer's approval "
+                                  "threshold.",
+                                  threshold_rule=THRESHOLD_RULE))
 
 
 def check_organizations(session) -> None:
@@ -49,7 +53,7 @@ def check_organizations(session) -> None:
             continue
         kind = org.organization_type
         if kind is None:
-            raise RuleViolation("An organization needs a type (Oraseas EE, BossAqua, customer or supplier).")
+            raise RuleViolation(_("An organization needs a type (Oraseas EE, BossAqua, customer or supplier)."))
         if kind.value in m.organization.SINGLETON_TYPES:
             others = session.execute(
                 sa.select(sa.func.count())
@@ -58,12 +62,12 @@ def check_organizations(session) -> None:
             ).scalar_one()
             twins = [o for o in orgs if o is not org and o.organization_type == kind and inspect(o).pending]
             if others or twins:
-                raise RuleViolation(f"There can be only one {kind} organization.")
+                raise RuleViolation(_("There can be only one %(kind)s organization.", kind=kind))
         parent_id = related_id(org, "parent_organization", "parent_organization_id")
         if kind == m.OrganizationType.supplier and parent_id is None:
-            raise RuleViolation("A supplier organization must have a parent organization.")
+            raise RuleViolation(_("A supplier organization must have a parent organization."))
         if parent_id is not None and parent_id == org.id:
-            raise RuleViolation("An organization cannot be its own parent.")
+            raise RuleViolation(_("An organization cannot be its own parent."))
         if (kind != m.OrganizationType.customer and not inspect(org).pending
                 and inspect(org).attrs.organization_type.history.has_changes()):
             owned = session.execute(
@@ -71,8 +75,9 @@ def check_organizations(session) -> None:
             ).scalar_one()
             if owned:
                 raise RuleViolation(
-                    f"Machines can be owned only by customer organizations. {org} owns machines, "
-                    "so it stays a customer."
+                    _("Machines can be owned only by customer organizations. %(org)s owns machines, so "
+                      "it stays a customer.",
+                      org=org)
                 )
 
 
@@ -85,12 +90,12 @@ def check_machines(session, actor: Actor | None) -> None:
         if not isinstance(machine, m.Machine):
             continue
         if inspect(machine).pending and actor is not None and not actor.is_super_admin:
-            raise RuleViolation("Only a Super Admin registers new machines.")
+            raise RuleViolation(_("Only a Super Admin registers new machines."))
         if not _changed(machine, "customer_organization_id", "customer_organization"):
             continue
         owner = related(session, machine, "customer_organization", "customer_organization_id", m.Organization)
         if owner is None or owner.organization_type != m.OrganizationType.customer:
-            raise RuleViolation("Machines can be owned only by customer organizations.")
+            raise RuleViolation(_("Machines can be owned only by customer organizations."))
 
 
 def check_parts(session) -> None:
@@ -106,7 +111,7 @@ def check_parts(session) -> None:
         ).scalar_one()
         if used:
             raise RuleViolation(
-                "The unit of measure and type of a part cannot change once stock of it has been recorded."
+                _("The unit of measure and type of a part cannot change once stock of it has been recorded.")
             )
 
 
@@ -132,8 +137,9 @@ def check_warehouse_owners(session) -> None:
             sa.or_(t.from_warehouse_id == warehouse.id, t.to_warehouse_id == warehouse.id)))).scalar()
         if moved:
             raise RuleViolation(
-                f"Warehouse {warehouse.name} has stock history and stays with its organization: create a "
-                "warehouse in the other organization and move the stock with a stock transfer."
+                _("Warehouse %(warehouse_name)s has stock history and stays with its organization: "
+                  "create a warehouse in the other organization and move the stock with a stock transfer.",
+                  warehouse_name=warehouse.name)
             )
 
 
@@ -154,6 +160,6 @@ def check_transit_locations(session) -> None:
             if state.pending and not warehouse.is_transit:
                 continue
             raise RuleViolation(
-                "A transit location holds stock on its way between warehouses; it is kept by the "
-                "stock transfers and cannot be created, changed or deleted as a warehouse."
+                _("A transit location holds stock on its way between warehouses; it is kept by the stock "
+                  "transfers and cannot be created, changed or deleted as a warehouse.")
             )

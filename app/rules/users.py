@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 from .. import models as m
 from ..errors import OutOfScope, RuleViolation
 from ..scoping import ADMIN, ORGANIZATION_ROLES, SUPER_ADMIN, Actor
+from ..i18n import _
 from .state import related
 
 ADMIN_ROLES = (ADMIN, SUPER_ADMIN)
@@ -33,9 +34,9 @@ def check_users(session, actor: Actor | None) -> None:
         roles = _role_names(user)
         org = _organization(session, user)
         if org is None:
-            raise RuleViolation("A user must belong to an organization.")
+            raise RuleViolation(_("A user must belong to an organization."))
         if SUPER_ADMIN in roles and org.organization_type != m.OrganizationType.oraseas_ee:
-            raise RuleViolation("Super admins must belong to the Oraseas EE organization.")
+            raise RuleViolation(_("Super admins must belong to the Oraseas EE organization."))
         if actor is not None and actor.is_restricted:
             history = inspect(user).attrs.roles.history
             granted = {r.name for r in (history.added or ())} | (roles if inspect(user).pending else set())
@@ -84,7 +85,9 @@ def check_admins_kept(session, organization_ids) -> None:
         ).scalar_one()
         if not admins:
             org = session.get(m.Organization, org_id)
-            raise RuleViolation(f"Each organization must keep at least one active admin: {org} would have none.")
+            raise RuleViolation(_("Each organization must keep at least one active admin: %(org)s would "
+                                  "have none.",
+                                  org=org))
 
 
 def check_organization_change(session, actor: Actor | None) -> None:
@@ -103,7 +106,7 @@ def check_organization_change(session, actor: Actor | None) -> None:
             added = list(state.attrs[attr].history.added or ())
             added += [o.id for o in (state.attrs[attr[:-3]].history.added or ()) if o is not None]
             if any(value != actor.organization_id for value in added):
-                raise OutOfScope("You can only manage records of your own organization.")
+                raise OutOfScope(_("You can only manage records of your own organization."))
 
 
 #: model -> the columns that say which organization a row belongs to; the

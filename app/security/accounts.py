@@ -35,6 +35,7 @@ from ..models import InvitationAuditLog, PortalUser
 from ..models.enums import UserStatus
 from ..models.types import utcnow
 from ..scoping import ORGANIZATION_ROLES, current_actor, system
+from ..i18n import _
 from . import events, lockout, mail, passwords
 
 INVALID_LINK = "This link is invalid, used already or expired: ask for a new one."
@@ -91,21 +92,21 @@ def invite(email: str, first_name: str, last_name: str, role_name: str, organiza
     actor = current_actor()
     for name, value in (("email", email), ("first_name", first_name), ("last_name", last_name)):
         if not isinstance(value, str) or not value.strip():
-            raise RuleViolation(f"{name} is required.")
+            raise RuleViolation(_("%(name)s is required.", name=name))
     if "@" not in email or len(email) > 255:
-        raise RuleViolation("email must be an e-mail address.")
+        raise RuleViolation(_("email must be an e-mail address."))
     with system():  # a restricted actor does not see the roles beyond its reach; named, they are refused
         role = current_app.appbuilder.sm.find_role(role_name) if isinstance(role_name, str) else None
     if role is None:
-        raise RuleViolation("role must name a role (Admin or User).")
+        raise RuleViolation(_("role must name a role (Admin or User)."))
     if actor is not None and actor.is_restricted:
         if role.name not in ORGANIZATION_ROLES:
-            raise Forbidden("An organization's admin invites only Admins and Users.")
+            raise Forbidden(_("An organization's admin invites only Admins and Users."))
         if organization_id not in (None, "", str(actor.organization_id), actor.organization_id):
-            raise Forbidden("An organization's admin invites only into its own organization.")
+            raise Forbidden(_("An organization's admin invites only into its own organization."))
         organization_id = actor.organization_id
     if not organization_id:
-        raise RuleViolation("organization_id is required.")
+        raise RuleViolation(_("organization_id is required."))
     token, digest = new_token()
     user = PortalUser(
         first_name=first_name.strip(), last_name=last_name.strip(), email=email.strip(),
@@ -147,7 +148,7 @@ def resend(user: PortalUser) -> None:
     :raises RuleViolation: when the user has no pending invitation.
     """
     if not pending(user):
-        raise RuleViolation("This user has no pending invitation.")
+        raise RuleViolation(_("This user has no pending invitation."))
     token, user.invitation_token = new_token()
     user.invitation_expires_at = utcnow() + dt.timedelta(hours=invitation_hours())
     flush_checked(db.session)
@@ -163,7 +164,7 @@ def revoke(user: PortalUser) -> None:
     :raises RuleViolation: when the user has no pending invitation.
     """
     if not pending(user):
-        raise RuleViolation("This user has no pending invitation.")
+        raise RuleViolation(_("This user has no pending invitation."))
     user.invitation_token = None
     user.invitation_expires_at = None
     user.user_status = UserStatus.inactive

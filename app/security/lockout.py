@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models import PortalUser
 from ..models.audit import unknown_login_failures as _unknown
 from ..models.types import utcnow
+from ..i18n import _
 
 _users = PortalUser.__table__
 
@@ -69,8 +70,9 @@ def locked_until(user, now: dt.datetime | None = None) -> dt.datetime | None:
 
 def locked_message(until: dt.datetime) -> str:
     """The message of a refused login of a locked account: says until when, nothing about the password."""
-    return (f"This account is locked until {until.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC "
-            "after too many failed sign-in attempts. Try again then, or ask an administrator to unlock it.")
+    return _("This account is locked until %(until)s UTC after too many failed sign-in attempts. "
+             "Try again then, or ask an administrator to unlock it.",
+             until=until.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"))
 
 
 def _not_locked(now: dt.datetime, table=_users):

@@ -24,6 +24,7 @@ from flask_login import current_user
 from werkzeug.security import generate_password_hash
 
 from ..errors import RuleViolation
+from ..i18n import _
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
@@ -65,12 +66,12 @@ def check_password(password: str, username: str | None = None) -> None:
     """
     minimum = int(current_app.config.get("PASSWORD_MIN_LENGTH", 12))
     if not isinstance(password, str) or len(password) < minimum:
-        raise WeakPassword(f"The password must have at least {minimum} characters.")
+        raise WeakPassword(_("The password must have at least %(minimum)s characters.", minimum=minimum))
     if _is_common(password):
-        raise WeakPassword("This password is too common: choose one that is harder to guess.")
+        raise WeakPassword(_("This password is too common: choose one that is harder to guess."))
     for name in _names(username):
         if len(name) >= 3 and name in password.lower():
-            raise WeakPassword("The password must not contain the username.")
+            raise WeakPassword(_("The password must not contain the username."))
 
 
 def hash_password(password: str) -> str:

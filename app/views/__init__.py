@@ -1,6 +1,8 @@
 """Registering the screens and menus: grouped by what users do (issue 2)."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
+
 from .audit import (
     ExportLogModelView,
     InvitationAuditLogModelView,
@@ -19,6 +21,7 @@ from .inventory import (
     TransactionApprovalModelView,
     TransactionModelView,
 )
+from .language import LanguageView
 from .orders import (
     CustomerOrderItemModelView,
     CustomerOrderModelView,
@@ -58,6 +61,23 @@ MENU = [
     (ExportLogModelView, "Export Log", "fa-download", "Audit"),
 ]
 
+#: The menus' names (permission data, English) -> their labels in the user's language.
+MENU_LABELS = {
+    "Organizations": lazy_gettext("Organizations"), "Warehouses": lazy_gettext("Warehouses"),
+    "Catalog": lazy_gettext("Catalog"), "Parts": lazy_gettext("Parts"), "Machines": lazy_gettext("Machines"),
+    "Inventory": lazy_gettext("Inventory"), "Stock Levels": lazy_gettext("Stock Levels"),
+    "Stock Transfers": lazy_gettext("Stock Transfers"), "Stock in Transit": lazy_gettext("Stock in Transit"),
+    "Stocktakes": lazy_gettext("Stocktakes"), "Transactions": lazy_gettext("Transactions"),
+    "Stock Adjustments": lazy_gettext("Stock Adjustments"), "Approvals": lazy_gettext("Approvals"),
+    "Orders": lazy_gettext("Orders"), "Customer Orders": lazy_gettext("Customer Orders"),
+    "Supplier Orders": lazy_gettext("Supplier Orders"), "Usage": lazy_gettext("Usage"),
+    "Part Usage": lazy_gettext("Part Usage"), "Audit": lazy_gettext("Audit"),
+    "Security Events": lazy_gettext("Security Events"), "User Sessions": lazy_gettext("User Sessions"),
+    "User Management Log": lazy_gettext("User Management Log"), "Invitation Log": lazy_gettext("Invitation Log"),
+    "Export Log": lazy_gettext("Export Log"), "Import Parts": lazy_gettext("Import Parts"),
+    "Import Opening Stock": lazy_gettext("Import Opening Stock"), "Reorder Points": lazy_gettext("Reorder Points"),
+}
+
 #: Screens reached from other screens (order lines, the negative-stock list, the dashboard's ledger check).
 NO_MENU = [CustomerOrderItemModelView, SupplierOrderItemModelView, InventoryNegativeView, LedgerCheckView]
 
@@ -65,10 +85,14 @@ NO_MENU = [CustomerOrderItemModelView, SupplierOrderItemModelView, InventoryNega
 def register_views(appbuilder) -> None:
     """Add every screen, the Users link and the organization switcher to ``appbuilder``."""
     for view, name, icon, category in MENU:
-        appbuilder.add_view(view, name, icon=icon, category=category)
+        appbuilder.add_view(view, name, icon=icon, category=category, label=MENU_LABELS[name],
+                            category_label=MENU_LABELS[category])
         if view is WarehouseModelView:
-            appbuilder.add_link("Users", href="/users/list/", icon="fa-user", category="Organizations")
+            appbuilder.add_link("Users", href="/users/list/", icon="fa-user", category="Organizations",
+                                label=lazy_gettext("Users"), category_label=MENU_LABELS["Organizations"])
     for view in NO_MENU:
         appbuilder.add_view_no_menu(view)
+    appbuilder.add_view_no_menu(LanguageView)
     appbuilder.add_view(OrganizationSwitcherView, "Switch Organization", icon="fa-random",
-                        category="Organizations")
+                        category="Organizations", label=lazy_gettext("Switch Organization"),
+                        category_label=MENU_LABELS["Organizations"])

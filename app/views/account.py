@@ -5,6 +5,7 @@ from flask import flash, g, redirect, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
+from flask_babel import gettext
 
 from ..security import sessions
 
@@ -37,7 +38,7 @@ class MySessionsView(BaseView):
         """End one of the signed-in user's sessions (ending this one signs out)."""
         form = EndSessionForm()
         if form.validate_on_submit() and sessions.end_own(g.user.id, form.session_id.data, g.user.id):
-            flash("The session is ended: its browser or API token is signed out.", "info")
+            flash(gettext("The session is ended: its browser or API token is signed out."), "info")
         else:
-            flash("There is no such session of yours.", "warning")
+            flash(gettext("There is no such session of yours."), "warning")
         return redirect(url_for(".list"))

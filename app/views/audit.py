@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, urlencode
 from flask import url_for
 from flask_appbuilder import expose, has_access
 from werkzeug.routing import BuildError
+from flask_babel import lazy_gettext
 
 from .. import models as m
 from .base import ReadOnlyModelView
@@ -16,7 +17,7 @@ from .interface import ABPartsInterface
 class SecurityEventModelView(ReadOnlyModelView):
     datamodel = ABPartsInterface(m.SecurityEvent)
     class_permission_name = "SecurityEvent"
-    list_title = "Security events"
+    list_title = lazy_gettext("Security events")
     list_columns = ["timestamp", "event_type", "user", "risk_level", "ip_address"]
     show_columns = list_columns + ["user_agent", "session_id", "details"]
     search_columns = ["event_type", "user", "risk_level", "timestamp", "ip_address"]
@@ -26,7 +27,7 @@ class SecurityEventModelView(ReadOnlyModelView):
 class UserSessionModelView(ReadOnlyModelView):
     datamodel = ABPartsInterface(m.UserSession)
     class_permission_name = "UserSession"
-    list_title = "User sessions"
+    list_title = lazy_gettext("User sessions")
     list_columns = ["user", "created_at", "last_activity", "expires_at", "is_active", "ip_address"]
     show_columns = list_columns + ["user_agent"]
     search_columns = ["user", "is_active", "created_at", "expires_at"]
@@ -36,7 +37,7 @@ class UserSessionModelView(ReadOnlyModelView):
 class InvitationAuditLogModelView(ReadOnlyModelView):
     datamodel = ABPartsInterface(m.InvitationAuditLog)
     class_permission_name = "InvitationAuditLog"
-    list_title = "Invitation log"
+    list_title = lazy_gettext("Invitation log")
     list_columns = ["timestamp", "user", "action", "performed_by_user"]
     show_columns = list_columns + ["details"]
     search_columns = ["user", "action", "timestamp"]
@@ -46,7 +47,7 @@ class InvitationAuditLogModelView(ReadOnlyModelView):
 class UserManagementAuditLogModelView(ReadOnlyModelView):
     datamodel = ABPartsInterface(m.UserManagementAuditLog)
     class_permission_name = "UserManagementAuditLog"
-    list_title = "User management log"
+    list_title = lazy_gettext("User management log")
     list_columns = ["timestamp", "user", "action", "performed_by_user"]
     show_columns = list_columns + ["details"]
     search_columns = ["user", "action", "timestamp"]
@@ -62,19 +63,22 @@ class ExportLogModelView(ReadOnlyModelView):
 
     datamodel = ABPartsInterface(m.ExportLog)
     class_permission_name = "ExportLog"
-    list_title = "Export log"
+    list_title = lazy_gettext("Export log")
     list_columns = ["started_at", "username", "list_name", "format", "row_count", "organization_scope", "as_of"]
     show_columns = ["started_at", "finished_at", "username", "list_name", "view_name", "format", "row_count",
                     "organization_scope", "query", "filters", "as_of"]
     search_columns = ["started_at", "user", "username", "list_name", "view_name", "format", "as_of"]
     base_order = ("started_at", "desc")
-    label_columns = {"started_at": "Started", "finished_at": "Finished", "username": "User", "list_name": "List",
-                     "view_name": "Screen", "row_count": "Rows", "organization_scope": "Organizations",
-                     "query": "Query string", "filters": "Filters and sort", "as_of": "As of"}
+    label_columns = {"started_at": lazy_gettext("Started"), "finished_at": lazy_gettext("Finished"),
+                     "username": lazy_gettext("User"), "list_name": lazy_gettext("List"),
+                     "view_name": lazy_gettext("Screen"), "row_count": lazy_gettext("Rows"),
+                     "organization_scope": lazy_gettext("Organizations"),
+                     "query": lazy_gettext("Query string"), "filters": lazy_gettext("Filters and sort"),
+                     "as_of": lazy_gettext("As of")}
     description_columns = {
-        "organization_scope": "'all', or the ids of the organizations whose rows the user saw.",
-        "row_count": "Empty when the download was broken off.",
-        "as_of": "Stock ledger exports: the ledger rows written at or before this time.",
+        "organization_scope": lazy_gettext("'all', or the ids of the organizations whose rows the user saw."),
+        "row_count": lazy_gettext("Empty when the download was broken off."),
+        "as_of": lazy_gettext("Stock ledger exports: the ledger rows written at or before this time."),
     }
     show_template = "abparts/export_log_show.html"
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 import enum
 
 from flask import abort, request
+from flask_babel import format_date as babel_date
+from flask_babel import format_time as babel_time
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.widgets import ShowWidget
 from wtforms import validators
+from flask_babel import lazy_gettext
 
+from ..i18n import translating
 from ..security.roles import METHOD_PERMISSIONS
 from .choices import OnDemandChoices
 from .export import Exportable
 from .fields import LabelledEnumField, TimestampField
 from .interface import CheckedWrites, LoadsShownRelations
+from .labels import COLUMN_LABELS, default_titles
 from .listargs import CheckedListArguments
 from .search import TextSearch
 
@@ -22,8 +27,20 @@ EMPTY = "\u2014"
 
 
 def format_datetime(value) -> str:
-    """Timestamps to the minute, in UTC: ``2026-11-23 14:05 UTC``."""
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+    """Timestamps to the minute, in UTC: ``2026-11-23 14:05 UTC``; in Greek the locale's
+    date ("23 Νοε 2026, 14:05 UTC", Flask-Babel)."""
+    if value is None:
+        return ""
+    if translating():
+        return f"{babel_date(value, 'medium')}, {babel_time(value, 'HH:mm')} UTC"
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_day(value) -> str:
+    """A date (or the date of a timestamp): ``2026-11-23``; in Greek "23 Νοε 2026"."""
+    if value is None:
+        return ""
+    return babel_date(value, "medium") if translating() else value.strftime("%Y-%m-%d")
 
 
 def format_value(value):
@@ -35,6 +52,8 @@ def format_value(value):
     """
     if value is None:
         return EMPTY
+    if hasattr(value, "localized"):  # an enum, a quantity with its unit, a rule's message
+        return value.localized()
     if isinstance(value, enum.Enum):
         return str(value)
     if isinstance(value, (list, tuple)):
@@ -81,12 +100,15 @@ class ReadableValues:
     - Enum columns of the add, edit and search forms offer the enums' labels
       (:class:`~app.views.fields.LabelledEnumField`, through FAB's
       ``*_form_extra_fields``; a view's own entry wins).
+    - Column labels FAB would make up from a column's name come from
+      :data:`~app.views.labels.COLUMN_LABELS`, translatable (a view's own label wins).
     - Show pages offer Edit to a user who may edit the record (:class:`ShowWithEditWidget`).
     """
 
     show_widget = ShowWithEditWidget
 
     def __init__(self, **kwargs):
+        self._default_labels()
         self._enum_fields()
         super().__init__(**kwargs)
         self.formatters_columns = dict(self.formatters_columns)
@@ -100,6 +122,15 @@ class ReadableValues:
             if formatter is None and self._enum_class(col):
                 formatter = enum_label(self._enum_class(col))
             self.formatters_columns[col] = shown_with(formatter) if formatter else format_value
+
+    def _default_labels(self) -> None:
+        """Labels of :data:`~app.views.labels.COLUMN_LABELS` under the view's own, and the
+        titles FAB would make up, translatable (run before any form field is built from
+        them; twice is harmless)."""
+        self.label_columns = {**COLUMN_LABELS, **(self.label_columns or {})}
+        for attr, title in default_titles(self.datamodel.model_name).items():
+            if not getattr(self, attr):
+                setattr(self, attr, title)
 
     def _enum_class(self, col: str):
         """The Python enum of an enum column, or ``None``."""
@@ -167,6 +198,7 @@ class ABPartsModelView(CheckedListArguments, ReadableValues, TextSearch, OnDeman
                                     related_views=self._related_views, **context(record))
 
     def __init__(self, **kwargs):
+        self._default_labels()
         self._timestamp_fields()
         super().__init__(**kwargs)
 
@@ -223,7 +255,7 @@ class ABPartsModelView(CheckedListArguments, ReadableValues, TextSearch, OnDeman
         if self._may_act(request.form.get("action", "")):
             pks = request.form.getlist("rowid")
             if not pks:
-                abort(400, description="Tick at least one row for this action.")
+                abort(400, description=lazy_gettext("Tick at least one row for this action."))
             for pk in pks:
                 self._visible_or_404(pk)
         return super().action_post()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_appbuilder import expose, has_access
+from flask_babel import lazy_gettext
 from wtforms.validators import NumberRange
 
 from .. import models as m
@@ -17,7 +18,7 @@ class PartModelView(ABPartsModelView):
 
     datamodel = ABPartsInterface(m.Part)
     class_permission_name = "Part"
-    list_title = "Parts"
+    list_title = lazy_gettext("Parts")
     text_search_columns = ["part_number", "name", "description"]
     list_columns = ["part_number", "name", "part_type", "unit_of_measure", "is_proprietary", "unit_price"]
     show_columns = ["part_number", "name", "description", "part_type", "unit_of_measure", "is_proprietary",
@@ -29,14 +30,15 @@ class PartModelView(ABPartsModelView):
     edit_columns = add_columns
     search_columns = ["part_number", "name", "part_type", "is_proprietary", "unit_of_measure"]
     base_order = ("part_number", "asc")
-    label_columns = {"part_type": "Type", "is_proprietary": "Proprietary (BossAqua)",
-                     "unit_price": "Unit price", "manufacturer_delivery_time_days": "Manufacturer lead time (days)",
-                     "local_supplier_delivery_time_days": "Local supplier lead time (days)"}
+    label_columns = {"part_type": lazy_gettext("Type"), "is_proprietary": lazy_gettext("Proprietary (BossAqua)"),
+                     "unit_price": lazy_gettext("Unit price"),
+                     "manufacturer_delivery_time_days": lazy_gettext("Manufacturer lead time (days)"),
+                     "local_supplier_delivery_time_days": lazy_gettext("Local supplier lead time (days)")}
     description_columns = {
-        "part_number": "Unique; stored trimmed and in upper case.",
-        "part_type": "Consumables are counted in whole units; bulk materials up to 3 decimal places.",
-        "unit_of_measure": "All quantities of this part are in this unit; fixed once stock is recorded.",
-        "unit_price": "In the price currency; used for stock valuation.",
+        "part_number": lazy_gettext("Unique; stored trimmed and in upper case."),
+        "part_type": lazy_gettext("Consumables are counted in whole units; bulk materials up to 3 decimal places."),
+        "unit_of_measure": lazy_gettext("All quantities of this part are in this unit; fixed once stock is recorded."),
+        "unit_price": lazy_gettext("In the price currency; used for stock valuation."),
     }
     #: The form's own checks beyond what FAB derives from the model (the import checks its rows with this form).
     validators_columns = {
@@ -65,7 +67,7 @@ class MachineModelView(ABPartsModelView):
 
     datamodel = ABPartsInterface(m.Machine)
     class_permission_name = "Machine"
-    list_title = "Machines"
+    list_title = lazy_gettext("Machines")
     text_search_columns = ["name", "serial_number", "model_type"]
     list_columns = ["name", "serial_number", "model_type", "customer_organization", "status",
                     "next_maintenance_date"]
@@ -78,9 +80,9 @@ class MachineModelView(ABPartsModelView):
     edit_columns = add_columns
     search_columns = ["name", "serial_number", "model_type", "customer_organization", "status"]
     base_order = ("name", "asc")
-    label_columns = {"customer_organization": "Customer", "model_type": "Model"}
-    description_columns = {"customer_organization": "Machines belong only to customer organizations.",
-                           "serial_number": "Unique; stored trimmed and in upper case."}
+    label_columns = {"customer_organization": lazy_gettext("Customer"), "model_type": lazy_gettext("Model")}
+    description_columns = {"customer_organization": lazy_gettext("Machines belong only to customer organizations."),
+                           "serial_number": lazy_gettext("Unique; stored trimmed and in upper case.")}
     #: The show page lists the parts used in the machine, and totals per part.
     related_views = [PartUsageModelView]
     show_template = "abparts/machine_show.html"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
-from werkzeug.exceptions import BadRequest
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, FilterSmaller

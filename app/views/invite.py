@@ -7,6 +7,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
+from flask_babel import gettext, lazy_gettext
 
 from .. import models as m
 from ..errors import DomainError
@@ -16,11 +17,11 @@ from ..security import accounts
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=255)])
-    first_name = StringField("First name", validators=[DataRequired(), Length(max=64)])
-    last_name = StringField("Last name", validators=[DataRequired(), Length(max=64)])
-    role = SelectField("Role", choices=[(role, role) for role in ORGANIZATION_ROLES])
-    organization_id = SelectField("Organization", choices=[])
+    email = EmailField(lazy_gettext("E-mail address"), validators=[DataRequired(), Length(max=255)])
+    first_name = StringField(lazy_gettext("First name"), validators=[DataRequired(), Length(max=64)])
+    last_name = StringField(lazy_gettext("Last name"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(lazy_gettext("Role"), choices=[(role, role) for role in ORGANIZATION_ROLES])
+    organization_id = SelectField(lazy_gettext("Organization"), choices=[])
 
 
 class InviteUserView(BaseView):
@@ -51,8 +52,8 @@ class InviteUserView(BaseView):
                 db.session.rollback()
                 flash(str(exc), "danger")
             else:
-                flash(f"Invitation sent to {user.email}: the link works for "
-                      f"{accounts.invitation_hours():g} hours.", "info")
+                flash(gettext("Invitation sent to %(email)s: the link works for %(value)s hours.",
+                        email=user.email, value=format(accounts.invitation_hours(), 'g')), "info")
                 return redirect("/users/list/")
         return self.render_template("abparts/account_form.html", form=form, heading="Invite a user",
                                     intro="The new user receives a link to set a password.", button="Invite")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
+from flask_babel import lazy_gettext
 
 from .. import models as m
 from ..errors import DomainError
@@ -86,7 +87,7 @@ class OrderSteps:
                 abort(404)
             flash(str(exc), "danger")
         else:
-            flash(done or self.step_buttons[step][2], "success")
+            flash(str(done or self.step_buttons[step][2]), "success")
         return redirect(url_for(".show", pk=pk))
 
 
@@ -157,7 +158,7 @@ class CustomerOrderItemModelView(BackToTheOrder, ABPartsModelView):
     datamodel = ABPartsInterface(m.CustomerOrderItem)
     class_permission_name = "CustomerOrderItem"
     order_relation, order_endpoint = "customer_order", "CustomerOrderModelView"
-    list_title = "Customer order lines"
+    list_title = lazy_gettext("Customer order lines")
     list_columns = ["customer_order", "part", "quantity_with_unit", "unit_price"]
     add_columns = ["customer_order", "part", "quantity", "unit_price"]
     edit_columns = add_columns
@@ -185,7 +186,7 @@ class CustomerOrderModelView(OrderSteps, ABPartsModelView):
 
     datamodel = ABPartsInterface(m.CustomerOrder)
     class_permission_name = "CustomerOrder"
-    list_title = "Customer orders"
+    list_title = lazy_gettext("Customer orders")
     list_columns = ["order_date", "customer_organization_name", "status", "expected_delivery_date",
                     "actual_delivery_date", "ordered_by_user"]
     # the delivery date is the receipt's (app.workflows.orders), never typed in
@@ -202,8 +203,10 @@ class CustomerOrderModelView(OrderSteps, ABPartsModelView):
     base_order = ("order_date", "desc")
     related_views = [CustomerOrderItemModelView]
     line_model, line_endpoint, line_permission = m.CustomerOrderItem, "CustomerOrderItemModelView", "CustomerOrderItem"
-    label_columns = {"customer_organization": "Customer", "customer_organization_name": "Customer",
-                     "oraseas_organization_name": "Supplied by", "ordered_by_user": "Ordered by"}
+    label_columns = {"customer_organization": lazy_gettext("Customer"),
+                     "customer_organization_name": lazy_gettext("Customer"),
+                     "oraseas_organization_name": lazy_gettext("Supplied by"),
+                     "ordered_by_user": lazy_gettext("Ordered by")}
     description_columns = {"customer_organization": _CUSTOMER_HELP}
 
     def prefill_form(self, form, pk):
@@ -218,9 +221,9 @@ class CustomerOrderModelView(OrderSteps, ABPartsModelView):
             source = self._choice_sources[("edit", "customer_organization")]
             form.customer_organization.data = source.get(order.customer_organization_id)
 
-    step_buttons = {"submit": ("Submit order", "btn-primary", "Submitted."),
-                    "approve": ("Approve", "btn-primary", "Approved."),
-                    "cancel": ("Cancel order", "btn-danger", "Cancelled.")}
+    step_buttons = {"submit": (lazy_gettext("Submit order"), "btn-primary", lazy_gettext("Submitted.")),
+                    "approve": (lazy_gettext("Approve"), "btn-primary", lazy_gettext("Approved.")),
+                    "cancel": (lazy_gettext("Cancel order"), "btn-danger", lazy_gettext("Cancelled."))}
 
     @expose("/submit/<pk>", methods=["POST"])
     @has_access
@@ -234,7 +237,7 @@ class CustomerOrderModelView(OrderSteps, ABPartsModelView):
         """Ship the form's ``ship_<part id>`` quantities from its ``warehouse``; :raise 404: not visible."""
         lines = _form_quantities("ship_")
         return self._step(pk, "ship", lambda key: ow.ship_customer_order(key, request.form.get("warehouse"), lines),
-                          "Shipped: the stock is in transit to the customer.")
+                          lazy_gettext("Shipped: the stock is in transit to the customer."))
 
     @expose("/receive/<pk>", methods=["POST"])
     @has_access
@@ -243,7 +246,7 @@ class CustomerOrderModelView(OrderSteps, ABPartsModelView):
         quantities; :raise 404: not visible."""
         lines = _form_quantities("received_")
         return self._step(pk, "receive", lambda key: ow.receive_customer_order(
-            key, request.form.get("warehouse"), lines, request.form.get("shipment")), "Received.")
+            key, request.form.get("warehouse"), lines, request.form.get("shipment")), lazy_gettext("Received."))
 
     @expose("/approve/<pk>", methods=["POST"])
     @has_access
@@ -262,7 +265,7 @@ class SupplierOrderItemModelView(BackToTheOrder, ABPartsModelView):
     datamodel = ABPartsInterface(m.SupplierOrderItem)
     class_permission_name = "SupplierOrderItem"
     order_relation, order_endpoint = "supplier_order", "SupplierOrderModelView"
-    list_title = "Supplier order lines"
+    list_title = lazy_gettext("Supplier order lines")
     list_columns = ["supplier_order", "part", "quantity_with_unit", "unit_price"]
     add_columns = ["supplier_order", "part", "quantity", "unit_price"]
     edit_columns = add_columns
@@ -275,7 +278,7 @@ class SupplierOrderItemModelView(BackToTheOrder, ABPartsModelView):
 class SupplierOrderModelView(OrderSteps, ABPartsModelView):
     datamodel = ABPartsInterface(m.SupplierOrder)
     class_permission_name = "SupplierOrder"
-    list_title = "Supplier orders"
+    list_title = lazy_gettext("Supplier orders")
     list_columns = ["order_date", "supplier_name", "ordering_organization", "status",
                     "expected_delivery_date", "actual_delivery_date"]
     add_columns = ["ordering_organization", "supplier_name", "order_date", "expected_delivery_date", "notes"]
@@ -286,10 +289,10 @@ class SupplierOrderModelView(OrderSteps, ABPartsModelView):
     base_order = ("order_date", "desc")
     related_views = [SupplierOrderItemModelView]
     line_model, line_endpoint, line_permission = m.SupplierOrderItem, "SupplierOrderItemModelView", "SupplierOrderItem"
-    label_columns = {"ordering_organization": "Ordered by", "supplier_name": "Supplier"}
-    description_columns = {"supplier_name": "One of the ordering organization's suppliers (Organizations); "
-                                            "Oraseas EE also orders from BossAqua."}
-    step_buttons = {"cancel": ("Cancel order", "btn-danger", "Cancelled.")}
+    label_columns = {"ordering_organization": lazy_gettext("Ordered by"), "supplier_name": lazy_gettext("Supplier")}
+    description_columns = {"supplier_name": lazy_gettext("One of the ordering organization's suppliers "
+                                                         "(Organizations); Oraseas EE also orders from BossAqua.")}
+    step_buttons = {"cancel": (lazy_gettext("Cancel order"), "btn-danger", lazy_gettext("Cancelled."))}
 
     @expose("/receive/<pk>", methods=["POST"])
     @has_access
@@ -298,7 +301,7 @@ class SupplierOrderModelView(OrderSteps, ABPartsModelView):
         (stock enters from outside); :raise 404: not visible."""
         lines = _form_quantities("received_")
         return self._step(pk, "receive", lambda key: ow.receive_supplier_order(
-            key, request.form.get("warehouse"), lines), "Received into stock.")
+            key, request.form.get("warehouse"), lines), lazy_gettext("Received into stock."))
 
     @expose("/cancel/<pk>", methods=["POST"])
     @has_access

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_babel import lazy_gettext
 
 from .. import models as m
 from .base import ABPartsModelView
@@ -18,7 +19,7 @@ class WarehouseModelView(ABPartsModelView):
     datamodel = ABPartsInterface(m.Warehouse)
     class_permission_name = "Warehouse"
     base_filters = REAL_WAREHOUSES
-    list_title = "Warehouses"
+    list_title = lazy_gettext("Warehouses")
     text_search_columns = ["name", "location"]
     list_columns = ["name", "organization", "location", "is_active", "updated_at"]
     show_columns = ["name", "organization", "location", "description", "is_active", "created_at", "updated_at"]
@@ -26,11 +27,12 @@ class WarehouseModelView(ABPartsModelView):
     edit_columns = add_columns
     search_columns = ["name", "organization", "location", "is_active"]
     base_order = ("name", "asc")
-    label_columns = {"is_active": "Active", "updated_at": "Last changed", "created_at": "Created"}
+    label_columns = {"is_active": lazy_gettext("Active"), "updated_at": lazy_gettext("Last changed"),
+                     "created_at": lazy_gettext("Created")}
     description_columns = {
-        "name": "Unique within the organization.",
-        "is_active": "Only active warehouses receive or issue stock.",
-        "organization": "An organization's admin always creates warehouses in its own organization.",
+        "name": lazy_gettext("Unique within the organization."),
+        "is_active": lazy_gettext("Only active warehouses receive or issue stock."),
+        "organization": lazy_gettext("An organization's admin always creates warehouses in its own organization."),
     }
     #: The show page lists the warehouse's stock.
     related_views = [InventoryModelView]
@@ -41,7 +43,7 @@ class OrganizationModelView(ABPartsModelView):
 
     datamodel = ABPartsInterface(m.Organization)
     class_permission_name = "Organization"
-    list_title = "Organizations"
+    list_title = lazy_gettext("Organizations")
     text_search_columns = ["name"]
     list_columns = ["name", "organization_type", "parent_organization", "is_active"]
     show_columns = ["name", "organization_type", "parent_organization", "address", "contact_info",
@@ -54,23 +56,25 @@ class OrganizationModelView(ABPartsModelView):
                                   "reorder_safety_stock_days"]
     search_columns = ["name", "organization_type", "parent_organization", "is_active"]
     base_order = ("name", "asc")
-    label_columns = {"organization_type": "Type", "parent_organization": "Parent organization",
-                     "is_active": "Active", "contact_info": "Contact",
-                     "stocktake_threshold_percent": "Stocktake approval over (% of book)",
-                     "stocktake_threshold_value": "Stocktake approval over (value)",
-                     "reorder_lead_time_days": "Reorder lead time (days)",
-                     "reorder_safety_stock_days": "Reorder safety stock (days)"}
+    label_columns = {"organization_type": lazy_gettext("Type"),
+                     "parent_organization": lazy_gettext("Parent organization"),
+                     "is_active": lazy_gettext("Active"), "contact_info": lazy_gettext("Contact"),
+                     "stocktake_threshold_percent": lazy_gettext("Stocktake approval over (percent of book)"),
+                     "stocktake_threshold_value": lazy_gettext("Stocktake approval over (value)"),
+                     "reorder_lead_time_days": lazy_gettext("Reorder lead time (days)"),
+                     "reorder_safety_stock_days": lazy_gettext("Reorder safety stock (days)")}
     description_columns = {
-        "organization_type": "Only one Oraseas EE and one BossAqua exist; machines belong to customers.",
-        "parent_organization": "Required for suppliers: the organization they supply.",
-        "order_approval_threshold": "Customer orders worth more than this need an Oraseas EE admin's approval; "
-                                    "empty: the portal's default. Set by Oraseas EE's staff.",
-        "stocktake_threshold_percent": "A stocktake line whose variance exceeds this percent of its book "
-                                       "quantity needs an admin's approval. Empty: the portal's default.",
-        "stocktake_threshold_value": "The same for the variance's value. Empty: the portal's default.",
-        "reorder_lead_time_days": "Days from ordering stock to receiving it, for the suggested reorder points "
-                                  "(Reorder Points). Empty: the portal's default (14).",
-        "reorder_safety_stock_days": "Days of average use kept on top as safety stock. Empty: the portal's "
-                                     "default (7).",
+        "organization_type": lazy_gettext("Only one Oraseas EE and one BossAqua exist; machines belong to customers."),
+        "parent_organization": lazy_gettext("Required for suppliers: the organization they supply."),
+        "order_approval_threshold": lazy_gettext("Customer orders worth more than this need an Oraseas EE admin's "
+                                                 "approval; empty: the portal's default. Set by Oraseas EE's staff."),
+        "stocktake_threshold_percent": lazy_gettext("A stocktake line whose variance exceeds this percent of its "
+                                                    "book quantity needs an admin's approval. Empty: the portal's "
+                                                    "default."),
+        "stocktake_threshold_value": lazy_gettext("The same for the variance's value. Empty: the portal's default."),
+        "reorder_lead_time_days": lazy_gettext("Days from ordering stock to receiving it, for the suggested reorder "
+                                               "points (Reorder Points). Empty: the portal's default (14)."),
+        "reorder_safety_stock_days": lazy_gettext("Days of average use kept on top as safety stock. Empty: the "
+                                                  "portal's default (7)."),
     }
     related_views = [WarehouseModelView]

@@ -12,19 +12,21 @@ from flask_appbuilder import BaseView, expose
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo
+from flask_babel import lazy_gettext
 
 from ..errors import DomainError
 from ..security import accounts
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired()])
+    email = EmailField(lazy_gettext("E-mail address"), validators=[DataRequired()])
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired()],
-                             description="At least 12 characters, not a common password, not your username.")
-    conf_password = PasswordField("Repeat the password",
+    password = PasswordField(lazy_gettext("New password"), validators=[DataRequired()],
+                             description=lazy_gettext("At least 12 characters, not a common password, "
+                                                      "not your username."))
+    conf_password = PasswordField(lazy_gettext("Repeat the password"),
                                   validators=[EqualTo("password", message="The passwords differ.")])
 
 

@@ -24,6 +24,7 @@ import datetime as dt
 import sqlalchemy as sa
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose, has_access
+from flask_babel import gettext, lazy_gettext, ngettext
 
 from .. import models as m
 from ..errors import DomainError
@@ -47,14 +48,17 @@ class StocktakeModelView(ABPartsModelView):
     base_permissions = ["can_read", "can_add", "can_edit"]
     exclude_route_methods = {"edit", "delete", "api", "api_read", "api_get", "api_create", "api_update",
                              "api_delete", "api_column_add", "api_column_edit", "api_readvalues"}
-    list_title = "Stocktakes"
+    list_title = lazy_gettext("Stocktakes")
     list_columns = ["reference_number", "status", "warehouse_name", "planned_date", "is_blind", "started_at",
                     "completed_at"]
     search_columns = ["status", "reference_number", "warehouse", "planned_date", "is_blind", "created_at"]
     base_order = ("created_at", "desc")
-    label_columns = {"reference_number": "Reference", "warehouse_name": "Warehouse", "warehouse": "Warehouse",
-                     "planned_date": "Planned for", "is_blind": "Blind", "started_at": "Started",
-                     "completed_at": "Completed", "created_at": "Created", "status": "State"}
+    label_columns = {"reference_number": lazy_gettext("Reference"), "warehouse_name": lazy_gettext("Warehouse"),
+                     "warehouse": lazy_gettext("Warehouse"),
+                     "planned_date": lazy_gettext("Planned for"), "is_blind": lazy_gettext("Blind"),
+                     "started_at": lazy_gettext("Started"),
+                     "completed_at": lazy_gettext("Completed"), "created_at": lazy_gettext("Created"),
+                     "status": lazy_gettext("State")}
     show_template = "abparts/stocktake_show.html"
 
     #: A step of the document, like the transfers' (flash the result, back to the review).
@@ -83,7 +87,7 @@ class StocktakeModelView(ABPartsModelView):
             try:
                 planned = dt.date.fromisoformat(form["planned_date"])
             except ValueError:
-                flash("The planned date is a date, YYYY-MM-DD.", "danger")
+                flash(gettext("The planned date is a date, YYYY-MM-DD."), "danger")
             else:
                 try:
                     stocktake = sw.plan_stocktake(form["warehouse"], planned, form["counters"], form["scope"],
@@ -92,7 +96,8 @@ class StocktakeModelView(ABPartsModelView):
                 except DomainError as exc:
                     flash(str(exc), "danger")
                 else:
-                    flash(f"Stocktake {stocktake.reference_number} planned: {len(stocktake.lines)} lines.",
+                    flash(gettext("Stocktake %(reference_number)s planned: %(count)s lines.",
+                            reference_number=stocktake.reference_number, count=len(stocktake.lines)),
                           "success")
                     return redirect(url_for(".show", pk=stocktake.id))
         with system():
@@ -245,11 +250,12 @@ class StocktakeModelView(ABPartsModelView):
                                       .where(m.StocktakeLine.stocktake_id == stocktake.id,
                                              m.Part.part_number == number)).scalar_one_or_none()
             if part is None:
-                flash(f"{number} is not on stocktake {stocktake.reference_number}.", "danger")
+                flash(gettext("%(number)s is not on stocktake %(reference_number)s.",
+                        number=number, reference_number=stocktake.reference_number), "danger")
                 return redirect(url_for(".count_screen", pk=pk))
             counts.append((str(part.id), (form.get("quantity") or "").strip()))
         if not counts:
-            flash("Enter a part number and the quantity counted.", "warning")
+            flash(gettext("Enter a part number and the quantity counted."), "warning")
             return redirect(url_for(".count_screen", pk=pk))
         try:
             sw.count_lines(pk, counts)
@@ -258,8 +264,8 @@ class StocktakeModelView(ABPartsModelView):
                 abort(404)
             flash(str(exc), "danger")
         else:
-            flash(f"{number}: counted." if number and len(counts) == 1 else f"{len(counts)} count(s) saved.",
-                  "success")
+            flash(gettext("%(part_number)s: counted.", part_number=number) if number and len(counts) == 1
+                  else ngettext("%(num)s count saved.", "%(num)s counts saved.", len(counts)), "success")
         return redirect(url_for(".count_screen", pk=pk))
 
     # -- the steps ------------------------------------------------------------------
@@ -267,25 +273,26 @@ class StocktakeModelView(ABPartsModelView):
     @has_access
     def start(self, pk):
         """Start counting ``pk`` (the snapshot is taken now); :raise 404: not visible."""
-        return self._step(pk, lambda: sw.start_stocktake(pk), "Counting started: the book quantities are taken.")
+        return self._step(pk, lambda: sw.start_stocktake(pk),
+                          lazy_gettext("Counting started: the book quantities are taken."))
 
     @expose("/complete/<pk>", methods=["POST"])
     @has_access
     def complete(self, pk):
         """Complete ``pk``: variances computed; posted unless approval is needed; :raise 404: not visible."""
-        return self._step(pk, lambda: sw.complete_stocktake(pk), "Completed.")
+        return self._step(pk, lambda: sw.complete_stocktake(pk), lazy_gettext("Completed."))
 
     @expose("/approve/<pk>", methods=["POST"])
     @has_access
     def approve(self, pk):
         """Approve ``pk``'s variances and post the corrections; :raise 404: not visible."""
-        return self._step(pk, lambda: sw.approve_stocktake(pk), "Approved: the corrections are posted.")
+        return self._step(pk, lambda: sw.approve_stocktake(pk), lazy_gettext("Approved: the corrections are posted."))
 
     @expose("/cancel/<pk>", methods=["POST"])
     @has_access
     def cancel(self, pk):
         """Cancel ``pk``; nothing is posted; :raise 404: not visible."""
-        return self._step(pk, lambda: sw.cancel_stocktake(pk), "Cancelled.")
+        return self._step(pk, lambda: sw.cancel_stocktake(pk), lazy_gettext("Cancelled."))
 
     @expose("/resolve/<pk>", methods=["POST"])
     @has_access
@@ -293,7 +300,7 @@ class StocktakeModelView(ABPartsModelView):
         """An admin's decision on one line's count (``part``, ``agreed_quantity``, ``note``)."""
         form = request.form
         return self._step(pk, lambda: sw.resolve_line(pk, form.get("part"), form.get("agreed_quantity", ""),
-                                                      form.get("note", "")), "Count decided.")
+                                                      form.get("note", "")), lazy_gettext("Count decided."))
 
 
 def _person(user) -> str:

@@ -10,6 +10,7 @@ from flask import flash, g, redirect, session, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from flask_babel import gettext, lazy_gettext
 
 from .. import models as m
 from ..extensions import db
@@ -19,7 +20,7 @@ from ..scoping import ALL_ORGANIZATION_ROLES, SWITCHER_KEY, system
 class SwitcherForm(FlaskForm):
     """The switcher's form (Flask-WTF, so it carries and checks a CSRF token)."""
 
-    organization_id = SelectField("Organization", choices=[], validate_choice=True)
+    organization_id = SelectField(lazy_gettext("Organization"), choices=[], validate_choice=True)
 
 
 class OrganizationSwitcherView(BaseView):
@@ -38,7 +39,7 @@ class OrganizationSwitcherView(BaseView):
         :raise 403: for users who see only their own organization (flash + redirect).
         """
         if not {r.name for r in g.user.roles} & ALL_ORGANIZATION_ROLES:
-            flash("Only staff who see every organization can switch organizations.", "warning")
+            flash(gettext("Only staff who see every organization can switch organizations."), "warning")
             return redirect(self.appbuilder.get_url_for_index)
         with system():
             orgs = db.session.execute(
@@ -52,11 +53,11 @@ class OrganizationSwitcherView(BaseView):
             chosen = m.parse_uuid(form.organization_id.data)
             if chosen is None:
                 session.pop(SWITCHER_KEY, None)
-                flash("Showing all organizations.", "info")
+                flash(gettext("Showing all organizations."), "info")
             else:
                 session[SWITCHER_KEY] = str(chosen)
                 name = next(org.name for org in orgs if org.id == chosen)
-                flash(f"Showing {name} only (and its suppliers).", "info")
+                flash(gettext("Showing %(name)s only (and its suppliers).", name=name), "info")
             return redirect(url_for(".switch"))
         form.organization_id.data = session.get(SWITCHER_KEY, "")
         return self.render_template("abparts/switcher.html", form=form)

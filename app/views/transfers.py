@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import expose, has_access
+from flask_babel import gettext, lazy_gettext
 
 from .. import models as m
 from ..errors import DomainError
@@ -37,16 +38,18 @@ class StockTransferModelView(ABPartsModelView):
     base_permissions = ["can_read", "can_add", "can_edit"]
     exclude_route_methods = {"edit", "delete", "api", "api_read", "api_get", "api_create", "api_update",
                              "api_delete", "api_column_add", "api_column_edit", "api_readvalues"}
-    list_title = "Stock transfers"
+    list_title = lazy_gettext("Stock transfers")
     list_columns = ["reference_number", "status", "from_warehouse_name", "to_warehouse_name", "created_at",
                     "dispatched_at", "received_at"]
     search_columns = ["reference_number", "status", "from_warehouse", "to_warehouse", "destination_organization",
                       "created_at", "dispatched_at", "received_at"]
     base_order = ("created_at", "desc")
-    label_columns = {"reference_number": "Reference", "from_warehouse_name": "From", "to_warehouse_name": "To",
-                     "from_warehouse": "From", "to_warehouse": "To", "created_at": "Created",
-                     "destination_organization": "To organization",
-                     "dispatched_at": "Dispatched", "received_at": "Received"}
+    label_columns = {"reference_number": lazy_gettext("Reference"), "from_warehouse_name": lazy_gettext("From"),
+                     "to_warehouse_name": lazy_gettext("To"),
+                     "from_warehouse": lazy_gettext("From"), "to_warehouse": lazy_gettext("To"),
+                     "created_at": lazy_gettext("Created"),
+                     "destination_organization": lazy_gettext("To organization"),
+                     "dispatched_at": lazy_gettext("Dispatched"), "received_at": lazy_gettext("Received")}
     show_template = "abparts/transfer_show.html"
 
     # -- the form ---------------------------------------------------------------
@@ -77,7 +80,8 @@ class StockTransferModelView(ABPartsModelView):
             except DomainError as exc:
                 flash(str(exc), "danger")
             else:
-                flash(f"Transfer {transfer.reference_number} saved ({transfer.status.value.replace('_', ' ')}).",
+                flash(gettext("Transfer %(reference_number)s saved (%(status)s).",
+                              reference_number=transfer.reference_number, status=str(transfer.status).lower()),
                       "success")
                 return redirect(url_for(".show", pk=transfer.id))
             form["lines"] = form["lines"] or [{"part": "", "quantity": ""}]
@@ -178,20 +182,20 @@ class StockTransferModelView(ABPartsModelView):
                 abort(404)
             flash(str(exc), "danger")
         else:
-            flash(done, "success")
+            flash(str(done), "success")
         return redirect(url_for(".show", pk=pk))
 
     @expose("/dispatch/<pk>", methods=["POST"])
     @has_access
     def dispatch(self, pk):
         """Dispatch the draft ``pk``; :raise 404: not visible."""
-        return self._step(pk, lambda: tw.dispatch_transfer(pk), "Dispatched: the stock is in transit.")
+        return self._step(pk, lambda: tw.dispatch_transfer(pk), lazy_gettext("Dispatched: the stock is in transit."))
 
     @expose("/cancel/<pk>", methods=["POST"])
     @has_access
     def cancel(self, pk):
         """Cancel the draft ``pk``; :raise 404: not visible."""
-        return self._step(pk, lambda: tw.cancel_transfer(pk), "Cancelled.")
+        return self._step(pk, lambda: tw.cancel_transfer(pk), lazy_gettext("Cancelled."))
 
     @expose("/receive/<pk>", methods=["POST"])
     @has_access
@@ -199,7 +203,7 @@ class StockTransferModelView(ABPartsModelView):
         """Receive ``pk`` with the form's ``received_<part id>`` quantities; :raise 404: not visible."""
         received = {key[len("received_"):]: value.strip() for key, value in request.form.items()
                     if key.startswith("received_")}
-        return self._step(pk, lambda: tw.receive_transfer(pk, received), "Received.")
+        return self._step(pk, lambda: tw.receive_transfer(pk, received), lazy_gettext("Received."))
 
     @expose("/resolve/<pk>", methods=["POST"])
     @has_access
@@ -207,7 +211,7 @@ class StockTransferModelView(ABPartsModelView):
         """Return or write off the open discrepancy of one line (``part``, ``action``, ``notes``)."""
         form = request.form
         action = form.get("action", "")
-        done = ("Returned to the source warehouse." if action == "return"
-                else "Written off as a transit loss, pending approval by another admin.")
+        done = (lazy_gettext("Returned to the source warehouse.") if action == "return"
+                else lazy_gettext("Written off as a transit loss, pending approval by another admin."))
         return self._step(pk, lambda: tw.resolve_discrepancy(pk, form.get("part"), action,
                                                               form.get("notes") or None), done)

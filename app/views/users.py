@@ -5,6 +5,7 @@ from flask import flash, g, redirect, request
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.views import UserDBModelView
 from wtforms.validators import DataRequired
+from flask_babel import gettext, lazy_gettext
 
 from ..extensions import db
 from ..errors import DomainError
@@ -27,7 +28,7 @@ class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, 
                               "userinfoedit": "userinfo", "unlock": "edit",
                               "end_sessions": "edit", "resend_invitation": "edit",
                               "revoke_invitation": "edit"}
-    list_title = "Users"
+    list_title = lazy_gettext("Users")
     #: The portal's list page: its export buttons (CSV, XLSX).
     list_template = "abparts/list.html"
     list_columns = ["first_name", "last_name", "username", "email", "organization", "roles",
@@ -47,10 +48,10 @@ class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, 
     # FAB's user view requires "roles or groups" with a validator that reads the
     # form's ``groups`` field; the portal has no groups, so roles alone are required.
     validators_columns = {"roles": [DataRequired(message="A user needs at least one role.")]}
-    label_columns = {"user_status": "Status", "active": "Active"}
+    label_columns = {"user_status": lazy_gettext("Status"), "active": lazy_gettext("Active")}
     description_columns = {
-        "organization": "An organization's admin always adds users to its own organization.",
-        "roles": "Admin manages the organization; User records usage. Super Admin only in Oraseas EE.",
+        "organization": lazy_gettext("An organization's admin always adds users to its own organization."),
+        "roles": lazy_gettext("Admin manages the organization; User records usage. Super Admin only in Oraseas EE."),
     }
     base_order = ("username", "asc")
 
@@ -64,7 +65,7 @@ class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, 
         """
         items = items if isinstance(items, list) else [items]
         unlocked = [user for user in items if self.appbuilder.sm.unlock_user(user)]
-        flash(f"Unlocked {len(unlocked)} of {len(items)} account(s).", "info")
+        flash(gettext("Unlocked %(count)s of %(count2)s account(s).", count=len(unlocked), count2=len(items)), "info")
         return redirect(request.referrer or self.get_redirect())
 
     @action("end_sessions", "End sessions", "Sign the selected users out everywhere (browsers and API tokens)?",
@@ -74,7 +75,7 @@ class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, 
         items = items if isinstance(items, list) else [items]
         ended = sum(sessions.end_all(user.id, "ended_by_admin", g.user.id) for user in items)
         db.session.commit()
-        flash(f"Ended {ended} session(s) of {len(items)} user(s).", "info")
+        flash(gettext("Ended %(ended)s session(s) of %(count)s user(s).", ended=ended, count=len(items)), "info")
         return redirect(request.referrer or self.get_redirect())
 
     def _invitation_step(self, items, step, done: str):
@@ -82,10 +83,10 @@ class PortalUserModelView(ReadableValues, OnDemandChoices, LoadsShownRelations, 
         for user in items:
             try:
                 step(user)
-                flash(f"{done}: {user.username}.", "info")
+                flash(gettext("%(done)s: %(username)s.", done=done, username=user.username), "info")
             except DomainError as exc:
                 db.session.rollback()
-                flash(f"{user.username}: {exc}", "warning")
+                flash(gettext("%(username)s: %(exc)s", username=user.username, exc=exc), "warning")
         return redirect(request.referrer or self.get_redirect())
 
     @action("resend_invitation", "Resend invitation", "Send a new invitation link (the old one stops working)?",

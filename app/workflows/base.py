@@ -28,6 +28,7 @@ from ..errors import DomainError, Forbidden, IllegalTransition, OutOfScope, flus
 from ..extensions import db
 from ..models.types import utcnow
 from ..scoping import ADMIN, SUPER_ADMIN, Actor, current_actor, system
+from ..i18n import _
 
 _UNIT_OF_WORK = "abparts_unit_of_work"
 _clock: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("abparts_workflow_clock", default=None)
@@ -77,8 +78,9 @@ class StateMachine:
             allowed = " or ".join(sorted(state_name(s) for s in starts))
             name = f"{self.document} {reference}".strip()
             raise IllegalTransition(
-                f"Cannot {step} {name}: it is {state_name(current)}; {step} needs a {self.document} "
-                f"that is {allowed}."
+                _("Cannot %(step)s %(name)s: it is %(value)s; %(step)s needs a %(document)s that is "
+                  "%(allowed)s.",
+                  step=step, name=name, value=state_name(current), document=self.document, allowed=allowed)
             )
 
     def move(self, document, step: str, new_state: enum.Enum) -> None:
@@ -141,9 +143,9 @@ def acting_user(session, reading: bool = False) -> Who:
     """
     actor = current_actor()
     if actor is None or actor.user_id is None:
-        raise Forbidden("A workflow step is always taken by a signed-in user.")
+        raise Forbidden(_("A workflow step is always taken by a signed-in user."))
     if actor.is_read_only and not reading:
-        raise Forbidden("Auditors read and export; they change nothing.")
+        raise Forbidden(_("Auditors read and export; they change nothing."))
     with system():
         user = session.get(m.PortalUser, actor.user_id)
         organization = session.get(m.Organization, user.organization_id)
@@ -163,7 +165,7 @@ def load_visible(session, model, key, what: str, for_update: bool = False):
     options = {"with_for_update": True, "populate_existing": True} if for_update else {}
     document = None if key is None else session.get(model, key, **options)
     if document is None:
-        raise OutOfScope(f"There is no {what} with this id.")
+        raise OutOfScope(_("There is no %(what)s with this id.", what=what))
     return document
 
 

@@ -9,6 +9,7 @@ from .. import models as m
 from ..errors import IllegalTransition
 from ..rules.ledger import reversal_of
 from .base import Who, command, load_visible
+from ..i18n import _
 
 
 @command
@@ -39,7 +40,7 @@ def decide_transaction(session, who: Who, transaction_id, status: m.ApprovalStat
     """
     txn = load_visible(session, m.Transaction, transaction_id, "transaction")
     if not txn.requires_approval:
-        raise IllegalTransition("This transaction does not require approval.")
+        raise IllegalTransition(_("This transaction does not require approval."))
     approval = m.TransactionApproval(transaction_id=txn.id, approver_id=who.user.id, status=status, notes=notes)
     session.add(approval)
     return approval

@@ -41,11 +41,13 @@ from flask import current_app
 
 from .. import models as m
 from ..errors import IllegalTransition, InvalidQuantity, RuleViolation
+from ..models.base import format_quantity
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..rules.orders import mark_workflow_status
 from ..scoping import system
 from . import transfers as tw
 from .base import StateMachine, Who, command, load_visible, now, require
+from ..i18n import _
 
 C = m.CustomerOrderStatus
 S = m.SupplierOrderStatus
@@ -223,18 +225,20 @@ def _quantities(order, lines: dict, figures: dict, limit, verb: str) -> list[tup
     for key, quantity in (lines or {}).items():
         part = parts.get(m.parse_uuid(key))
         if part is None:
-            raise RuleViolation(f"The {verb} names a part that is not on this order.")
+            raise RuleViolation(_("The %(verb)s names a part that is not on this order.", verb=verb))
         if tw.is_zero(quantity):
             continue
-        quantity = check_quantity(quantity, part, f"Quantity of {part.part_number}")
+        quantity = check_quantity(quantity, part, _("Quantity of %(part_number)s",
+                                                    part_number=part.part_number))
         left = limit(figures[part.id])
         if quantity > left:
             raise InvalidQuantity(
-                f"Over-{verb} refused: {quantity} {part.unit_of_measure} of {part.part_number}; "
-                f"only {left} left to {verb}.")
+                _("Over-%(verb)s refused: %(quantity)s of %(part_number)s; only %(left)s left to %(verb)s.",
+                  verb=verb, quantity=format_quantity(quantity, part.unit_of_measure, whole=part.is_whole_units),
+                  part_number=part.part_number, left=format_quantity(left)))
         out.append((part, quantity))
     if not out:
-        raise RuleViolation(f"Nothing to {verb}: give a quantity for at least one line.")
+        raise RuleViolation(_("Nothing to %(verb)s: give a quantity for at least one line.", verb=verb))
     return out
 
 
@@ -251,10 +255,11 @@ def submit_customer_order(session, who: Who, order_id) -> m.CustomerOrder:
     :raises RuleViolation: (422) an order without lines.
     """
     order = _load(session, m.CustomerOrder, order_id, "customer order")
-    require(may_act_for_customer(who, order), "Only the ordering customer or Oraseas EE's staff submit an order.")
+    require(may_act_for_customer(who, order), _("Only the ordering customer or Oraseas EE's staff submit "
+                                                "an order."))
     CUSTOMER_ORDER.check("submit", order.status)
     if not order.items:
-        raise RuleViolation("An order needs at least one line (a part and a quantity) to be submitted.")
+        raise RuleViolation(_("An order needs at least one line (a part and a quantity) to be submitted."))
     value, threshold = order_value(order), approval_threshold(session, order)
     if value <= threshold:
         _move(session, CUSTOMER_ORDER, order, "submit", C.approved, who,
@@ -275,7 +280,8 @@ def approve_customer_order(session, who: Who, order_id) -> m.CustomerOrder:
     :raises IllegalTransition: (409) the order is not ``requested``; the message names its state.
     """
     order = _load(session, m.CustomerOrder, order_id, "customer order")
-    require(may_approve(who, order), "Only an Admin of Oraseas EE or a Super Admin approves a customer order.")
+    require(may_approve(who, order), _("Only an Admin of Oraseas EE or a Super Admin approves a customer "
+                                       "order."))
     _move(session, CUSTOMER_ORDER, order, "approve", C.approved, who)
     return order
 
@@ -295,11 +301,13 @@ def ship_customer_order(session, who: Who, order_id, warehouse_id, lines: dict) 
     :raises InsufficientStock: (422) the warehouse lacks stock of a part, naming it.
     """
     order = _load(session, m.CustomerOrder, order_id, "customer order")
-    require(may_ship(who, order), "Only Oraseas EE's staff ship a customer order.")
+    require(may_ship(who, order), _("Only Oraseas EE's staff ship a customer order."))
     CUSTOMER_ORDER.check("ship", order.status)
-    source = tw.usable_warehouse(session, warehouse_id, "shipping", unscoped=True)
+    source = tw.usable_warehouse(session, warehouse_id, _("shipping"), unscoped=True)
     if source.organization_id != order.oraseas_organization_id:
-        raise RuleViolation(f"A customer order ships from a warehouse of Oraseas EE; {source} is not one.")
+        raise RuleViolation(_("A customer order ships from a warehouse of Oraseas EE; %(source)s is not "
+                              "one.",
+                              source=source))
     checked = _quantities(order, lines, customer_order_figures(session, order), lambda f: f.left_to_ship, "ship")
     when = now()
     shipment = m.StockTransfer(
@@ -338,24 +346,29 @@ def receive_customer_order(session, who: Who, order_id, warehouse_id, received: 
     :raises InvalidQuantity: (422) over-receipt, unit rules, a line missing.
     """
     order = _load(session, m.CustomerOrder, order_id, "customer order")
-    require(may_act_for_customer(who, order), "Only the ordering customer or Oraseas EE's staff receive an order.")
+    require(may_act_for_customer(who, order), _("Only the ordering customer or Oraseas EE's staff "
+                                                "receive an order."))
     CUSTOMER_ORDER.check("receive", order.status)
     waiting = open_shipments(order)
     if shipment_id is not None:
         key = m.parse_uuid(shipment_id)
         shipment = next((s for s in order.shipments if s.id == key), None)
         if shipment is None:
-            raise RuleViolation("The shipment is not one of this order's.")
+            raise RuleViolation(_("The shipment is not one of this order's."))
     elif len(waiting) == 1:
         shipment = waiting[0]
     elif not waiting:
-        raise IllegalTransition(f"Nothing of customer order {order.reference} is in transit to receive.")
+        raise IllegalTransition(_("Nothing of customer order %(reference)s is in transit to receive.",
+                                  reference=order.reference))
     else:
-        raise RuleViolation(f"{len(waiting)} shipments of this order are in transit: name the one received "
-                            f"({', '.join(s.reference_number for s in waiting)}).")
-    dest = tw.usable_warehouse(session, warehouse_id, "receiving", unscoped=True)
+        raise RuleViolation(_("%(count)s shipments of this order are in transit: name the one received "
+                              "(%(value)s).",
+                              count=len(waiting), value=', '.join(s.reference_number for s in waiting)))
+    dest = tw.usable_warehouse(session, warehouse_id, _("receiving"), unscoped=True)
     if dest.organization_id != order.customer_organization_id:
-        raise RuleViolation(f"A customer order is received into a warehouse of its customer; {dest} is not one.")
+        raise RuleViolation(_("A customer order is received into a warehouse of its customer; %(dest)s "
+                              "is not one.",
+                              dest=dest))
     if shipment.status == m.TransferStatus.dispatched:
         shipment.to_warehouse_id = dest.id
     tw.receive_lines(session, who, shipment, received)
@@ -380,7 +393,7 @@ def cancel_customer_order(session, who: Who, order_id) -> m.CustomerOrder:
     """
     order = _load(session, m.CustomerOrder, order_id, "customer order")
     require(may_act_for_customer(who, order),
-            "Only the ordering customer or Oraseas EE's staff cancel a customer order.")
+            _("Only the ordering customer or Oraseas EE's staff cancel a customer order."))
     _move(session, CUSTOMER_ORDER, order, "cancel", C.cancelled, who)
     return order
 
@@ -401,12 +414,14 @@ def receive_supplier_order(session, who: Who, order_id, warehouse_id, received: 
     :raises InvalidQuantity: (422) over-receipt, unit rules.
     """
     order = _load(session, m.SupplierOrder, order_id, "supplier order")
-    require(may_receive_supplier_order(who, order), "Only the ordering organization receives a supplier order.")
+    require(may_receive_supplier_order(who, order), _("Only the ordering organization receives a "
+                                                      "supplier order."))
     SUPPLIER_ORDER.check("receive", order.status)
-    dest = tw.usable_warehouse(session, warehouse_id, "receiving", unscoped=True)
+    dest = tw.usable_warehouse(session, warehouse_id, _("receiving"), unscoped=True)
     if dest.organization_id != order.ordering_organization_id:
-        raise RuleViolation(f"A supplier order is received into a warehouse of the organization that "
-                            f"ordered it; {dest} is not one.")
+        raise RuleViolation(_("A supplier order is received into a warehouse of the organization that "
+                              "ordered it; %(dest)s is not one.",
+                              dest=dest))
     figures = supplier_order_figures(session, order)
     checked = _quantities(order, received, figures, lambda f: f.left_to_receive, "receive")
     when = now()
@@ -435,6 +450,6 @@ def cancel_supplier_order(session, who: Who, order_id) -> m.SupplierOrder:
     """
     order = _load(session, m.SupplierOrder, order_id, "supplier order")
     require(may_cancel_supplier_order(who, order),
-            "Only an admin of the ordering organization or a Super Admin cancels a supplier order.")
+            _("Only an admin of the ordering organization or a Super Admin cancels a supplier order."))
     _move(session, SUPPLIER_ORDER, order, "cancel", S.cancelled, who)
     return order

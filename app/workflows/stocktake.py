@@ -45,6 +45,7 @@ from ..rules.bulk import post_batch
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..scoping import ADMIN, AUDITOR, SUPER_ADMIN, system
 from .base import StateMachine, Who, command, load_visible, now, require
+from ..i18n import _
 
 S = m.StocktakeStatus
 D = decimal.Decimal
@@ -195,13 +196,14 @@ def counted_quantity(value, part: m.Part, label: str) -> D:
     :raises InvalidQuantity: negative, malformed, a float, or against the unit rules.
     """
     if isinstance(value, (bool, float)):
-        raise InvalidQuantity(f"{label} must be given as a decimal number, not a floating-point value.")
+        raise InvalidQuantity(_("%(label)s must be given as a decimal number, not a floating-point value.",
+                                label=label))
     try:
         number = value if isinstance(value, D) else D(str(value).strip())
     except (decimal.InvalidOperation, AttributeError):
-        raise InvalidQuantity(f"{label} must be a number.") from None
+        raise InvalidQuantity(_("%(label)s must be a number.", label=label)) from None
     if number.is_finite() and number < 0:
-        raise InvalidQuantity(f"{label} cannot be negative.")
+        raise InvalidQuantity(_("%(label)s cannot be negative.", label=label))
     if number.is_finite() and number == 0:
         return ZERO
     return check_quantity(number, part, label)
@@ -223,23 +225,23 @@ def _plan_parts(session, warehouse: m.Warehouse, scope: str, parts, part_type) -
     if scope == "parts":
         keys = {m.parse_uuid(k) for k in parts or ()}
         if not keys or None in keys:
-            raise RuleViolation("Choose the parts to count (at least one, by id).")
+            raise RuleViolation(_("Choose the parts to count (at least one, by id)."))
         stmt = sa.select(p).where(p.id.in_(keys))
         found = session.execute(stmt.order_by(p.part_number)).scalars().all()
         if len(found) != len(keys):
-            raise RuleViolation("A chosen part does not exist.")
+            raise RuleViolation(_("A chosen part does not exist."))
         return found
     if scope == "part_type":
         try:
             kind = m.PartType(getattr(part_type, "value", part_type))
         except ValueError:
-            raise RuleViolation("Choose a part type: consumable or bulk material.") from None
+            raise RuleViolation(_("Choose a part type: consumable or bulk material.")) from None
         stmt = stmt.where(p.part_type == kind)
     elif scope == "below_reorder_point":
         stmt = stmt.where(inv.minimum_stock_recommendation > 0,
                           inv.current_stock <= inv.minimum_stock_recommendation)
     elif scope != "all":
-        raise RuleViolation(f"The parts to count are chosen by one of: {', '.join(SCOPES)}.")
+        raise RuleViolation(_("The parts to count are chosen by one of: %(value)s.", value=', '.join(SCOPES)))
     return session.execute(stmt.order_by(p.part_number)).scalars().all()
 
 
@@ -249,15 +251,16 @@ def _counters(session, warehouse: m.Warehouse, user_ids) -> list[m.PortalUser]:
         try:
             keys.append(int(key))
         except (TypeError, ValueError):
-            raise RuleViolation(f"{key!r} is not a user id.") from None
+            raise RuleViolation(_("%(key)s is not a user id.", key=repr(key))) from None
     if not keys:
-        raise RuleViolation("A stocktake needs at least one counter.")
+        raise RuleViolation(_("A stocktake needs at least one counter."))
     with system():
         users = session.execute(sa.select(m.PortalUser).where(m.PortalUser.id.in_(keys))).scalars().all()
     if len(users) != len(set(keys)) or any(u.organization_id != warehouse.organization_id or not u.active
                                            for u in users):
-        raise RuleViolation(f"Counters are active users of {warehouse.organization.name}, "
-                            "the organization that owns the warehouse.")
+        raise RuleViolation(_("Counters are active users of %(organization_name)s, the organization that "
+                              "owns the warehouse.",
+                              organization_name=warehouse.organization.name))
     return users
 
 
@@ -268,7 +271,8 @@ def _line_for(stocktake: m.Stocktake, by_part: dict, part_id):
     """
     line = by_part.get(m.parse_uuid(part_id))
     if line is None:
-        raise RuleViolation(f"Part {part_id} is not on stocktake {stocktake.reference_number}.")
+        raise RuleViolation(_("Part %(part_id)s is not on stocktake %(reference_number)s.",
+                              part_id=part_id, reference_number=stocktake.reference_number))
     return line
 
 
@@ -360,14 +364,15 @@ def plan_stocktake(session, who: Who, warehouse_id, planned_date: dt.date, count
     """
     warehouse = load_visible(session, m.Warehouse, warehouse_id, "warehouse")
     require(who.is_admin and who.acts_for(warehouse.organization_id),
-            "Only an admin of the warehouse's organization plans a stocktake.")
+            _("Only an admin of the warehouse's organization plans a stocktake."))
     if warehouse.is_transit or not warehouse.is_active:
-        raise RuleViolation(f"Only an active warehouse is counted; {warehouse} is not one.")
+        raise RuleViolation(_("Only an active warehouse is counted; %(warehouse)s is not one.",
+                              warehouse=warehouse))
     if not isinstance(planned_date, dt.date):
-        raise RuleViolation("A stocktake needs a planned date (YYYY-MM-DD).")
+        raise RuleViolation(_("A stocktake needs a planned date (YYYY-MM-DD)."))
     chosen = _plan_parts(session, warehouse, scope, parts, part_type)
     if not chosen:
-        raise RuleViolation("No part of the warehouse matches: a stocktake needs at least one line.")
+        raise RuleViolation(_("No part of the warehouse matches: a stocktake needs at least one line."))
     people = _counters(session, warehouse, counters)
     when = now()
     stocktake = m.Stocktake(
@@ -394,7 +399,7 @@ def start_stocktake(session, who: Who, stocktake_id) -> m.Stocktake:
     :raises IllegalTransition: (409) not planned.
     """
     stocktake = load_stocktake(session, stocktake_id, for_update=True)
-    require(may_manage(who, stocktake), "Only an admin of the warehouse's organization starts a stocktake.")
+    require(may_manage(who, stocktake), _("Only an admin of the warehouse's organization starts a stocktake."))
     TRANSITIONS.move(stocktake, "start", S.counting)
     lines, inv = m.StocktakeLine.__table__, m.Inventory.__table__
     book = (sa.select(inv.c.current_stock).where(inv.c.warehouse_id == stocktake.warehouse_id,
@@ -420,13 +425,13 @@ def count_lines(session, who: Who, stocktake_id, counts) -> m.Stocktake:
     """
     # Locked: a count is never entered after a concurrent completion has read the counts.
     stocktake = load_stocktake(session, stocktake_id, for_update=True)
-    require(may_count(who, stocktake), "Only the stocktake's counters enter counts.")
+    require(may_count(who, stocktake), _("Only the stocktake's counters enter counts."))
     TRANSITIONS.check("count", stocktake.status, stocktake.reference_number)
     if not counts:
-        raise RuleViolation("Enter at least one count (a part and the quantity counted).")
+        raise RuleViolation(_("Enter at least one count (a part and the quantity counted)."))
     keys = [m.parse_uuid(part_id) for part_id, _ in counts]
     if len(set(keys)) != len(keys):
-        raise RuleViolation("A batch of counts lists each part once.")
+        raise RuleViolation(_("A batch of counts lists each part once."))
     sl, sc, p = m.StocktakeLine.__table__.c, m.StocktakeCount.__table__.c, m.Part.__table__.c
     with system():
         lines = {r.part_id: r for r in session.execute(
@@ -442,7 +447,8 @@ def count_lines(session, who: Who, stocktake_id, counts) -> m.Stocktake:
         line = _line_for(stocktake, lines, part_id)
         part = PartFacts(line.part_number, line.unit_of_measure, m.PartType(getattr(line.part_type, "value",
                                                                                     line.part_type)))
-        checked.append((line, counted_quantity(quantity, part, f"Counted quantity of {part.part_number}")))
+        checked.append((line, counted_quantity(quantity, part, _("Counted quantity of %(part_number)s",
+                                                                 part_number=part.part_number))))
     book = _balances(session, stocktake.warehouse_id, lines)
     when = now()
     new, changed = [], []
@@ -477,12 +483,14 @@ def resolve_line(session, who: Who, stocktake_id, part_id, agreed_quantity, note
     :raises RuleViolation, InvalidQuantity: (422) no note, a part not on the stocktake, a bad quantity.
     """
     stocktake = load_stocktake(session, stocktake_id, for_update=True)
-    require(may_manage(who, stocktake), "Only an admin of the warehouse's organization decides a count.")
+    require(may_manage(who, stocktake), _("Only an admin of the warehouse's organization decides a count."))
     TRANSITIONS.check("resolve", stocktake.status, stocktake.reference_number)
     if not (note or "").strip():
-        raise RuleViolation("A decision on a count needs a note saying why.")
+        raise RuleViolation(_("A decision on a count needs a note saying why."))
     line = _line_for(stocktake, {ln.part_id: ln for ln in stocktake.lines}, part_id)
-    line.agreed_quantity = counted_quantity(agreed_quantity, line.part, f"Agreed quantity of {line.part.part_number}")
+    line.agreed_quantity = counted_quantity(agreed_quantity, line.part, _("Agreed quantity of "
+                                                                          "%(part_number)s",
+                                                                          part_number=line.part.part_number))
     line.book_quantity = _balances(session, stocktake.warehouse_id, [line.part_id]).get(line.part_id, ZERO)
     line.resolution_note, line.resolved_by_user_id, line.resolved_at = note.strip(), who.user.id, now()
     return line
@@ -503,15 +511,18 @@ def complete_stocktake(session, who: Who, stocktake_id) -> m.Stocktake:
     :raises InsufficientStock: (422) a correction would take a balance below zero.
     """
     stocktake = load_stocktake(session, stocktake_id, for_update=True)
-    require(may_manage(who, stocktake), "Only an admin of the warehouse's organization completes a stocktake.")
+    require(may_manage(who, stocktake), _("Only an admin of the warehouse's organization completes a "
+                                          "stocktake."))
     TRANSITIONS.check("complete", stocktake.status, stocktake.reference_number)
     lines = _figures(session, stocktake.id)
     open_lines = [(line, a) for line in lines if not (a := agreement(line)).is_agreed]
     if open_lines:
         names = ", ".join(f"{line.part.part_number} ({a.state})" for line, a in open_lines[:5])
         more = f" and {len(open_lines) - 5} more" if len(open_lines) > 5 else ""
-        raise IllegalTransition(f"Cannot complete stocktake {stocktake.reference_number}: "
-                                f"{len(open_lines)} line(s) have no agreed count: {names}{more}.")
+        raise IllegalTransition(_("Cannot complete stocktake %(reference_number)s: %(count)s line(s) "
+                                  "have no agreed count: %(names)s%(more)s.",
+                                  reference_number=stocktake.reference_number, count=len(open_lines),
+                                  names=names, more=more))
     with system():
         percent, limit = thresholds(session.get(m.Organization, stocktake.organization_id))
     stocktake.threshold_percent, stocktake.threshold_value = percent, limit
@@ -545,10 +556,12 @@ def approve_stocktake(session, who: Who, stocktake_id) -> m.Stocktake:
     :raises InsufficientStock: (422) a correction would take a balance below zero.
     """
     stocktake = load_stocktake(session, stocktake_id, for_update=True)
-    require(may_manage(who, stocktake), "Only an admin of the warehouse's organization approves a stocktake.")
+    require(may_manage(who, stocktake), _("Only an admin of the warehouse's organization approves a "
+                                          "stocktake."))
     TRANSITIONS.check("approve", stocktake.status, stocktake.reference_number)
     if counted_any(who, stocktake):
-        raise RuleViolation("An admin who counted this stocktake does not approve it: another admin approves.")
+        raise RuleViolation(_("An admin who counted this stocktake does not approve it: another admin "
+                              "approves."))
     TRANSITIONS.move(stocktake, "approve", S.completed)
     stocktake.approved_by_user_id, stocktake.approved_at = who.user.id, now()
     _post(session, who, stocktake, _figures(session, stocktake.id))
@@ -562,7 +575,7 @@ def cancel_stocktake(session, who: Who, stocktake_id) -> m.Stocktake:
     :raises OutOfScope: (404); :raises Forbidden: (403); :raises IllegalTransition: (409) completed or cancelled.
     """
     stocktake = load_stocktake(session, stocktake_id, for_update=True)
-    require(may_manage(who, stocktake), "Only an admin of the warehouse's organization cancels a stocktake.")
+    require(may_manage(who, stocktake), _("Only an admin of the warehouse's organization cancels a stocktake."))
     TRANSITIONS.move(stocktake, "cancel", S.cancelled)
     stocktake.cancelled_by_user_id, stocktake.cancelled_at = who.user.id, now()
     return stocktake

@@ -30,9 +30,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import models as m
 from ..errors import IllegalTransition, InvalidQuantity, OutOfScope, RuleViolation
+from ..models.base import format_quantity
 from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..scoping import system
 from .base import StateMachine, Who, command, load_visible, now, recorded_at, require
+from ..i18n import _
 
 S = m.TransferStatus
 T = m.TransactionType
@@ -215,26 +217,31 @@ def usable_warehouse(session, warehouse_id, label: str, unscoped: bool = False) 
     else:
         found = session.get(m.Warehouse, key) if key else None
     if found is None or found.is_transit:
-        raise RuleViolation(f"The {label} warehouse does not exist (or is not yours to use).")
+        raise RuleViolation(_("The %(label)s warehouse does not exist (or is not yours to use).", label=label))
     if not found.is_active:
-        raise RuleViolation(f"Warehouse {found} is inactive: only active warehouses receive or issue stock.")
+        raise RuleViolation(_("Warehouse %(found)s is inactive: only active warehouses receive or issue "
+                              "stock.",
+                              found=found))
     return found
 
 
 def _lines(session, lines) -> list[tuple[m.Part, D]]:
     """Validate ``[(part_id, quantity)]``: at least one, each part once, unit rules."""
     if not lines:
-        raise RuleViolation("A transfer needs at least one line (a part and a quantity).")
+        raise RuleViolation(_("A transfer needs at least one line (a part and a quantity)."))
     out, seen = [], set()
     for number, (part_id, quantity) in enumerate(lines, start=1):
         key = m.parse_uuid(part_id)
         part = session.get(m.Part, key) if key else None
         if part is None:
-            raise RuleViolation(f"Line {number}: there is no part with id {part_id}.")
+            raise RuleViolation(_("Line %(number)s: there is no part with id %(part_id)s.",
+                                  number=number, part_id=part_id))
         if part.id in seen:
-            raise RuleViolation(f"A transfer lists each part once; {part.part_number} appears twice.")
+            raise RuleViolation(_("A transfer lists each part once; %(part_number)s appears twice.",
+                                  part_number=part.part_number))
         seen.add(part.id)
-        out.append((part, check_quantity(quantity, part, f"Line {number} ({part.part_number}) quantity")))
+        out.append((part, check_quantity(quantity, part, _("Line %(number)s (%(part_number)s) quantity",
+                                                           number=number, part_number=part.part_number))))
     return out
 
 
@@ -251,17 +258,18 @@ def _build_transfer(session, who: Who, from_warehouse_id, to_warehouse_id, lines
     :param destinations: ``{organization id: may send}`` answers of :func:`may_send_to`
         already asked for ``who`` (a batch asks once per organization).
     """
-    source = usable_warehouse(session, from_warehouse_id, "source")
+    source = usable_warehouse(session, from_warehouse_id, _("source"))
     require(who.is_super_admin or source.organization_id == who.organization.id,
-            f"You may send stock only out of your own organization's warehouses, not {source}.")
-    dest = usable_warehouse(session, to_warehouse_id, "destination", unscoped=True)
+            _("You may send stock only out of your own organization's warehouses, not %(source)s.",
+              source=source))
+    dest = usable_warehouse(session, to_warehouse_id, _("destination"), unscoped=True)
     if dest.id == source.id:
-        raise RuleViolation("A transfer's source and destination warehouses must differ.")
+        raise RuleViolation(_("A transfer's source and destination warehouses must differ."))
     destinations = {} if destinations is None else destinations
     if dest.organization_id not in destinations:
         destinations[dest.organization_id] = may_send_to(session, who, dest)
     if not destinations[dest.organization_id]:
-        raise OutOfScope("The destination warehouse does not exist (or is not yours to use).")
+        raise OutOfScope(_("The destination warehouse does not exist (or is not yours to use)."))
     checked = _lines(session, lines)
     when = now()
     transfer = m.StockTransfer(
@@ -313,7 +321,7 @@ def dispatch_transfer(session, who: Who, transfer_id) -> m.StockTransfer:
     :raises InsufficientStock: (422) the source lacks stock of a line's part, naming it.
     """
     transfer = load_transfer(session, transfer_id, for_update=True)
-    require(may_dispatch(who, transfer), "Only the sending organization dispatches a transfer.")
+    require(may_dispatch(who, transfer), _("Only the sending organization dispatches a transfer."))
     TRANSITIONS.move(transfer, "dispatch", S.dispatched)
     transit = transit_location(session, transfer.source_organization_id)
     for line in transfer.lines:
@@ -336,9 +344,10 @@ def receive_transfer(session, who: Who, transfer_id, received: dict) -> m.StockT
     :raises RuleViolation: (422) a shipment of a customer order: it is received on its order.
     """
     transfer = load_transfer(session, transfer_id, for_update=True)
-    require(may_receive(who, transfer), "Only the receiving organization receives a transfer.")
+    require(may_receive(who, transfer), _("Only the receiving organization receives a transfer."))
     if transfer.customer_order_id is not None:
-        raise RuleViolation(f"{transfer.reference_number} ships a customer order: receive it on the order.")
+        raise RuleViolation(_("%(reference_number)s ships a customer order: receive it on the order.",
+                              reference_number=transfer.reference_number))
     return receive_lines(session, who, transfer, received)
 
 
@@ -355,13 +364,15 @@ def receive_lines(session, who: Who, transfer: m.StockTransfer, received: dict) 
     by_part = {m.parse_uuid(k): v for k, v in (received or {}).items()}
     unknown = set(by_part) - {line.part_id for line in transfer.lines}
     if unknown:
-        raise RuleViolation("The receipt names a part that is not on this transfer.")
+        raise RuleViolation(_("The receipt names a part that is not on this transfer."))
     transit = transit_location(session, transfer.source_organization_id)
     short = False
     for line in transfer.lines:
         part = line.part
         if line.part_id not in by_part:
-            raise InvalidQuantity(f"Give the received quantity of every line; {part.part_number} is missing.")
+            raise InvalidQuantity(_("Give the received quantity of every line; %(part_number)s is "
+                                    "missing.",
+                                    part_number=part.part_number))
         quantity = line.received_quantity = received_quantity(line, part, by_part[line.part_id])
         short = short or quantity < line.quantity
         if quantity > 0:
@@ -379,11 +390,13 @@ def received_quantity(line: m.StockTransferLine, part: m.Part, quantity) -> D:
     :raises InvalidQuantity: a malformed or negative quantity, or an over-receipt.
     """
     quantity = ZERO if is_zero(quantity) else check_quantity(quantity, part,
-                                                             f"Received quantity of {part.part_number}")
+                                                             _("Received quantity of %(part_number)s",
+                                                               part_number=part.part_number))
     if quantity > line.quantity:
         raise InvalidQuantity(
-            f"Over-receipt refused: {quantity} {part.unit_of_measure} of {part.part_number} received, "
-            f"only {line.quantity} dispatched."
+            _("Over-receipt refused: %(quantity)s of %(part_number)s received, only %(dispatched)s dispatched.",
+              quantity=format_quantity(quantity, part.unit_of_measure, whole=part.is_whole_units),
+              part_number=part.part_number, dispatched=format_quantity(line.quantity))
         )
     return quantity
 
@@ -404,7 +417,7 @@ def cancel_transfer(session, who: Who, transfer_id) -> m.StockTransfer:
     :raises IllegalTransition: (409) not a draft.
     """
     transfer = load_transfer(session, transfer_id, for_update=True)
-    require(may_dispatch(who, transfer), "Only the sending organization cancels a transfer.")
+    require(may_dispatch(who, transfer), _("Only the sending organization cancels a transfer."))
     TRANSITIONS.move(transfer, "cancel", S.cancelled)
     transfer.cancelled_by_user_id, transfer.cancelled_at = who.user.id, now()
     return transfer
@@ -424,18 +437,19 @@ def resolve_discrepancy(session, who: Who, transfer_id, part_id, action: str, no
     :raises RuleViolation: (422) an unknown action or a part not on the transfer.
     """
     transfer = load_transfer(session, transfer_id, for_update=True)
-    require(may_resolve(who, transfer), "Only an admin of the sending organization resolves a discrepancy.")
+    require(may_resolve(who, transfer), _("Only an admin of the sending organization resolves a discrepancy."))
     TRANSITIONS.check("resolve", transfer.status, transfer.reference_number)
     if action not in RESOLUTIONS:
-        raise RuleViolation('A discrepancy is resolved by "return" or "write_off".')
+        raise RuleViolation(_('A discrepancy is resolved by "return" or "write_off".'))
     key = m.parse_uuid(part_id)
     line = next((ln for ln in transfer.lines if ln.part_id == key), None)
     if line is None:
-        raise RuleViolation("The part is not on this transfer.")
+        raise RuleViolation(_("The part is not on this transfer."))
     left = line_figures(session, transfer)[line.part_id].open_discrepancy
     if left <= 0:
         raise IllegalTransition(
-            f"Nothing is left to resolve for {line.part.part_number} on {transfer.reference_number}.")
+            _("Nothing is left to resolve for %(part_number)s on %(reference_number)s.",
+              part_number=line.part.part_number, reference_number=transfer.reference_number))
     transit = transit_location(session, transfer.source_organization_id)
     if action == "return":
         txn = transfer_posting(transfer, who, T.transfer, line.part_id, left, transit.id, transfer.from_warehouse_id,
@@ -459,8 +473,8 @@ def transfer_in_one_step(session, who: Who, from_warehouse_id, to_warehouse_id, 
     """
     transfer = _new_transfer(session, who, from_warehouse_id, to_warehouse_id, lines, notes)
     if not transfer.is_internal:
-        raise RuleViolation("Transfers between organizations go through dispatch and receipt; "
-                            "only a transfer within one organization is done in one step.")
+        raise RuleViolation(_("Transfers between organizations go through dispatch and receipt; only a "
+                              "transfer within one organization is done in one step."))
     transfer.status = S.received
     when = now()
     transfer.dispatched_by_user_id = transfer.received_by_user_id = who.user.id
@@ -526,7 +540,7 @@ def record_shipments(session, items: list) -> list:
                                        [(part_id, sent) for part_id, sent, _ in item.lines], item.notes,
                                        destinations.setdefault(who.user.id, {}))
         require(item.received_by.acts_for(transfer.destination_organization_id),
-                "Only the receiving organization receives a transfer.")
+                _("Only the receiving organization receives a transfer."))
         if transfer.source_organization_id not in transits:
             transits[transfer.source_organization_id] = transit_location(session, transfer.source_organization_id).id
         transit = transits[transfer.source_organization_id]
