@@ -95,3 +95,44 @@ def cleanup_sessions_command(retention_days):
     from .security.sessions import cleanup
 
     click.echo(f"Deleted {cleanup(dt.timedelta(days=retention_days))} session(s).")
+
+
+@abparts.command("create-app-role")
+@click.option("--password", envvar="ABPARTS_APP_ROLE_PASSWORD",
+              help="The login password of abparts_app (or ABPARTS_APP_ROLE_PASSWORD); none: keep it "
+                   "(trust or peer authentication).")
+@click.option("--print-sql", is_flag=True, help="Print the SQL for a DBA instead of running it.")
+@with_appcontext
+def create_app_role_command(password, print_sql):
+    """Create the PostgreSQL roles of row-level security, once per server (issue 14).
+
+    ``abparts_app`` (the portal's login: not the tables' owner, no BYPASSRLS) and
+    ``abparts_system`` (NOLOGIN BYPASSRLS, granted to abparts_app for the system's own
+    work).  Creating a BYPASSRLS role needs a superuser: this connects with
+    ``DATABASE_OWNER_URL`` (else ``DATABASE_URL``), which must be one, or prints the SQL
+    (``--print-sql``) to run as one.  Then ``flask db upgrade`` (migration 0015) grants
+    the tables and turns the policies on.  See README, "Database roles".
+    """
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from .row_security import create_roles_sql
+
+    statements = create_roles_sql(password)
+    if print_sql:
+        click.echo(";\n".join(statements) + ";")
+        return
+    url = current_app.config.get("DATABASE_OWNER_URL") or current_app.config["SQLALCHEMY_DATABASE_URI"]
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    if engine.dialect.name != "postgresql":
+        raise click.ClickException("Row-level security is PostgreSQL's: SQLite keeps the ORM guards only.")
+    try:
+        with engine.connect() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    except sa.exc.DBAPIError as exc:
+        raise click.ClickException(f"PostgreSQL refused: {exc.orig}. Connect as a superuser "
+                                   "(DATABASE_OWNER_URL) or run the --print-sql output as one.") from None
+    finally:
+        engine.dispose()
+    click.echo("Roles abparts_app and abparts_system are in place; now run `flask db upgrade` as the owner.")

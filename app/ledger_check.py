@@ -176,30 +176,42 @@ def verify_transit(session) -> tuple[list[NegativeTransit], list[TransitMismatch
 
 
 def repair_balances(session, mismatches: list[Mismatch]) -> None:
-    """Set each mismatched balance to its ledger sum and record the change.
+    """Set each mismatched balance to its ledger sum and record the change; commits.
 
     The record is a ``security_events`` row of type ``ledger_repair`` whose
-    details list every (warehouse, part, old balance, new balance).
+    details list every (warehouse, part, old balance, new balance).  On PostgreSQL
+    the database does both (``abparts_repair_balances``, migration 0015): the portal's
+    role may not rewrite a balance by itself, and the function sets balances only to
+    their ledger sums and always records them.  A missing stock record is created
+    first (at zero, as every new one).
+
+    :raises sqlalchemy.exc.DBAPIError: PostgreSQL refuses a balance the trigger of
+        migration 0015 refuses (a negative ledger sum without ``ALLOW_NEGATIVE_STOCK``).
     """
     with system():
         inv = m.Inventory.__table__
-        now = utcnow()
+        existing = set(session.execute(sa.select(inv.c.warehouse_id, inv.c.part_id).where(sa.tuple_(
+            inv.c.warehouse_id, inv.c.part_id).in_([(r.warehouse_id, r.part_id) for r in mismatches]))).all()) \
+            if mismatches else set()
         for row in mismatches:
-            updated = session.execute(
-                sa.update(inv)
-                .where(inv.c.warehouse_id == row.warehouse_id, inv.c.part_id == row.part_id)
-                .values(current_stock=row.ledger_sum, last_updated=now)
-            ).rowcount
-            if not updated:
+            if (row.warehouse_id, row.part_id) not in existing:
                 part = session.get(m.Part, row.part_id)
                 session.add(m.Inventory(warehouse_id=row.warehouse_id, part_id=row.part_id,
                                         unit_of_measure=part.unit_of_measure))
-                session.flush()
-                session.execute(
-                    sa.update(inv)
-                    .where(inv.c.warehouse_id == row.warehouse_id, inv.c.part_id == row.part_id)
-                    .values(current_stock=row.ledger_sum, last_updated=now)
-                )
+        session.flush()
+        if session.get_bind().dialect.name == "postgresql":
+            balances = [{"warehouse_id": str(r.warehouse_id), "part_id": str(r.part_id), "warehouse": r.warehouse,
+                         "part": r.part} for r in mismatches]
+            session.execute(sa.select(sa.func.abparts_repair_balances(sa.cast(json.dumps(balances), sa.JSON))))
+            session.commit()
+            return
+        now = utcnow()
+        for row in mismatches:
+            session.execute(
+                sa.update(inv)
+                .where(inv.c.warehouse_id == row.warehouse_id, inv.c.part_id == row.part_id)
+                .values(current_stock=row.ledger_sum, last_updated=now)
+            )
         details = [
             {"warehouse": row.warehouse, "part": row.part, "old_balance": str(row.balance),
              "new_balance": str(row.ledger_sum)}

@@ -1,0 +1,111 @@
+"""Benchmark: what PostgreSQL's row-level security costs the ledger list (issue 14).
+
+Run by hand (pytest does not collect it), on a copy of the 10x10 demo (the migrations
+of this change apply to the database it names)::
+
+    psql -c "CREATE DATABASE abparts_bench_s10_y10_rls TEMPLATE abparts_bench_s10_y10"
+    python tests/benchmarks/bench_rls.py --database abparts_bench_s10_y10_rls --rounds 20
+
+1. The database is built or reused and migrated as by ``bench_pages.py`` (``harness.py``):
+   as the server's user, the tables' owner.
+2. Two gunicorns serve the portal on it: one connecting as the owner (row-level
+   security does not apply: the portal as before issue 14) and one as ``abparts_app``
+   (every transaction sends its scope; the policies confine the customer admin's rows).
+3. ``superadmin`` and a customer admin (``--customer-admin``) log in on both.  Each round
+   requests the ledger's page 1, page 100, the type filter, the search and the sort by
+   quantity (100 rows a page) as each role from both servers, one right after the other,
+   alternating which goes first.  The first round warms up and is not counted.
+4. It prints p50 and p95 (ms) per page and role, without and with row-level security,
+   their ratio, and the plan of the customer's ledger page 1 with no ORM criteria at all
+   (the policy alone) through ``abparts_app``: it should read the organizations' indexes.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import psycopg  # noqa: E402
+
+from bench_pages import PAGES, Figures, get_page, run_parameters, variants  # noqa: E402
+from harness import (  # noqa: E402
+    Gunicorn,
+    add_arguments,
+    demo_size,
+    form_login,
+    machine_description,
+    percentile,
+    prepared_database,
+)
+
+MODES = ("without", "with")
+
+
+def policy_plan(app_url: str, organizations: list[str]) -> list[str]:
+    """``EXPLAIN ANALYZE`` of the customer's ledger page 1 as ``abparts_app`` with no WHERE at all:
+    the rows come from the policy alone."""
+    with psycopg.connect(app_url) as conn:
+        conn.execute("SELECT set_config('abparts.organization_ids', %s, true)",
+                     ["{" + ",".join(organizations) + "}"])
+        rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id FROM transactions "
+                            "ORDER BY transaction_date DESC, id DESC LIMIT 100").fetchall()
+        conn.rollback()
+    return [row[0] for row in rows]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    parser.add_argument("--rounds", type=int, default=15, help="timed rounds (default 15)")
+    parser.add_argument("--customer-admin", default="aegean.admin", help="the customer admin's login")
+    args = parser.parse_args(argv)
+
+    database, seeded = prepared_database(args)
+    params = run_parameters(database, args.customer_admin)
+    logins = {"super admin": "superadmin", "customer admin": args.customer_admin}
+    ledger = next(page for page in PAGES if page.name == "ledger")
+    plan = [v for v in variants(ledger, ["quantity_with_unit"], params)
+            if v.label in ("page 1", "page 100", "filter transaction_type", "search", "sort quantity_with_unit")]
+    results = {(mode, role, v.label): Figures() for mode in MODES for role in logins for v in plan}
+    with Gunicorn(database, args.workers, args.redis) as owner, \
+            Gunicorn(database, args.workers, args.redis, app_role=True) as confined:
+        servers = {"without": owner, "with": confined}
+        sessions = {(mode, role): form_login(server.url, login)
+                    for mode, server in servers.items() for role, login in logins.items()}
+        for round_number in range(args.rounds + 1):
+            print(f"round {round_number}/{args.rounds}" + (" (warm-up)" if round_number == 0 else ""),
+                  file=sys.stderr)
+            for index, variant in enumerate(plan):
+                for role in logins:
+                    order = MODES if (round_number + index) % 2 == 0 else MODES[::-1]
+                    for mode in order:
+                        figures = results[mode, role, variant.label] if round_number else Figures()
+                        get_page(sessions[mode, role], servers[mode].url, variant, figures)
+                        if figures.errors:
+                            raise SystemExit(f"{mode} row-level security, {role}, {variant.label}: {figures.errors}")
+        with database.connect() as conn:
+            machine = machine_description(conn)
+            rows = conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
+    print(f"\nDatabase {database.name}, {demo_size(seeded)} ({rows:,} ledger rows); {args.workers} sync gunicorn "
+          f"workers per server; {args.rounds} rounds; 100 rows a page; {machine}.")
+    print(f"Customer admin: {args.customer_admin} (organizations {', '.join(params['orgs'])}).\n")
+    print("| ledger page | role | p50 without RLS | p50 with RLS | with / without | p95 without | p95 with |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for variant in plan:
+        for role in logins:
+            without, with_ = (results[mode, role, variant.label].http for mode in MODES)
+            p50 = [percentile(x, 0.5) * 1000 for x in (without, with_)]
+            p95 = [percentile(x, 0.95) * 1000 for x in (without, with_)]
+            print(f"| {variant.label} | {role} | {p50[0]:.0f} | {p50[1]:.0f} | {p50[1] / p50[0]:.2f} | "
+                  f"{p95[0]:.0f} | {p95[1]:.0f} |")
+    print("\nThe customer's ledger page 1 through the policy alone (no ORM criteria), as abparts_app:")
+    for line in policy_plan(database.app_url, params["orgs"]):
+        print(f"    {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
