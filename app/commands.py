@@ -60,9 +60,17 @@ def verify_ledger_command(repair):
             f"MISMATCH warehouse={row.warehouse} part={row.part} balance={row.balance} "
             f"ledger={row.ledger_sum}"
         )
+    left = []
     if mismatches and repair:
-        repair_balances(db.session, mismatches)
-        click.echo(f"Repaired {len(mismatches)} balance(s); recorded as a security event 'ledger_repair'.")
+        from flask import current_app
+
+        left = repair_balances(db.session, mismatches, current_app.config.get("ALLOW_NEGATIVE_STOCK", False))
+        if len(left) < len(mismatches):
+            click.echo(f"Repaired {len(mismatches) - len(left)} balance(s); recorded as a security event "
+                       "'ledger_repair'.")
+        for row in left:
+            click.echo(f"NOT REPAIRED warehouse={row.warehouse} part={row.part} ledger={row.ledger_sum}: "
+                       "a ledger sum below zero (no balance goes below zero); the ledger needs a correction")
     negative, transit = verify_transit(db.session)
     _echo_transit(negative, transit)
     if not mismatches and not negative and not transit:
@@ -72,7 +80,7 @@ def verify_ledger_command(repair):
         click.echo(f"{len(negative) + len(transit)} transit problem(s).")
     if mismatches and not repair:
         click.echo(f"{len(mismatches)} mismatch(es). Run with --repair to rewrite balances from the ledger.")
-    if negative or transit or not repair:
+    if negative or transit or left or not repair:
         sys.exit(1)
 
 

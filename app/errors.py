@@ -79,6 +79,17 @@ CONSTRAINT_MESSAGES = {
     "uq_stock_transfer_lines_part": "A transfer lists each part once.",
     "received_within_dispatched": "A received quantity is between zero and the quantity dispatched.",
     "transfer_warehouses_differ": "A transfer's source and destination warehouses must differ.",
+    # PostgreSQL's own walls (migration 0015): reached only when a rule in Python was missed.
+    "ck_inventory_stock_not_negative": "Stock on hand cannot go below zero.",
+}
+
+#: PostgreSQL's refusals of migration 0015 (row-level security, append-only tables) -> the rule.
+DATABASE_WALLS = {
+    "row-level security": (OutOfScope, "You can only create or change records of your own organization."),
+    "permission denied for table": (LedgerImmutable, "The stock ledger and the audit records are append-only: "
+                                                     "nothing recorded is changed or deleted. Record a reversal."),
+    "append-only": (LedgerImmutable, "The stock ledger and the audit records are append-only: nothing recorded "
+                                     "is changed or deleted. Record a reversal."),
 }
 
 
@@ -99,6 +110,9 @@ def translate_db_error(exc: Exception) -> DomainError:
     for name, message in CONSTRAINT_MESSAGES.items():
         if name.lower() in text:
             return CONSTRAINT_ERRORS.get(name, RuleViolation)(message)
+    for marker, (error, message) in DATABASE_WALLS.items():
+        if marker in text:
+            return error(message)
     if isinstance(exc, IntegrityError):
         if "unique" in text or "duplicate" in text:
             # SQLite names the columns, not the constraint.

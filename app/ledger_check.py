@@ -175,8 +175,12 @@ def verify_transit(session) -> tuple[list[NegativeTransit], list[TransitMismatch
         return negative, mismatches
 
 
-def repair_balances(session, mismatches: list[Mismatch]) -> None:
+def repair_balances(session, mismatches: list[Mismatch], allow_negative: bool = False) -> list[Mismatch]:
     """Set each mismatched balance to its ledger sum and record the change; commits.
+
+    A ledger sum below zero is left alone unless ``allow_negative`` (``ALLOW_NEGATIVE_STOCK``):
+    no balance goes below zero (on PostgreSQL the database refuses it, migration 0015),
+    and such a sum means the ledger itself needs a correction.
 
     The record is a ``security_events`` row of type ``ledger_repair`` whose
     details list every (warehouse, part, old balance, new balance).  On PostgreSQL
@@ -185,9 +189,12 @@ def repair_balances(session, mismatches: list[Mismatch]) -> None:
     their ledger sums and always records them.  A missing stock record is created
     first (at zero, as every new one).
 
-    :raises sqlalchemy.exc.DBAPIError: PostgreSQL refuses a balance the trigger of
-        migration 0015 refuses (a negative ledger sum without ``ALLOW_NEGATIVE_STOCK``).
+    :returns: the mismatches left alone (negative ledger sums), empty when every one was repaired.
     """
+    left = [row for row in mismatches if row.ledger_sum < 0 and not allow_negative]
+    mismatches = [row for row in mismatches if row not in left]
+    if not mismatches:
+        return left
     with system():
         inv = m.Inventory.__table__
         existing = set(session.execute(sa.select(inv.c.warehouse_id, inv.c.part_id).where(sa.tuple_(
@@ -202,9 +209,9 @@ def repair_balances(session, mismatches: list[Mismatch]) -> None:
         if session.get_bind().dialect.name == "postgresql":
             balances = [{"warehouse_id": str(r.warehouse_id), "part_id": str(r.part_id), "warehouse": r.warehouse,
                          "part": r.part} for r in mismatches]
-            session.execute(sa.select(sa.func.abparts_repair_balances(sa.cast(json.dumps(balances), sa.JSON))))
+            session.execute(sa.select(sa.func.abparts_repair_balances(sa.bindparam("balances", balances, sa.JSON))))
             session.commit()
-            return
+            return left
         now = utcnow()
         for row in mismatches:
             session.execute(
@@ -220,3 +227,4 @@ def repair_balances(session, mismatches: list[Mismatch]) -> None:
         session.add(m.SecurityEvent(event_type="ledger_repair", risk_level="high",
                                     details=json.dumps(details)))
         session.commit()
+    return left

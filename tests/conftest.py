@@ -364,6 +364,27 @@ def counted_queries(engine):
         sa.event.remove(engine, "before_cursor_execute", count)
 
 
+def as_owner(sql: str, params: dict | None = None) -> None:
+    """Run ``sql`` as the tables' owner and commit (inside an app context): what the portal's
+    role may not do on PostgreSQL (migration 0015), such as editing a ledger row to test
+    ``verify-ledger``.  On SQLite, and without ``DATABASE_OWNER_URL``, through ``db.session``."""
+    from flask import current_app
+
+    from app.extensions import db
+
+    owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    if not owner_url:
+        db.session.execute(sa.text(sql), params or {})
+        db.session.commit()
+        return
+    engine = sa.create_engine(owner_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(sql), params or {})
+    finally:
+        engine.dispose()
+
+
 def get_one(model, **where):
     """The single row of ``model`` matching ``where`` (unscoped; inside an app context)."""
     from app.extensions import db

@@ -22,6 +22,8 @@ PostgreSQL only (SQLite keeps the ORM guards; on SQLite this revision does nothi
   transaction's decision, once; an export's finish, once).
 - ``inventory.current_stock >= 0`` by a trigger, unless the transaction sets
   ``abparts.allow_negative_stock`` (the portal does when ``ALLOW_NEGATIVE_STOCK`` is on).
+- Two views of names, ``warehouse_names`` and ``organization_names``: the parties of a
+  movement or an order read each other's names (issues 8 and 10), not their rows.
 - ``abparts_repair_balances(json)``: the balance repair (``verify-ledger --repair``):
   sets balances to their ledger sums, nothing else, and records them as one
   ``ledger_repair`` security event, in the database's own code.
@@ -260,6 +262,22 @@ def _policies():
         op.execute(f'CREATE POLICY abparts_organization_scope ON {table} USING ({using}){with_check}')
 
 
+def _name_views():
+    # The names the parties of a document read across organizations (app.models.base.NamesView):
+    # owned by the owner, so the policies do not narrow them; ids and names only, and nothing
+    # to a transaction without a scope (a request with nobody signed in).
+    shown = f"current_user <> '{APP_ROLE}' OR cardinality(abparts_visible_organizations()) > 0"
+    op.execute(f"""
+CREATE VIEW warehouse_names AS
+SELECT w.id, w.name, w.organization_id, o.name AS organization_name
+  FROM warehouses w JOIN organizations o ON o.id = w.organization_id
+ WHERE {shown};
+CREATE VIEW organization_names AS
+SELECT o.id, o.name FROM organizations o WHERE {shown};
+GRANT SELECT ON warehouse_names, organization_names TO {ROLES};
+""")
+
+
 def upgrade():
     if op.get_bind().dialect.name != 'postgresql':
         return
@@ -267,11 +285,14 @@ def upgrade():
     _functions()
     _grants()
     _policies()
+    _name_views()
 
 
 def downgrade():
     if op.get_bind().dialect.name != 'postgresql':
         return
+    op.execute('DROP VIEW IF EXISTS organization_names')
+    op.execute('DROP VIEW IF EXISTS warehouse_names')
     for table in POLICIES:
         op.execute(f'DROP POLICY IF EXISTS abparts_organization_scope ON {table}')
         op.execute(f'ALTER TABLE {table} DISABLE ROW LEVEL SECURITY')
