@@ -364,25 +364,27 @@ def counted_queries(engine):
         sa.event.remove(engine, "before_cursor_execute", count)
 
 
-def as_owner(sql: str, params: dict | None = None) -> None:
+def as_owner(sql: str, params: dict | None = None, autocommit: bool = False) -> None:
     """Run ``sql`` as the tables' owner and commit (inside an app context): what the portal's
     role may not do on PostgreSQL (migration 0015), such as editing a ledger row to test
-    ``verify-ledger``.  On SQLite, and without ``DATABASE_OWNER_URL``, through ``db.session``."""
+    ``verify-ledger``, or ``VACUUM`` (``autocommit=True``).  On SQLite, and without
+    ``DATABASE_OWNER_URL``, through the app's own engine."""
     from flask import current_app
 
     from app.extensions import db
 
     owner_url = current_app.config.get("DATABASE_OWNER_URL")
-    if not owner_url:
-        db.session.execute(sa.text(sql), params or {})
-        db.session.commit()
-        return
-    engine = sa.create_engine(owner_url, poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(owner_url, poolclass=sa.pool.NullPool) if owner_url else db.engine
     try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(sql), params or {})
+        if autocommit:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text(sql), params or {})
+        else:
+            with engine.begin() as conn:
+                conn.execute(sa.text(sql), params or {})
     finally:
-        engine.dispose()
+        if owner_url:
+            engine.dispose()
 
 
 def get_one(model, **where):
