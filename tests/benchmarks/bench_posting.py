@@ -56,10 +56,11 @@ D = decimal.Decimal
 SEED_TRANSACTIONS_PER_YEAR = 7_500
 
 
-def bench_config(url: str) -> type[Config]:
-    """The development configuration on ``url`` with every business cap lifted."""
+def bench_config(url: str, owner_url: str | None = None) -> type[Config]:
+    """The development configuration on ``url`` with every business cap lifted (``owner_url``:
+    the migrations' role, when ``url`` is the portal's ``abparts_app``)."""
     return type("BenchConfig", (Config,), {
-        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_DATABASE_URI": url, "DATABASE_OWNER_URL": owner_url,
         "SECRET_KEY": "benchmark",
         "LIMIT_CUSTOMER_ORGANIZATIONS": None, "LIMIT_USERS": None, "LIMIT_PARTS": None,
         "LIMIT_MACHINES": None, "LIMIT_WAREHOUSES": None, "LIMIT_TRANSACTIONS_PER_YEAR": None,
@@ -376,7 +377,15 @@ def bench_engine(engine: str, pg_url: str | None, args) -> list[dict]:
     database = Database(engine, pg_url)
     results = []
     try:
-        app = create_app(bench_config(database.url))
+        if engine == "postgresql" and args.app_role:
+            # The portal's role under row-level security (README "Database roles"); the
+            # migrations, and the roles' creation, as the server's user.
+            from app.row_security import APP_ROLE
+
+            app_url = make_url(database.url).set(username=APP_ROLE, password=None)
+            app = create_app(bench_config(app_url.render_as_string(hide_password=False), database.url))
+        else:
+            app = create_app(bench_config(database.url))
         with app.app_context():
             print(f"[{engine}] migrating and seeding the demo data ...", flush=True)
             upgrade()
@@ -470,6 +479,8 @@ def main(argv=None) -> int:
     parser.add_argument("--bulk", type=int, default=10000,
                         help="lines posted at once through the bulk posting path at each size (default 10000; 0: none)")
     parser.add_argument("--explain", action="store_true", help="print the query plans of two postings at the largest size")
+    parser.add_argument("--app-role", action="store_true",
+                        help="PostgreSQL: connect as abparts_app, under row-level security (as in production)")
     args = parser.parse_args(argv)
     print_table(run_engines(parser, args, bench_engine))
     return 0

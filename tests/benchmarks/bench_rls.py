@@ -15,21 +15,27 @@ of this change apply to the database it names)::
    requests the ledger's page 1, page 100, the type filter, the search and the sort by
    quantity (100 rows a page) as each role from both servers, one right after the other,
    alternating which goes first.  The first round warms up and is not counted.
+   Right after each page, its SQL floor (``bench_pages.py``: the least SQL the page needs,
+   the customer's narrowed by its organizations) straight through psycopg, as the owner
+   and as ``abparts_app`` with the scope set in the same transaction, as the portal
+   sets it (``set_config`` of the role and the organizations, then the floor): the
+   database's own share of the cost, without the HTTP noise.
 4. It prints p50 and p95 (ms) per page and role, without and with row-level security,
    their ratio, and the plan of the customer's ledger page 1 with no ORM criteria at all
-   (the policy alone) through ``abparts_app``: it should read the organizations' indexes.
+   (the policy alone) through ``abparts_app``.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
 
-from bench_pages import PAGES, Figures, get_page, run_parameters, variants  # noqa: E402
+from bench_pages import PAGES, Figures, get_page, run_floor, run_parameters, variants  # noqa: E402
 from harness import (  # noqa: E402
     Gunicorn,
     add_arguments,
@@ -55,6 +61,21 @@ def policy_plan(app_url: str, organizations: list[str]) -> list[str]:
     return [row[0] for row in rows]
 
 
+def floor(conn, scope, variant, scoped: bool, params: dict, figures: Figures) -> None:
+    """The page's SQL floor in one transaction of ``conn``; with ``scope`` (``(role, organization ids)``)
+    set first, as the portal sets it (its time counted)."""
+    if scope is None:
+        run_floor(conn, variant, scoped, params, figures)
+    else:
+        timed = Figures()
+        started = time.perf_counter()
+        conn.execute("SELECT set_config('role', %s, true), set_config('abparts.organization_ids', %s, true)", scope)
+        run_floor(conn, variant, scoped, params, timed)
+        figures.floor.append(time.perf_counter() - started)
+        figures.floor_rows = timed.floor_rows
+    conn.rollback()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -70,8 +91,11 @@ def main(argv=None) -> int:
     plan = [v for v in variants(ledger, ["quantity_with_unit"], params)
             if v.label in ("page 1", "page 100", "filter transaction_type", "search", "sort quantity_with_unit")]
     results = {(mode, role, v.label): Figures() for mode in MODES for role in logins for v in plan}
+    scopes = {"super admin": ("abparts_system", ""), "customer admin": ("none", "{" + ",".join(params["orgs"]) + "}")}
+    role_params = {role: {**params, "user_id": database.user(login)[0]} for role, login in logins.items()}
     with Gunicorn(database, args.workers, args.redis) as owner, \
-            Gunicorn(database, args.workers, args.redis, app_role=True) as confined:
+            Gunicorn(database, args.workers, args.redis, app_role=True) as confined, \
+            psycopg.connect(database.url) as owner_sql, psycopg.connect(database.app_url) as app_sql:
         servers = {"without": owner, "with": confined}
         sessions = {(mode, role): form_login(server.url, login)
                     for mode, server in servers.items() for role, login in logins.items()}
@@ -86,21 +110,27 @@ def main(argv=None) -> int:
                         get_page(sessions[mode, role], servers[mode].url, variant, figures)
                         if figures.errors:
                             raise SystemExit(f"{mode} row-level security, {role}, {variant.label}: {figures.errors}")
+                    for mode in order:
+                        figures = results[mode, role, variant.label] if round_number else Figures()
+                        floor(owner_sql if mode == "without" else app_sql, None if mode == "without" else scopes[role],
+                              variant, role == "customer admin", role_params[role], figures)
         with database.connect() as conn:
             machine = machine_description(conn)
             rows = conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
     print(f"\nDatabase {database.name}, {demo_size(seeded)} ({rows:,} ledger rows); {args.workers} sync gunicorn "
           f"workers per server; {args.rounds} rounds; 100 rows a page; {machine}.")
     print(f"Customer admin: {args.customer_admin} (organizations {', '.join(params['orgs'])}).\n")
-    print("| ledger page | role | p50 without RLS | p50 with RLS | with / without | p95 without | p95 with |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| ledger page | role | HTTP p50 without RLS | with RLS | with / without | p95 without | p95 with | "
+          "SQL floor p50 without | with | with / without |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for variant in plan:
         for role in logins:
-            without, with_ = (results[mode, role, variant.label].http for mode in MODES)
-            p50 = [percentile(x, 0.5) * 1000 for x in (without, with_)]
-            p95 = [percentile(x, 0.95) * 1000 for x in (without, with_)]
+            without, with_ = (results[mode, role, variant.label] for mode in MODES)
+            p50 = [percentile(x.http, 0.5) * 1000 for x in (without, with_)]
+            p95 = [percentile(x.http, 0.95) * 1000 for x in (without, with_)]
+            sql = [percentile(x.floor, 0.5) * 1000 for x in (without, with_)]
             print(f"| {variant.label} | {role} | {p50[0]:.0f} | {p50[1]:.0f} | {p50[1] / p50[0]:.2f} | "
-                  f"{p95[0]:.0f} | {p95[1]:.0f} |")
+                  f"{p95[0]:.0f} | {p95[1]:.0f} | {sql[0]:.1f} | {sql[1]:.1f} | {sql[1] / sql[0]:.2f} |")
     print("\nThe customer's ledger page 1 through the policy alone (no ORM criteria), as abparts_app:")
     for line in policy_plan(database.app_url, params["orgs"]):
         print(f"    {line}")
