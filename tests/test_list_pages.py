@@ -189,6 +189,57 @@ def test_pages_of_a_sorted_list_continue_each_other(app, listed, client_as, user
         assert pages == whole[:len(pages)] and len(pages) == min(12, len(whole)), col
 
 
+@pytest.mark.parametrize("username", ["superadmin", "acme.admin"])
+def test_the_ledger_sorted_by_a_warehouse_pages_through_every_row_in_the_labels_order(app, listed, client_as,
+                                                                                       username):
+    """Sorted by From or To, a page is read in two parts (the labelled rows, the empty ones:
+    ``page_by_label``): page after page gives exactly the user's rows, in the order of one
+    plain SQL sort by the warehouse's and organization's names with empty ones last ascending,
+    first descending, and the key breaking ties."""
+    from app import models as m
+    from app.extensions import db
+    from app.scoping import acting_as, actor_for
+
+    from .conftest import get_one
+
+    size = 25
+    if username == "acme.admin":  # its own rows: 40 into its warehouses, 30 out
+        with app.app_context():
+            admin = get_one(m.PortalUser, username=username)
+            main, site = get_one(m.Warehouse, name="Acme Main"), get_one(m.Warehouse, name="Acme Site")
+            con = get_one(m.Part, part_number="CON-1")
+            with acting_as(actor_for(admin)):
+                for i in range(40):
+                    factories.txn(m.TransactionType.creation, con, 2, admin, dest=(main, site)[i % 2])
+                for i in range(30):
+                    factories.txn(m.TransactionType.consumption, con, 1, admin, source=(main, site)[i % 2])
+                db.session.commit()
+            db.session.remove()
+    c = client_as(username)
+    for col, fk in (("from_warehouse_name", "from_warehouse_id"), ("to_warehouse_name", "to_warehouse_id")):
+        for direction in ("asc", "desc"):
+            with app.app_context():
+                t = m.Transaction
+                w, o = sa.orm.aliased(m.Warehouse.__table__), sa.orm.aliased(m.Organization.__table__)
+                order = sa.asc if direction == "asc" else sa.desc
+                nulls = "nulls_last" if direction == "asc" else "nulls_first"
+                with acting_as(actor_for(get_one(m.PortalUser, username=username))):
+                    rows = db.session.execute(
+                        sa.select(t.id, getattr(t, fk)).outerjoin(w, w.c.id == getattr(t, fk)).outerjoin(o, o.c.id == w.c.organization_id)
+                        .order_by(getattr(order(w.c.name), nulls)(), getattr(order(o.c.name), nulls)(), order(t.id))
+                    ).all()
+                db.session.remove()
+            expected = [str(key) for key, _warehouse in rows]
+            # Both parts, and a page where one ends and the other begins.
+            empty = sum(warehouse is None for _key, warehouse in rows)
+            assert 0 < empty < len(rows) and len(rows) > 2 * size, (col, empty, len(rows))
+            shown = []
+            for number in range(len(expected) // size + 2):
+                shown += re.findall(r'href="/transactionmodelview/show/([0-9a-f-]{36})',
+                                    sorted_page(c, "ledger", col, direction, size, number))
+            assert shown == expected, (col, direction)
+
+
 def test_a_customer_sees_the_other_partys_warehouse_sorted_by_its_name(app, client_as):
     """A receipt's source is the sender's transit location, out of the customer's scope but named on
     the row (issue 8): sorted by its name like any other, not as an empty value."""

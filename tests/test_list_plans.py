@@ -127,6 +127,18 @@ PAGES = {
                                   {"idx_transactions_approval_status_id"}),
     "sorted by reference": ("superadmin", {"_oc_TransactionModelView": "reference_number",
                                            "_od_TransactionModelView": "asc"}, {"idx_transactions_reference_id"}),
+    # Two parts (ABPartsInterface.page_by_label): the warehouses in name order, each one's rows, and
+    # the rows with no warehouse; both through the (warehouse, id) index.
+    "sorted by From warehouse": ("superadmin", {"_oc_TransactionModelView": "from_warehouse_name",
+                                                "_od_TransactionModelView": "asc"},
+                                 {"idx_transactions_from_warehouse_id"}),
+    "sorted by To warehouse, last first": ("superadmin", {"_oc_TransactionModelView": "to_warehouse_name",
+                                                          "_od_TransactionModelView": "desc"},
+                                           {"idx_transactions_to_warehouse_id"}),
+    "page 100 sorted by To warehouse": ("superadmin", {"_oc_TransactionModelView": "to_warehouse_name",
+                                                       "_od_TransactionModelView": "asc",
+                                                       "page_TransactionModelView": 99},
+                                        {"idx_transactions_to_warehouse_id"}),
 }
 
 

@@ -569,3 +569,25 @@ def test_auditor_changes_nothing_through_the_screens_or_the_api(app, client_as, 
     assert (count(app, m.Warehouse), count(app, m.Transaction)) == totals
     assert snapshot(app, m.Warehouse, pk) == before
     assert snapshot(app, m.PortalUser, w["user"]["acme.user"])["first_name"] == "Acme"
+
+
+@pytest.mark.parametrize("count", [3, 150])
+def test_visible_answers_the_actors_own_rows_among_many_keys(app, count):
+    """``visible`` (the scope check of every write) asks with one array of keys on PostgreSQL
+    above 100 keys, an IN list otherwise: the same answer either way."""
+    from app.extensions import db
+
+    from . import factories
+
+    with app.app_context():
+        admin, other = get_one(m.PortalUser, username="acme.admin"), get_one(m.PortalUser, username="superadmin")
+        acme, central = get_one(m.Warehouse, name="Acme Main"), get_one(m.Warehouse, name="Central")
+        part = get_one(m.Part, part_number="CON-1")
+        with scoping.acting_as(scoping.actor_for(other)):
+            mine = [factories.txn(m.TransactionType.creation, part, 1, admin, dest=acme) for _ in range(count)]
+            theirs = [factories.txn(m.TransactionType.creation, part, 1, other, dest=central) for _ in range(count)]
+            db.session.commit()
+        keys = {t.id for t in mine + theirs} | {uuid.uuid4()}
+        with scoping.acting_as(scoping.actor_for(admin)):
+            assert scoping.visible(m.Transaction, keys, db.session) == {t.id for t in mine}
+        db.session.remove()

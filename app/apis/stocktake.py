@@ -21,7 +21,7 @@ from ..workflows import stocktake as sw
 from ..workflows.base import acting_user
 from .base import ABPartsRestApi
 from .docs import UUID, documented, json_lines, json_object
-from .payload import body as _body, object_list as _list, quantity as _quantity, text as _text
+from . import payload
 
 
 def _money(value) -> str | None:
@@ -56,21 +56,21 @@ def stocktake_json(session, stocktake: m.Stocktake) -> dict:
     }
     for step in ("created", "started", "completed", "approved", "cancelled"):
         out[f"{step}_by_user_id"] = getattr(stocktake, f"{step}_by_user_id")
-        out[f"{step}_at"] = _text(getattr(stocktake, f"{step}_at", None) if step != "created" else stocktake.created_at)
+        out[f"{step}_at"] = payload.text(getattr(stocktake, f"{step}_at", None) if step != "created" else stocktake.created_at)
     for row in report.lines:
         mine = row.counts.get(who.user.id)
         line = {"id": str(row.line.id), "line_number": row.line.line_number, "part_id": str(row.part.id),
                 "part_number": row.part.part_number, "part_name": row.part.name,
                 "unit_of_measure": row.part.unit_of_measure, "state": row.agreement.state,
-                "your_count": _text(mine.counted_quantity) if mine else None}
+                "your_count": payload.text(mine.counted_quantity) if mine else None}
         if book:
             line.update({
-                "snapshot_quantity": _text(row.line.snapshot_quantity), "movements": _text(row.movements),
+                "snapshot_quantity": payload.text(row.line.snapshot_quantity), "movements": payload.text(row.movements),
                 "counts": [{"user_id": c.counted_by_user_id, "user": report.names.get(c.counted_by_user_id),
-                            "counted_quantity": _text(c.counted_quantity), "book_quantity": _text(c.book_quantity),
-                            "counted_at": _text(c.counted_at)} for c in row.counts.values()],
-                "agreed_quantity": _text(row.agreement.agreed), "book_quantity": _text(row.agreement.book),
-                "variance_quantity": _text(row.variance), "variance_value": _money(row.value),
+                            "counted_quantity": payload.text(c.counted_quantity), "book_quantity": payload.text(c.book_quantity),
+                            "counted_at": payload.text(c.counted_at)} for c in row.counts.values()],
+                "agreed_quantity": payload.text(row.agreement.agreed), "book_quantity": payload.text(row.agreement.book),
+                "variance_quantity": payload.text(row.variance), "variance_value": _money(row.value),
                 "needs_approval": row.line.needs_approval, "resolution_note": row.line.resolution_note,
                 "stock_adjustment_id": str(row.line.stock_adjustment_id) if row.line.stock_adjustment_id else None,
             })
@@ -78,7 +78,7 @@ def stocktake_json(session, stocktake: m.Stocktake) -> dict:
     if book:
         out["totals"] = {"variance_value": _money(report.total_value), "lines_with_variance": report.with_variance,
                          "lines_needing_approval": report.needing_approval}
-        out["threshold_percent"] = _text(stocktake.threshold_percent)
+        out["threshold_percent"] = payload.text(stocktake.threshold_percent)
         out["threshold_value"] = _money(stocktake.threshold_value)
     return out
 
@@ -130,7 +130,7 @@ class StocktakeRestApi(ABPartsRestApi):
         """
 
         def step():
-            body = _body()
+            body = payload.body()
             blind = body.get("blind", True)
             if not isinstance(blind, bool):
                 raise RuleViolation('"blind" is true or false.')
@@ -166,8 +166,8 @@ class StocktakeRestApi(ABPartsRestApi):
 
         def call():
             sw.load_stocktake(self.datamodel.session, pk)  # another organization's: 404 whatever the body
-            lines = _list(_body(), "lines")
-            return sw.count_lines(pk, [(line.get("part"), _quantity(line.get("counted_quantity"), "counted_quantity"))
+            lines = payload.object_list(payload.body(), "lines")
+            return sw.count_lines(pk, [(line.get("part"), payload.quantity(line.get("counted_quantity"), "counted_quantity"))
                                        for line in lines])
 
         return self.run_action(call)
@@ -185,8 +185,8 @@ class StocktakeRestApi(ABPartsRestApi):
 
         def call():
             sw.load_stocktake(self.datamodel.session, pk)  # another organization's: 404 whatever the body
-            body = _body()
-            sw.resolve_line(pk, body.get("line"), _quantity(body.get("agreed_quantity"), "agreed_quantity"),
+            body = payload.body()
+            sw.resolve_line(pk, body.get("line"), payload.quantity(body.get("agreed_quantity"), "agreed_quantity"),
                             body.get("note"))
             return sw.load_stocktake(self.datamodel.session, pk)
 

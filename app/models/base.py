@@ -107,7 +107,7 @@ class QuantityDisplay:
                                whole=bool(part and part.is_whole_units))
 
 
-def label_property(label, column, order):
+def label_property(label, column, order, ranked=None):
     """A read-only ``column_property`` showing ``label(column)``, that lists sort by ``order(column)``.
 
     :param label: ``column -> scalar subquery``, e.g. :func:`app.models.warehouse.warehouse_label`.
@@ -115,8 +115,13 @@ def label_property(label, column, order):
         ``joins`` a list of ``(table, on clause)`` to outer-join, ``keys`` the columns to order by.
         The sort of the list screens (:class:`app.views.interface.ABPartsInterface`) reads it
         from the property's ``info["order_by"]``.
+    :param ranked: for a nullable ``column`` of a long list, ``(sa.asc or sa.desc) -> subquery`` of every row
+        ``column`` may name: its ``id`` and the keys ``k0, k1, ...`` of ``order``, sorted by them that way
+        (:func:`app.models.warehouse.warehouse_label_ranks`); the list then reads a sorted page in
+        two parts, the labelled rows and the empty ones (``info["labelled"]``, ``info["ranked"]``).
     """
-    return column_property(label(column), info={"order_by": lambda: order(column)})
+    return column_property(label(column), info={"order_by": lambda: order(column), "labelled": column,
+                                                 "ranked": ranked})
 
 
 class NamesView(sa.sql.expression.TableClause):

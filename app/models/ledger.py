@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import CreatedAt, label_property, QuantityDisplay, UUIDPrimaryKey
 from .enums import ApprovalStatus, TransactionType
 from .text_search import trigram_index
-from .warehouse import warehouse_label, warehouse_label_order
+from .warehouse import warehouse_label, warehouse_label_order, warehouse_label_ranks
 from .types import FILLED_BY_RULES, Quantity, TZDateTime, UUIDType, pg_enum, utcnow
 
 
@@ -59,7 +59,9 @@ class Transaction(QuantityDisplay, UUIDPrimaryKey, CreatedAt, Model):
         sa.Index("idx_transactions_part", "part_id"),
         sa.Index("idx_transactions_type", "transaction_type"),
         sa.Index("idx_transactions_warehouse", "from_warehouse_id", "to_warehouse_id"),
-        sa.Index("idx_transactions_to_warehouse", "to_warehouse_id"),
+        # The ledger sorted by its From or To warehouse (migration 0018).
+        sa.Index("idx_transactions_from_warehouse_id", "from_warehouse_id", "id"),
+        sa.Index("idx_transactions_to_warehouse_id", "to_warehouse_id", "id"),
         sa.Index("idx_transactions_machine", "machine_id"),
         sa.Index("idx_transactions_user", "performed_by_user_id"),
         sa.Index("idx_transactions_approval", "requires_approval", "approval_status"),
@@ -176,6 +178,6 @@ class TransactionApproval(UUIDPrimaryKey, CreatedAt, Model):
 
 # The warehouses' names on each ledger row, for both parties of a movement (see warehouse_label).
 Transaction.from_warehouse_name = label_property(warehouse_label, Transaction.__table__.c.from_warehouse_id,
-                                                warehouse_label_order)
+                                                warehouse_label_order, warehouse_label_ranks)
 Transaction.to_warehouse_name = label_property(warehouse_label, Transaction.__table__.c.to_warehouse_id,
-                                              warehouse_label_order)
+                                              warehouse_label_order, warehouse_label_ranks)

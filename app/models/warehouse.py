@@ -104,3 +104,17 @@ def warehouse_label_order(column):
     """
     v = _warehouse_names().alias()
     return [(v, v.c.id == column)], [v.c.name, v.c.organization_name]
+
+
+def warehouse_label_ranks(direction=sa.asc):
+    """Every warehouse's ``id`` with the keys :func:`warehouse_label_order` sorts by, ``k0`` (its
+    name) and ``k1`` (its organization's), as a subquery sorted by them in ``direction``
+    (``sa.asc`` or ``sa.desc``).
+
+    ``OFFSET 0`` keeps the subquery whole: PostgreSQL sorts the warehouses (about
+    1,350 at 10x the seed) once and keeps that order through a nested loop over
+    each warehouse's rows, which then need sorting only among themselves.
+    """
+    v = _warehouse_names().alias()
+    return (sa.select(v.c.id, v.c.name.label("k0"), v.c.organization_name.label("k1"))
+            .order_by(direction(v.c.name), direction(v.c.organization_name), direction(v.c.id)).offset(0).subquery())

@@ -73,8 +73,34 @@ def locked_message(until: dt.datetime) -> str:
             "after too many failed sign-in attempts. Try again then, or ask an administrator to unlock it.")
 
 
-def _not_locked(now: dt.datetime):
-    return sa.or_(_users.c.locked_until.is_(None), _users.c.locked_until <= now)
+def _not_locked(now: dt.datetime, table=_users):
+    return sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now)
+
+
+def _count_failure(table, key, mirrors: tuple[str, ...] = ()) -> Failure | None:
+    """Count one failure on ``table``'s row ``key`` (a where clause) in one conditional
+    ``UPDATE``, and commit: the series of :func:`record_failure` and
+    :func:`record_unknown_failure` alike.
+
+    :param mirrors: further counter columns given the same value (FAB's ``fail_login_count``).
+    :returns: as :func:`record_failure`.
+    """
+    now = utcnow()
+    # A failure after an expired lock starts a new series.
+    new_count = sa.case((table.c.locked_until.is_(None), table.c.failed_login_attempts), else_=0) + 1
+    until = now + lock_duration()
+    row = db.session.execute(
+        sa.update(table)
+        .where(key, _not_locked(now, table))
+        .values(failed_login_attempts=new_count, **{column: new_count for column in mirrors},
+                locked_until=sa.case((new_count >= max_attempts(), sa.literal(until, table.c.locked_until.type)),
+                                     else_=sa.null()))
+        .returning(table.c.failed_login_attempts, table.c.locked_until)
+    ).first()
+    db.session.commit()
+    if row is None:
+        return None
+    return Failure(row.failed_login_attempts, until if row.locked_until is not None else None)
 
 
 def record_failure(user_id: int) -> Failure | None:
@@ -83,27 +109,7 @@ def record_failure(user_id: int) -> Failure | None:
     :returns: the counter after it and, when this failure locked the account,
         until when; ``None`` when the account was locked already (nothing counted).
     """
-    now = utcnow()
-    # A failure after an expired lock starts a new series.
-    base = sa.case((_users.c.locked_until.is_(None), _users.c.failed_login_attempts), else_=0)
-    new_count = base + 1
-    until = now + lock_duration()
-    stmt = (
-        sa.update(_users)
-        .where(_users.c.id == user_id, _not_locked(now))
-        .values(
-            failed_login_attempts=new_count,
-            fail_login_count=new_count,
-            locked_until=sa.case((new_count >= max_attempts(), sa.literal(until, _users.c.locked_until.type)),
-                                 else_=sa.null()),
-        )
-        .returning(_users.c.failed_login_attempts, _users.c.locked_until)
-    )
-    row = db.session.execute(stmt).first()
-    db.session.commit()
-    if row is None:
-        return None
-    return Failure(row.failed_login_attempts, until if row.locked_until is not None else None)
+    return _count_failure(_users, _users.c.id == user_id, mirrors=("fail_login_count",))
 
 
 def record_success(user_id: int) -> bool:
@@ -162,23 +168,8 @@ def record_unknown_failure(name: str) -> Failure | None:
 
     :returns: as :func:`record_failure`.
     """
-    key, now = _name_key(name), utcnow()
+    key = _name_key(name)
     insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[db.session.get_bind().dialect.name]
     db.session.execute(insert(_unknown).values(name_key=key, failed_login_attempts=0)
                        .on_conflict_do_nothing(index_elements=["name_key"]))
-    base = sa.case((_unknown.c.locked_until.is_(None), _unknown.c.failed_login_attempts), else_=0)
-    new_count = base + 1
-    until = now + lock_duration()
-    row = db.session.execute(
-        sa.update(_unknown)
-        .where(_unknown.c.name_key == key,
-               sa.or_(_unknown.c.locked_until.is_(None), _unknown.c.locked_until <= now))
-        .values(failed_login_attempts=new_count,
-                locked_until=sa.case((new_count >= max_attempts(), sa.literal(until, _unknown.c.locked_until.type)),
-                                     else_=sa.null()))
-        .returning(_unknown.c.failed_login_attempts, _unknown.c.locked_until)
-    ).first()
-    db.session.commit()
-    if row is None:
-        return None
-    return Failure(row.failed_login_attempts, until if row.locked_until is not None else None)
+    return _count_failure(_unknown, _unknown.c.name_key == key)

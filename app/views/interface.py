@@ -212,6 +212,9 @@ class ABPartsInterface(SQLAInterface):
         (:meth:`page_by_keys`), so only the rows shown are computed.
         """
         loaded = query.options(*self.relation_loads()) if self._shown_relations else query
+        if page_size and not select_columns and self._nullable_label(order_column) is not None \
+                and sees_every_organization():
+            return self.page_by_label(query, loaded, filters, order_column, order_direction, page, page_size)
         if page and page_size and not select_columns and self._computed_columns():
             return self.page_by_keys(query, loaded, filters, order_column, order_direction, page, page_size)
         return super().apply_all(loaded, filters, order_column, order_direction, page, page_size,
@@ -236,6 +239,55 @@ class ABPartsInterface(SQLAInterface):
                                       aliases_mapping=aliases)
         outer = self.get_outer_query_from_inner_query(loaded, inner)
         return self.apply_order_by(outer, order_column, order_direction, add_pk=True)
+
+    def page_by_label(self, query, loaded, filters, order_column, order_direction, page, page_size):
+        """One page sorted by a label of a nullable column (the ledger by its From or To warehouse).
+
+        Sorted in one piece, every row of the list is joined to its warehouse and
+        organization and the whole list sorted: 450 ms at 676,000 ledger rows for a
+        super admin (issue 15).  The same order is two ordered parts: the rows whose
+        column is set, walked in the label's order (the few warehouses sorted by
+        name, each one's rows through the index on the column), and the rows where it
+        is empty, through the same index; each part reads at most the rows up to the
+        end of the page, and the empty ones come last ascending, first descending, as
+        PostgreSQL sorts NULLs.  Both parts are ORM queries of the model, so
+        organization scoping applies to each; used for a user who sees every
+        organization (a scoped user's rows come through the organization indexes, and
+        a plain sort of those is cheaper than walking every warehouse's rows).
+
+        :returns: the query of the page's rows (loaded with the page's options), in the list's order.
+        """
+        column = self._nullable_label(order_column)
+        direction = sa.asc if order_direction == "asc" else sa.desc
+        ranked = self.obj.__mapper__.attrs[order_column].info["ranked"](direction)
+        keys = [c for c in ranked.c if c.name != "id"]
+        pk = self.get_pk()
+        filtered = self.apply_filters(query, self.get_inner_filters(filters))
+        end = ((page or 0) + 1) * page_size
+        # ``part`` puts the labelled rows first ascending, last descending (NULLs sort high).
+        labelled = (filtered.join(ranked, ranked.c.id == column)
+                    .with_entities(pk.label("key"), sa.literal(0 if direction is sa.asc else 1).label("part"),
+                                   *(key.label(f"k{i}") for i, key in enumerate(keys)))
+                    .order_by(*(direction(key) for key in (*keys, ranked.c.id, pk))).limit(end).subquery())
+        empty = (filtered.filter(column.is_(None))
+                 .with_entities(pk.label("key"), sa.literal(1 if direction is sa.asc else 0).label("part"),
+                                *(sa.null().label(f"k{i}") for i in range(len(keys))))
+                 .order_by(direction(column), direction(pk)).limit(end).subquery())
+        both = sa.union_all(sa.select(labelled), sa.select(empty)).subquery()
+        page_keys = (sa.select(both.c.key)
+                     .order_by(both.c.part, *(direction(both.c[f"k{i}"]) for i in range(len(keys))), direction(both.c.key))
+                     .limit(page_size).offset((page or 0) * page_size).subquery())
+        outer = loaded.join(page_keys, pk == page_keys.c.key)
+        return self.apply_order_by(outer, order_column, order_direction, add_pk=True)
+
+    def _nullable_label(self, col_name: str):
+        """The nullable column a sortable label names, when the label ranks its rows
+        (``info["labelled"]``, ``info["ranked"]``: :func:`app.models.base.label_property`), or ``None``."""
+        if not col_name or "." in col_name or self._label_order(col_name) is None:
+            return None
+        info = self.obj.__mapper__.attrs[col_name].info
+        column = info.get("labelled")
+        return column if info.get("ranked") and column is not None and column.nullable else None
 
     def _computed_columns(self) -> bool:
         """Whether the model has ``column_property`` expressions (read-only computed columns)."""
@@ -288,8 +340,13 @@ class ABPartsInterface(SQLAInterface):
             return super().apply_order_by(query, order_column, order_direction, aliases_mapping,
                                           bypass_many_to_many, add_pk)
         query, keys = named
-        direction = sa.asc if order_direction == "asc" else sa.desc
-        return query.order_by(*(direction(key) for key in (*keys, self.get_pk())))
+        # Empty names sort as PostgreSQL sorts NULLs (last ascending, first descending) on
+        # SQLite too, as the two-part page of a long list does (:meth:`page_by_label`).
+        if order_direction == "asc":
+            ordered = [sa.asc(key).nulls_last() for key in keys] + [sa.asc(self.get_pk())]
+        else:
+            ordered = [sa.desc(key).nulls_first() for key in keys] + [sa.desc(self.get_pk())]
+        return query.order_by(*ordered)
 
     def order_by_names(self, query, col_name: str):
         """The joins and keys that sort by a relation's name or a label, as the list shows them.

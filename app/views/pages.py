@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask import g, render_template, request, send_from_directory
 
+from .rows import list_rows
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
@@ -55,8 +57,9 @@ def quantity(value, unit: str | None = None) -> str:
 
 
 def register_pages(app) -> None:
-    """Bind the error pages, ``/favicon.ico`` and the ``quantity`` filter to ``app``."""
+    """Bind the error pages, ``/favicon.ico``, the ``quantity`` filter and the list rows to ``app``."""
     for status in ERROR_PAGES:
         app.register_error_handler(status, error_page)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.add_template_filter(quantity, "quantity")
+    app.add_template_global(list_rows, "abparts_list_rows")

@@ -110,6 +110,9 @@ class Page:
     search_sql: str | None = None  # matches %(like)s: '%text%'; %(keys)s: what search_keys found
     search_keys: str | None = None  # a lookup run first: keys of related rows that match %(like)s
     where: str = "TRUE"
+    #: Sorts by a warehouse's label over a nullable column, read in two parts when the user sees
+    #: every organization (``ABPartsInterface.page_by_label``): sort argument -> the column.
+    ranked: dict[str, str] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -147,6 +150,7 @@ PAGES = [
         # The matching parts first, their keys then given to the ledger query as values (as the list does).
         search_keys="SELECT id FROM parts WHERE part_number ILIKE %(like)s OR name ILIKE %(like)s",
         search_sql="t.part_id = ANY(%(keys)s) OR t.notes ILIKE %(like)s OR t.reference_number ILIKE %(like)s",
+        ranked={"from_warehouse_name": "from_warehouse_id", "to_warehouse_name": "to_warehouse_id"},
     ),
     Page(
         name="stock levels", view="InventoryModelView", table="inventory",
@@ -255,6 +259,7 @@ class Variant:
     order: str | None  # None: a sort the floor does not know
     offset: int = 0
     like: str | None = None
+    ranked: str | None = None  # Page.ranked's column for this sort
 
 
 @dataclass
@@ -308,7 +313,7 @@ def variants(page: Page, sortable: list[str], params: dict) -> list[Variant]:
         keys = page.order.get(column)
         order = ", ".join(f"{key} ASC" for key in [*keys.split(", "), "t.id"]) if keys else None
         out.append(Variant(page, f"sort {column}", {**base, f"_oc_{page.view}": column, f"_od_{page.view}": "asc"},
-                           [], order))
+                           [], order, ranked=page.ranked.get(column)))
     return out
 
 
@@ -351,7 +356,20 @@ def floor_statements(variant: Variant, scoped: bool) -> tuple[str, str, str] | N
     joins = page.joins.format(**(SCOPED_USERS if scoped else {"users": "JOIN", "users_scope": ""}))
     counted = f"FROM {page.table} t WHERE {where}"
     window = f"ORDER BY {variant.order} LIMIT {PAGE_SIZE} OFFSET {variant.offset}"
-    if set(re.findall(r"\b(\w+)\.", variant.order)) == {"t"}:
+    if variant.ranked and not scoped:
+        # Ascending: the rows with a warehouse, walked warehouse by warehouse in name order, then
+        # the rows with none; each part reads at most the rows up to the page's end.
+        end, fk = variant.offset + PAGE_SIZE, variant.ranked
+        ranked = ("(SELECT w.id, w.name AS k0, o.name AS k1 FROM warehouses w JOIN organizations o "
+                  "ON o.id = w.organization_id ORDER BY 2, 3, 1 OFFSET 0) r")
+        keys = (f"SELECT key, part, k0, k1 FROM ("
+                f"(SELECT t.id AS key, 0 AS part, r.k0, r.k1 FROM {ranked} JOIN {page.table} t ON t.{fk} = r.id "
+                f"WHERE {where} ORDER BY r.k0, r.k1, r.id, t.id LIMIT {end}) UNION ALL "
+                f"(SELECT t.id, 1, NULL, NULL FROM {page.table} t WHERE {where} AND t.{fk} IS NULL "
+                f"ORDER BY t.{fk}, t.id LIMIT {end})) u ORDER BY part, k0, k1, key LIMIT {PAGE_SIZE} OFFSET {variant.offset}")
+        rows = (f"SELECT {page.columns} FROM ({keys}) k JOIN {page.table} t ON t.id = k.key {joins} "
+                f"ORDER BY k.part, k.k0, k.k1, k.key")
+    elif set(re.findall(r"\b(\w+)\.", variant.order)) == {"t"}:
         rows = f"SELECT {page.columns} FROM (SELECT * {counted} {window}) t {joins} ORDER BY {variant.order}"
     else:
         rows = f"SELECT {page.columns} FROM {page.table} t {joins} WHERE {where} {window}"
