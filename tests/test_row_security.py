@@ -119,6 +119,20 @@ def _count_all(session, table) -> int:
         return session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
 
 
+def test_a_customer_reads_the_names_of_the_other_partys_warehouses_not_their_rows(demo):
+    admin = _customer_admins(demo)[0]
+    with acting_as(admin) as actor:
+        ids = set(actor.visible_organization_ids)
+        # The Oraseas EE warehouses its stock came from: named on its ledger rows ...
+        names = demo.execute(sa.select(m.Transaction.from_warehouse_name).where(
+            m.Transaction.to_organization_id.in_(ids), m.Transaction.from_organization_id.not_in(ids))
+        ).scalars().all()
+        # ... while the rows themselves stay out of reach, even to raw SQL.
+        theirs = demo.execute(sa.text("SELECT count(*) FROM warehouses WHERE NOT (organization_id = ANY(:ids))"),
+                              {"ids": list(ids)}).scalar_one()
+    assert names and all(names) and theirs == 0
+
+
 def test_a_query_that_forgets_the_orm_scope_leaks_nothing(demo):
     admin = _customer_admins(demo)[0]
     with acting_as(admin) as actor:
@@ -137,6 +151,9 @@ def test_a_request_with_nobody_signed_in_sees_no_organizations_rows(demo_app):
     with demo_app.test_request_context("/login/"):
         assert db.session.execute(sa.text("SELECT count(*) FROM organizations")).scalar_one() == 0
         assert db.session.execute(sa.text("SELECT count(*) FROM ab_user")).scalar_one() == 0
+        # Nor the names the parties of a document read across organizations.
+        assert db.session.execute(sa.text("SELECT count(*) FROM warehouse_names")).scalar_one() == 0
+        assert db.session.execute(sa.text("SELECT count(*) FROM organization_names")).scalar_one() == 0
         with system():
             assert db.session.execute(sa.text("SELECT count(*) FROM ab_user")).scalar_one() > 0
         db.session.rollback()

@@ -29,7 +29,7 @@ PostgreSQL only (SQLite keeps the ORM guards; on SQLite this revision does nothi
   ``ledger_repair`` security event, in the database's own code.
 
 Revision ID: 0015_row_security
-Revises: 0011_ledger_sort_indexes
+Revises: 0018_ledger_warehouse_sort
 Create Date: 2026-12-04 19:30:00
 
 """
@@ -38,7 +38,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_row_security'
-down_revision = '0011_ledger_sort_indexes'
+down_revision = '0018_ledger_warehouse_sort'
 branch_labels = None
 depends_on = None
 
