@@ -368,12 +368,17 @@ def as_owner(sql: str, params: dict | None = None, autocommit: bool = False) -> 
     """Run ``sql`` as the tables' owner and commit (inside an app context): what the portal's
     role may not do on PostgreSQL (migration 0015), such as editing a ledger row to test
     ``verify-ledger``, or ``VACUUM`` (``autocommit=True``).  On SQLite, and without
-    ``DATABASE_OWNER_URL``, through the app's own engine."""
+    ``DATABASE_OWNER_URL``, through the app's own session (or engine, for ``autocommit``)."""
     from flask import current_app
 
     from app.extensions import db
 
     owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    if not owner_url and not autocommit:
+        # The session's own connection: on SQLite another one would wait for its write lock.
+        db.session.execute(sa.text(sql), params or {})
+        db.session.commit()
+        return
     engine = sa.create_engine(owner_url, poolclass=sa.pool.NullPool) if owner_url else db.engine
     try:
         if autocommit:

@@ -15,10 +15,10 @@ of this change apply to the database it names)::
    requests the ledger's page 1, page 100, the type filter, the search and the sort by
    quantity (100 rows a page) as each role from both servers, one right after the other,
    alternating which goes first.  The first round warms up and is not counted.
-   Right after each page, its SQL floor (``bench_pages.py``: the least SQL the page needs,
+   Then, --sql-rounds times, each page's SQL floor (``bench_pages.py``: the least SQL the page needs,
    the customer's narrowed by its organizations) straight through psycopg, as the owner
-   and as ``abparts_app`` with the scope set in the same transaction, as the portal
-   sets it (``set_config`` of the role and the organizations, then the floor): the
+   and as ``abparts_app`` with the scope set in the same transaction (alternating which
+   goes first), as the portal sets it (``set_config`` of the role and the organizations, then the floor): the
    database's own share of the cost, without the HTTP noise.
 4. It prints p50 and p95 (ms) per page and role, without and with row-level security,
    their ratio, and the plan of the customer's ledger page 1 with no ORM criteria at all
@@ -81,6 +81,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds (default 15)")
+    parser.add_argument("--sql-rounds", type=int, default=100, help="timed rounds of the SQL floors (default 100)")
     parser.add_argument("--customer-admin", default="aegean.admin", help="the customer admin's login")
     args = parser.parse_args(argv)
 
@@ -95,14 +96,19 @@ def main(argv=None) -> int:
     role_params = {role: {**params, "user_id": database.user(login)[0]} for role, login in logins.items()}
     with Gunicorn(database, args.workers, args.redis) as owner, \
             Gunicorn(database, args.workers, args.redis, app_role=True) as confined, \
-            psycopg.connect(database.url) as owner_sql, psycopg.connect(database.app_url) as app_sql:
+            psycopg.connect(database.url) as owner_sql, psycopg.connect(database.app_url) as admin_sql, \
+            psycopg.connect(database.app_url) as customer_sql:
+        # One connection per role, as a worker serving one user: a change of role between two
+        # runs of a prepared statement re-plans it (PostgreSQL ties plans of tables with
+        # row-level security to the role), which the floors would otherwise pay every time.
+        app_sql = {"super admin": admin_sql, "customer admin": customer_sql}
         servers = {"without": owner, "with": confined}
         sessions = {(mode, role): form_login(server.url, login)
                     for mode, server in servers.items() for role, login in logins.items()}
         for round_number in range(args.rounds + 1):
             print(f"round {round_number}/{args.rounds}" + (" (warm-up)" if round_number == 0 else ""),
                   file=sys.stderr)
-            for index, variant in enumerate(plan):
+            for index, variant in enumerate(plan):  # HTTP
                 for role in logins:
                     order = MODES if (round_number + index) % 2 == 0 else MODES[::-1]
                     for mode in order:
@@ -110,9 +116,14 @@ def main(argv=None) -> int:
                         get_page(sessions[mode, role], servers[mode].url, variant, figures)
                         if figures.errors:
                             raise SystemExit(f"{mode} row-level security, {role}, {variant.label}: {figures.errors}")
+        # The floors apart, many more times: a few ms each, and the machine's noise is larger.
+        for round_number in range(args.sql_rounds + 1):
+            for index, variant in enumerate(plan):
+                for role in logins:
+                    order = MODES if (round_number + index) % 2 == 0 else MODES[::-1]
                     for mode in order:
                         figures = results[mode, role, variant.label] if round_number else Figures()
-                        floor(owner_sql if mode == "without" else app_sql, None if mode == "without" else scopes[role],
+                        floor(owner_sql if mode == "without" else app_sql[role], None if mode == "without" else scopes[role],
                               variant, role == "customer admin", role_params[role], figures)
         with database.connect() as conn:
             machine = machine_description(conn)
