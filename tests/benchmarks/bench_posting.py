@@ -175,26 +175,38 @@ def grow_ledger(db, target: int, rng: random.Random) -> float:
                 "id": uuid.uuid4(), "warehouse_id": w, "part_id": p, "current_stock": D(0),
                 "minimum_stock_recommendation": D(0), "unit_of_measure": units[p], "last_updated": now,
                 "created_at": now} for w, p in missing])
+        # A creation tops up what the random moves would overdraw, before the balance moves:
+        # no balance goes below zero, not even for a moment (PostgreSQL refuses it, migration 0015).
+        stock = dict(((w, p), q) for w, p, q in conn.execute(
+            sa.select(inv.c.warehouse_id, inv.c.part_id, inv.c.current_stock)))
+        top_ups = []
+        for (warehouse_id, part_id), change in delta.items():
+            short = -(stock.get((warehouse_id, part_id), D(0)) + change)
+            if short > 0:
+                top_ups.append({
+                    "id": uuid.uuid4(), "transaction_type": m.TransactionType.creation, "part_id": part_id,
+                    "to_warehouse_id": warehouse_id, "to_organization_id": owner[warehouse_id],
+                    "quantity": short, "unit_of_measure": units[part_id],
+                    "performed_by_user_id": user_id, "transaction_date": now, "requires_approval": False,
+                    "created_at": now})
+                delta[(warehouse_id, part_id)] = change + short
+        if top_ups:
+            conn.execute(sa.insert(t), top_ups)
         for (warehouse_id, part_id), change in delta.items():
             stmt = sa.update(inv).where(inv.c.warehouse_id == warehouse_id, inv.c.part_id == part_id)
             if conn.execute(stmt.values(current_stock=inv.c.current_stock + change)).rowcount != 1:
                 raise RuntimeError("no inventory row for a bulk-inserted movement")
-        overdrawn = conn.execute(sa.select(inv.c.warehouse_id, inv.c.part_id, inv.c.current_stock, inv.c.unit_of_measure)
-                                 .where(inv.c.current_stock < 0)).all()
-        if overdrawn:
-            conn.execute(sa.insert(t), [{
-                "id": uuid.uuid4(), "transaction_type": m.TransactionType.creation, "part_id": r.part_id,
-                "to_warehouse_id": r.warehouse_id, "to_organization_id": owner[r.warehouse_id],
-                "quantity": -r.current_stock, "unit_of_measure": r.unit_of_measure,
-                "performed_by_user_id": user_id, "transaction_date": now, "requires_approval": False,
-                "created_at": now} for r in overdrawn])
-            for r in overdrawn:
-                conn.execute(sa.update(inv).where(inv.c.warehouse_id == r.warehouse_id, inv.c.part_id == r.part_id)
-                             .values(current_stock=0))
     if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        from flask import current_app
+
+        # VACUUM is the owner's (with --app-role the portal's role may not).
+        owner_url = current_app.config.get("DATABASE_OWNER_URL")
+        engine = sa.create_engine(owner_url) if owner_url else db.engine
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE transactions")
             conn.exec_driver_sql("VACUUM ANALYZE inventory")
+        if owner_url:
+            engine.dispose()
     else:
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
