@@ -178,6 +178,13 @@ class Config:
                           "application/json", "text/csv", "image/svg+xml"]
     # Browsers keep static files (FAB's and ours) this many seconds before asking again.
     SEND_FILE_MAX_AGE_DEFAULT = int(os.environ.get("SEND_FILE_MAX_AGE_DEFAULT", "43200"))
+    # Imports (issue 11, app/imports/): the largest file and the most rows one import takes, and
+    # where an upload waits between its dry run and its confirmation (default: the system's
+    # temporary folder).  A request larger than a file plus its form answers 413.
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 16 * 1024 * 1024))
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 100_000))
+    IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR")
+    MAX_CONTENT_LENGTH = IMPORT_MAX_BYTES + 64 * 1024
     # Benchmarks only (tests/benchmarks/bench_pages.py): every answer carries ``X-Query-Count``,
     # the SQL statements the request ran.  Off by default: no listener on the engine at all.
     QUERY_COUNT_HEADER = _flag("ABPARTS_QUERY_COUNT_HEADER", False)

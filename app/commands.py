@@ -105,6 +105,75 @@ def cleanup_sessions_command(retention_days):
     click.echo(f"Deleted {cleanup(dt.timedelta(days=retention_days))} session(s).")
 
 
+# --- imports (issue 11) ------------------------------------------------------------
+
+def _import_command(kind: str, path: str, username: str, dry_run: bool) -> None:
+    """Run an import of ``kind`` from ``path`` as ``username``; print the report; exit 1 on any problem."""
+    import os
+
+    import sqlalchemy as sa
+
+    from . import models as m
+    from .errors import DomainError
+    from .imports.files import FileRefused
+    from .scoping import acting_as, system
+    from .views.catalog import part_form
+    from .workflows import imports
+
+    with system():
+        user = db.session.execute(sa.select(m.PortalUser).where(m.PortalUser.username == username)).scalar()
+    if user is None:
+        click.echo(f"There is no user {username!r}: --as names the user the import runs as.", err=True)
+        sys.exit(1)
+    with open(path, "rb") as file:
+        data = file.read()
+    name = os.path.basename(path)
+    try:
+        with acting_as(user):
+            if dry_run:
+                report = imports.dry_run(kind, name, data, part_form())
+            else:
+                report = imports.run_import(kind, name, data, part_form())
+    except imports.ImportRefused as exc:
+        report = exc.report
+    except (FileRefused, DomainError) as exc:
+        click.echo(f"{name}: {exc.message}", err=True)
+        sys.exit(1)
+    for error in report.errors:
+        where = f"row {error.row}" if error.row else "all rows"
+        click.echo(f"{name}: {where}{', ' + error.column if error.column else ''}: {error.message}")
+    if report.errors:
+        click.echo(f"{len(report.errors)} problem(s) in {report.rows} row(s); nothing was imported.", err=True)
+        sys.exit(1)
+    if dry_run:
+        click.echo(f"Dry run: {report.rows} row(s), no problems; nothing was written.")
+    else:
+        click.echo(f"Imported {report.written} {'part(s)' if kind == 'parts' else 'line(s) of opening stock'}.")
+
+
+@abparts.command("import-parts")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "username", required=True, help="The user the import runs as (a Super Admin).")
+@click.option("--dry-run", is_flag=True, help="Check every row and write nothing.")
+@with_appcontext
+def import_parts_command(path, username, dry_run):
+    """Add parts to the catalog from a CSV or XLSX file (columns as the template of Catalog > Import
+    Parts); all of them or none.  Problems are printed as ``FILE: row N, column: message``; exit 1."""
+    _import_command("parts", path, username, dry_run)
+
+
+@abparts.command("import-stock")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "username", required=True,
+              help="The user the import runs as: an admin imports into its own organization's warehouses.")
+@click.option("--dry-run", is_flag=True, help="Check every row and write nothing.")
+@with_appcontext
+def import_stock_command(path, username, dry_run):
+    """Post opening stock (``creation`` ledger rows) from a CSV or XLSX file (columns as the template
+    of Inventory > Import Opening Stock); all of it or none.  Problems as ``import-parts``; exit 1."""
+    _import_command("stock", path, username, dry_run)
+
+
 @abparts.command("create-app-role")
 @click.option("--password", envvar="ABPARTS_APP_ROLE_PASSWORD",
               help="The login password of abparts_app (or ABPARTS_APP_ROLE_PASSWORD); none: keep it "

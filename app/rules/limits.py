@@ -56,21 +56,33 @@ def check_caps(session) -> None:
 
     :raises LimitReached: naming the cap and the setting that lifts it.
     """
-    for name, (model, criterion, applies, label) in CAPS.items():
+    for name, (model, _criterion, applies, _label) in CAPS.items():
         new = [o for o in session.new if isinstance(o, model) and (applies is None or applies(o))]
-        cap = setting(name)
-        if not new or cap is None:
-            continue
-        _serialise(session, name)
-        stmt = sa.select(sa.func.count()).select_from(model)
-        if criterion is not None:
-            stmt = stmt.where(criterion)
-        existing = session.execute(stmt).scalar_one()
-        if existing + len(new) > cap:
-            raise LimitReached(
-                f"The limit of {cap} {label} is reached ({existing} exist); "
-                f"raise or lift {name} in the configuration."
-            )
+        if new:
+            check_cap(session, name, len(new))
+
+
+def check_cap(session, name: str, adding: int) -> None:
+    """Refuse ``adding`` more rows of the cap ``name`` (a key of :data:`CAPS`) when they would
+    take its table over the cap; the flush hook and an import's dry run (which adds nothing
+    to the session) ask the same question.
+
+    :raises LimitReached: naming the cap and the setting that lifts it.
+    """
+    model, criterion, _applies, label = CAPS[name]
+    cap = setting(name)
+    if cap is None or not adding:
+        return
+    _serialise(session, name)
+    stmt = sa.select(sa.func.count()).select_from(model)
+    if criterion is not None:
+        stmt = stmt.where(criterion)
+    existing = session.execute(stmt).scalar_one()
+    if existing + adding > cap:
+        raise LimitReached(
+            f"The limit of {cap} {label} is reached ({existing} exist); "
+            f"raise or lift {name} in the configuration."
+        )
 
 
 def check_yearly_transactions(session, new_transactions) -> None:

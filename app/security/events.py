@@ -21,6 +21,8 @@ Event types written by the portal (``event_type``):
 ``password_reset``        a password was set through a reset link
 ``export``                a list or report was exported: the screen, the format, the
                           query string, the export log's row (:mod:`app.exports.log`)
+``import``                a file was imported (issue 11): its kind (``parts`` or
+                          ``stock``), name, rows and rows written (:mod:`app.workflows.imports`)
 ``suspicious_activity``   more than ``AUTH_SUSPICIOUS_FAILURES`` failures from
                           one address within ``AUTH_LOCKOUT_MINUTES``
 ========================  =====================================================
@@ -53,6 +55,7 @@ INVITATION_ACCEPTED = "invitation_accepted"
 PASSWORD_RESET_REQUESTED = "password_reset_requested"
 PASSWORD_RESET = "password_reset"
 EXPORT = "export"
+IMPORT = "import"
 USER_DEACTIVATED = "user_deactivated"
 SUSPICIOUS_ACTIVITY = "suspicious_activity"
 

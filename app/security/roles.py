@@ -34,6 +34,8 @@ METHOD_PERMISSIONS = {
     "destinations": READ, "parts": READ,
     # relation choices on demand (app/views/choices.py): what a form or filter may offer
     "choices": READ,
+    # the imports (app/views/imports.py): writing the domain, even the dry run and the templates
+    "upload": ADD, "check": ADD, "confirm": ADD, "template": ADD,
 }
 
 #: The domains (permission names); each has screens and a REST API.
@@ -57,12 +59,15 @@ MENUS = {
     "StockTransfer": ("Stock Transfers", "Stock in Transit"),
     "Stocktake": ("Stocktakes",),
 }
+#: Menu entries of a domain that need more than reading it: entry -> (domain, action).  A role
+#: that may read the parts but not add them has no "Import Parts" in its menu.
+ACTION_MENUS = {"Import Parts": ("Part", ADD), "Import Opening Stock": ("Transaction", ADD)}
 #: Menu categories and their entries (the menu of :mod:`app.views`; a test keeps the two alike).
 CATEGORIES = {
     "Organizations": ("Organizations", "Warehouses", "Users", "Switch Organization"),
-    "Catalog": ("Parts", "Machines"),
+    "Catalog": ("Parts", "Machines", "Import Parts"),
     "Inventory": ("Stock Levels", "Stock Transfers", "Stock in Transit", "Stocktakes", "Transactions",
-                  "Stock Adjustments", "Approvals"),
+                  "Stock Adjustments", "Approvals", "Import Opening Stock"),
     "Orders": ("Customer Orders", "Supplier Orders"),
     "Usage": ("Part Usage",),
     "Audit": ("Security Events", "User Sessions", "User Management Log", "Invitation Log", "Export Log"),
@@ -128,6 +133,7 @@ def _menus_for(grants: dict[str, tuple[str, ...]], extra: tuple[str, ...] = ()) 
     none of its entries: an empty drop-down.
     """
     names = [menu for domain in grants for menu in MENUS[domain]] + list(extra)
+    names += [menu for menu, (domain, action) in ACTION_MENUS.items() if action in grants.get(domain, ())]
     return names + [category for category, entries in CATEGORIES.items() if set(entries) & set(names)]
 
 

@@ -9,6 +9,7 @@ from .audit import (
     UserSessionModelView,
 )
 from .catalog import MachineModelView, PartModelView
+from .imports import PartImportView, StockImportView
 from .inventory import (
     InTransitView,
     InventoryModelView,
@@ -35,6 +36,7 @@ MENU = [
     (WarehouseModelView, "Warehouses", "fa-warehouse", "Organizations"),
     (PartModelView, "Parts", "fa-cogs", "Catalog"),
     (MachineModelView, "Machines", "fa-industry", "Catalog"),
+    (PartImportView, "Import Parts", "fa-upload", "Catalog"),
     (InventoryModelView, "Stock Levels", "fa-cubes", "Inventory"),
     (StockTransferModelView, "Stock Transfers", "fa-truck", "Inventory"),
     (InTransitView, "Stock in Transit", "fa-road", "Inventory"),
@@ -42,6 +44,7 @@ MENU = [
     (TransactionModelView, "Transactions", "fa-exchange", "Inventory"),
     (StockAdjustmentModelView, "Stock Adjustments", "fa-sliders", "Inventory"),
     (TransactionApprovalModelView, "Approvals", "fa-check-square-o", "Inventory"),
+    (StockImportView, "Import Opening Stock", "fa-upload", "Inventory"),
     (CustomerOrderModelView, "Customer Orders", "fa-shopping-cart", "Orders"),
     (SupplierOrderModelView, "Supplier Orders", "fa-truck", "Orders"),
     (PartUsageModelView, "Part Usage", "fa-wrench", "Usage"),

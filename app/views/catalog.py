@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_appbuilder import expose, has_access
+from wtforms.validators import NumberRange
 
 from .. import models as m
 from ..reports.usage import machine_usage
@@ -37,8 +38,26 @@ class PartModelView(ABPartsModelView):
         "unit_of_measure": "All quantities of this part are in this unit; fixed once stock is recorded.",
         "unit_price": "In the price currency; used for stock valuation.",
     }
+    #: The form's own checks beyond what FAB derives from the model (the import checks its rows with this form).
+    validators_columns = {
+        "unit_price": [NumberRange(min=0, message="The unit price cannot be negative.")],
+        "manufacturer_delivery_time_days": [NumberRange(min=0, message="A lead time cannot be negative.")],
+        "local_supplier_delivery_time_days": [NumberRange(min=0, message="A lead time cannot be negative.")],
+    }
     #: The show page lists the part's stock per warehouse (the user's organization's, as everywhere).
     related_views = [InventoryModelView]
+
+
+def part_form():
+    """The Parts screen's add form class, as FAB built it for the registered screen.
+
+    The parts import (:mod:`app.workflows.imports`) checks each row with it, so a row
+    meets exactly the checks of the form: required fields, lengths, numbers, the
+    type's choices and :attr:`PartModelView.validators_columns`.
+    """
+    from ..extensions import appbuilder
+
+    return next(view.add_form for view in appbuilder.baseviews if isinstance(view, PartModelView))
 
 
 class MachineModelView(ABPartsModelView):

@@ -58,3 +58,14 @@ class LabelledEnumField(EnumField):
         kwargs.setdefault("widget", Select2Widget())
         super().__init__(enum_class, enums, label, validators, default, **kwargs)
         self.choices = [(name, str(enum_class.__members__[name])) for name in enums]
+        fab_coerce = self.coerce
+
+        def coerce(value):
+            # FAB's coerce raises KeyError for a name that is no member (a forged POST, an
+            # import's cell): a ValueError is WTForms' "not a valid choice" for the field.
+            try:
+                return fab_coerce(value)
+            except KeyError:
+                raise ValueError(f"{value!r} is not one of the choices") from None
+
+        self.coerce = coerce

@@ -1,4 +1,4 @@
-"""Portal pages outside FAB's model screens: the error pages (400, 403, 404), the favicon,
+"""Portal pages outside FAB's model screens: the error pages (400, 403, 404, 413), the favicon,
 and the ``quantity`` template filter of the portal's own templates."""
 from __future__ import annotations
 
@@ -20,15 +20,21 @@ ERROR_PAGES = {
           "of your organization."),
     # The same words for a record that does not exist and one of another organization.
     404: ("Not found", "There is no such page or record, or it is not yours to see."),
+    413: ("File too large", "An upload may be at most {size}: split the file into smaller ones."),
 }
 
 
 def error_page(error):
-    """A 400, 403 or 404 page in the portal's layout, with a way home.
+    """A 400, 403, 404 or 413 page in the portal's layout, with a way home.
 
     FAB and Flask answer Werkzeug's bare pages; the REST API answers its own
     JSON and is left to it.
     """
+    if error.code == 413 and "user" not in g:
+        # Refused while the form was read, before FAB's own hook put the user in ``g``.
+        from flask_login import current_user
+
+        g.user = current_user
     if request.path.startswith("/api/") or "user" not in g:
         # The REST API answers its own JSON; a request refused before its user was
         # loaded (a missing CSRF token) gets Werkzeug's page: the layout needs the user.
@@ -36,9 +42,13 @@ def error_page(error):
     from ..extensions import appbuilder
 
     title, text = ERROR_PAGES[error.code]
+    if error.code == 413:
+        from ..imports.files import human_size, max_bytes
+
+        text = text.format(size=human_size(max_bytes()))
     if error.code == 400 and error.description != type(error).description:
         text = error.description
-    icon = {400: "fa-exclamation-triangle", 403: "fa-lock"}.get(error.code, "fa-search")
+    icon = {400: "fa-exclamation-triangle", 403: "fa-lock", 413: "fa-file"}.get(error.code, "fa-search")
     return render_template("abparts/error.html", appbuilder=appbuilder, base_template=appbuilder.base_template,
                            title=title, text=text, icon=icon), error.code
 

@@ -29,6 +29,7 @@ its own database there (``abparts_bench_<random>``) and drops it at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import decimal
 import random
@@ -94,6 +95,43 @@ class Database:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
             self._admin_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def seeded_demo(engine: str, pg_url: str | None, app_role: bool = False):
+    """The portal on a fresh database of ``engine`` holding the demo (scale 1, a year), every cap
+    lifted, inside its application context; the database is dropped afterwards.
+
+    :param app_role: PostgreSQL: the portal connects as ``abparts_app``, under row-level
+        security (README "Database roles"); the migrations, and the roles' creation, as the
+        server's user.
+
+    :yields: the app.
+    """
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.demo import seed_demo
+    from app.extensions import db
+
+    database = Database(engine, pg_url)
+    try:
+        if engine == "postgresql" and app_role:
+            from app.row_security import APP_ROLE
+
+            app_url = make_url(database.url).set(username=APP_ROLE, password=None)
+            app = create_app(bench_config(app_url.render_as_string(hide_password=False), database.url))
+        else:
+            app = create_app(bench_config(database.url))
+        with app.app_context():
+            print(f"[{engine}] migrating and seeding the demo data ...", flush=True)
+            upgrade()
+            seed_demo(scale=1, years=1, echo=lambda *_: None)
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        database.drop()
 
 
 # --- growing the ledger ------------------------------------------------------------
@@ -378,73 +416,51 @@ def explain(db, statements) -> None:
 # --- the benchmark -------------------------------------------------------------------
 
 def bench_engine(engine: str, pg_url: str | None, args) -> list[dict]:
-    from flask_migrate import upgrade
-
-    from app import create_app
     from app import models as m
-    from app.demo import seed_demo
     from app.extensions import db
     from app.ledger_check import verify_balances
 
-    database = Database(engine, pg_url)
     results = []
-    try:
-        if engine == "postgresql" and args.app_role:
-            # The portal's role under row-level security (README "Database roles"); the
-            # migrations, and the roles' creation, as the server's user.
-            from app.row_security import APP_ROLE
-
-            app_url = make_url(database.url).set(username=APP_ROLE, password=None)
-            app = create_app(bench_config(app_url.render_as_string(hide_password=False), database.url))
-        else:
-            app = create_app(bench_config(database.url))
-        with app.app_context():
-            print(f"[{engine}] migrating and seeding the demo data ...", flush=True)
-            upgrade()
-            seed_demo(scale=1, years=1, echo=lambda *_: None)
-            rng = random.Random(7)
-            admins = db.session.execute(
-                sa.select(m.PortalUser).where(m.PortalUser.username.in_(
-                    ["aegean.admin", "nordic.admin", "admin001", "admin002", "admin003", "admin004", "admin005",
-                     "admin006"])).order_by(m.PortalUser.username)).scalars().all()
-            by_name = {u.username: u for u in admins}
-            order = ["aegean.admin", "nordic.admin"] + [f"admin00{i}" for i in range(1, 7)]
-            writers = [Writer(db, by_name[name], rng) for name in order[:max(1, args.writers)]]
+    with seeded_demo(engine, pg_url, getattr(args, "app_role", False)) as app:
+        rng = random.Random(7)
+        admins = db.session.execute(
+            sa.select(m.PortalUser).where(m.PortalUser.username.in_(
+                ["aegean.admin", "nordic.admin", "admin001", "admin002", "admin003", "admin004", "admin005",
+                 "admin006"])).order_by(m.PortalUser.username)).scalars().all()
+        by_name = {u.username: u for u in admins}
+        order = ["aegean.admin", "nordic.admin"] + [f"admin00{i}" for i in range(1, 7)]
+        writers = [Writer(db, by_name[name], rng) for name in order[:max(1, args.writers)]]
+        db.session.commit()
+        for scale in args.scales:
+            target = scale * SEED_TRANSACTIONS_PER_YEAR
+            seconds = grow_ledger(db, target, rng)
+            size = db.session.execute(sa.select(sa.func.count()).select_from(m.Transaction)).scalar_one()
             db.session.commit()
-            for scale in args.scales:
-                target = scale * SEED_TRANSACTIONS_PER_YEAR
-                seconds = grow_ledger(db, target, rng)
-                size = db.session.execute(sa.select(sa.func.count()).select_from(m.Transaction)).scalar_one()
-                db.session.commit()
-                print(f"[{engine}] ledger at {size:,} transactions ({scale}x; filled in {seconds:.1f} s)", flush=True)
-                run(app, db, writers[:1], max(6, args.postings // 10))  # warm-up
-                statements = statements_of_two_postings(app, db, writers[0])
-                for count in sorted({1, args.writers}):
-                    per_writer = args.postings if count == 1 else args.postings // count
-                    # Best of a few rounds: other work on the machine only ever slows a round down.
-                    figures = max((run(app, db, writers[:count], per_writer) for _ in range(args.rounds)),
-                                  key=lambda f: f["per_second"])
-                    figures.update(engine=engine, scale=scale, size=size, writers=count,
-                                   statements=len(statements) / 2)
-                    results.append(figures)
-                    print(f"[{engine}]   {count} writer(s): {figures['per_second']:.0f} postings/s, "
-                          f"median {figures['median_ms']:.2f} ms", flush=True)
-                if args.bulk:
-                    bulk = max((run_bulk(app, db, writers[0], args.bulk) for _ in range(args.rounds)),
-                               key=lambda f: f["per_second"])
-                    print(f"[{engine}]   bulk path: {bulk['lines']:,} lines in {bulk['seconds']:.2f} s, "
-                          f"{bulk['per_second']:,.0f} lines/s, {bulk['statements']} statements", flush=True)
-            mismatches = verify_balances(db.session)
-            db.session.rollback()
-            print(f"[{engine}] books verified after the benchmark: "
-                  f"{'agree' if not mismatches else f'{len(mismatches)} MISMATCHES'}", flush=True)
-            if args.explain:
-                print(f"\n[{engine}] query plans of a creation and a consumption at {results[-1]['size']:,} transactions:")
-                explain(db, statements_of_two_postings(app, db, writers[0]))
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        database.drop()
+            print(f"[{engine}] ledger at {size:,} transactions ({scale}x; filled in {seconds:.1f} s)", flush=True)
+            run(app, db, writers[:1], max(6, args.postings // 10))  # warm-up
+            statements = statements_of_two_postings(app, db, writers[0])
+            for count in sorted({1, args.writers}):
+                per_writer = args.postings if count == 1 else args.postings // count
+                # Best of a few rounds: other work on the machine only ever slows a round down.
+                figures = max((run(app, db, writers[:count], per_writer) for _ in range(args.rounds)),
+                              key=lambda f: f["per_second"])
+                figures.update(engine=engine, scale=scale, size=size, writers=count,
+                               statements=len(statements) / 2)
+                results.append(figures)
+                print(f"[{engine}]   {count} writer(s): {figures['per_second']:.0f} postings/s, "
+                      f"median {figures['median_ms']:.2f} ms", flush=True)
+            if args.bulk:
+                bulk = max((run_bulk(app, db, writers[0], args.bulk) for _ in range(args.rounds)),
+                           key=lambda f: f["per_second"])
+                print(f"[{engine}]   bulk path: {bulk['lines']:,} lines in {bulk['seconds']:.2f} s, "
+                      f"{bulk['per_second']:,.0f} lines/s, {bulk['statements']} statements", flush=True)
+        mismatches = verify_balances(db.session)
+        db.session.rollback()
+        print(f"[{engine}] books verified after the benchmark: "
+              f"{'agree' if not mismatches else f'{len(mismatches)} MISMATCHES'}", flush=True)
+        if args.explain:
+            print(f"\n[{engine}] query plans of a creation and a consumption at {results[-1]['size']:,} transactions:")
+            explain(db, statements_of_two_postings(app, db, writers[0]))
     return results
 
 

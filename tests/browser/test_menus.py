@@ -12,20 +12,23 @@ USAGE = ["Part Usage"]
 AUDIT = ["Security Events", "User Sessions", "User Management Log", "Invitation Log", "Export Log"]
 SECURITY = ["List Users", "List Roles", "List Groups", "User's Statistics", "Base Permissions", "Views/Menus",
             "Permission on Views/Menus"]
-#: What an organization's admin manages: its users, warehouses, stock and orders, and reads its audit trail.
-ADMIN_MENU = {"Organizations": ORGANIZATIONS, "Catalog": CATALOG, "Inventory": INVENTORY, "Orders": ORDERS,
-              "Usage": USAGE, "Audit": AUDIT}
+#: What an organization's admin manages: its users, warehouses, stock (and its opening stock, imported)
+#: and orders, and reads its audit trail.
+ADMIN_MENU = {"Organizations": ORGANIZATIONS, "Catalog": CATALOG, "Inventory": INVENTORY + ["Import Opening Stock"],
+              "Orders": ORDERS, "Usage": USAGE, "Audit": AUDIT}
 #: A customer's user: stock, parts and machines, transfers to receive, stocktakes to count, its orders,
 #: part usage; no users or audit.
 USER_MENU = {"Organizations": ["Organizations", "Warehouses"], "Catalog": CATALOG,
              "Inventory": ["Stock Levels", "Stock Transfers", "Stock in Transit", "Stocktakes"], "Orders": ORDERS,
              "Usage": USAGE}
 #: Staff who see every organization also narrow the portal to one (the switcher).
-ALL_ORGANIZATIONS_MENU = {**ADMIN_MENU, "Organizations": ORGANIZATIONS + ["Switch Organization"]}
+SWITCHING = {"Organizations": ORGANIZATIONS + ["Switch Organization"]}
 
 MENUS = {
-    "superadmin": {"Security": SECURITY, **ALL_ORGANIZATIONS_MENU},
-    "auditor": ALL_ORGANIZATIONS_MENU,
+    # the Super Admin alone adds parts, so imports them too
+    "superadmin": {"Security": SECURITY, **ADMIN_MENU, **SWITCHING, "Catalog": CATALOG + ["Import Parts"]},
+    # the auditor reads every list and imports nothing
+    "auditor": {**ADMIN_MENU, **SWITCHING, "Inventory": INVENTORY},
     "oraseas.admin": ADMIN_MENU,
     "aegean.admin": ADMIN_MENU,
     "aegean.user": USER_MENU,
