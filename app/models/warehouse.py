@@ -68,7 +68,7 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
 
 
 @functools.cache
-def _warehouse_names() -> NamesView:
+def warehouse_names() -> NamesView:
     """The ``warehouse_names`` view: a warehouse's id, name, organization and its name."""
     from .organization import Organization
 
@@ -88,7 +88,7 @@ def warehouse_label(column):
     while organization scoping (the ORM's and PostgreSQL's row-level security) keeps
     hiding the other's warehouse rows themselves.
     """
-    v = _warehouse_names().alias()
+    v = warehouse_names().alias()
     return (sa.select(v.c.name + " (" + v.c.organization_name + ")").where(v.c.id == column).scalar_subquery())
 
 
@@ -102,7 +102,7 @@ def warehouse_label_order(column):
 
     :returns: ``(joins, keys)``: ``[(view alias, on clause)]`` and the columns to order by.
     """
-    v = _warehouse_names().alias()
+    v = warehouse_names().alias()
     return [(v, v.c.id == column)], [v.c.name, v.c.organization_name]
 
 
@@ -115,6 +115,6 @@ def warehouse_label_ranks(direction=sa.asc):
     1,350 at 10x the seed) once and keeps that order through a nested loop over
     each warehouse's rows, which then need sorting only among themselves.
     """
-    v = _warehouse_names().alias()
+    v = warehouse_names().alias()
     return (sa.select(v.c.id, v.c.name.label("k0"), v.c.organization_name.label("k1"))
             .order_by(direction(v.c.name), direction(v.c.organization_name), direction(v.c.id)).offset(0).subquery())
