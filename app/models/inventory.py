@@ -40,6 +40,9 @@ class Inventory(UUIDPrimaryKey, CreatedAt, Model):
         sa.Index("idx_inventory_part_stock", "part_id", "current_stock"),
         # The stock levels list's default order (the id breaks ties).
         sa.Index("idx_inventory_last_updated", "last_updated", "id"),
+        # The stock levels sorted by stock on hand or reorder point (migration 0018).
+        sa.Index("idx_inventory_stock_id", "current_stock", "id"),
+        sa.Index("idx_inventory_reorder_point_id", "minimum_stock_recommendation", "id"),
     )
 
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
