@@ -24,6 +24,7 @@ COLUMN_LABELS = {
     "changed_on": lazy_gettext("Changed On"),
     "child_organizations": lazy_gettext("Child Organizations"),
     "completed_at": lazy_gettext("Completed At"),
+    "computed_by": lazy_gettext("Computed By"),
     "contact_info": lazy_gettext("Contact Info"),
     "counters": lazy_gettext("Counters"),
     "created": lazy_gettext("Created"),
