@@ -87,6 +87,11 @@ class Config:
     # Long reads (list exports, dashboard figures) may go to a PostgreSQL read replica
     # (app/database.py); unset, everything reads the primary.
     SQLALCHEMY_BINDS = read_binds(os.environ.get("DATABASE_READ_URL"))
+    # PostgreSQL (issue 14, README "Database roles"): the portal connects as abparts_app
+    # (DATABASE_URL), under row-level security; the migrations run as the tables' owner,
+    # named here.  Unset: the migrations use DATABASE_URL (SQLite, or a single-role set-up).
+    DATABASE_OWNER_URL = database_url(os.environ["DATABASE_OWNER_URL"]) if os.environ.get(
+        "DATABASE_OWNER_URL") else None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SECRET_KEY = os.environ.get("SECRET_KEY")
 
@@ -225,6 +230,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
     SQLALCHEMY_BINDS: dict = {}  # tests of the read replica set their own
+    DATABASE_OWNER_URL = None  # tests/conftest.py sets it with the app role's URL
     MAIL_SERVER = None
     MAIL_OUTBOX_FILE = None
     # The suite logs in hundreds of times from one address; tests of the limits set their own.

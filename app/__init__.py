@@ -47,6 +47,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         from .database import configure_engine, init_query_count_header, init_read_bind, init_session_teardown
 
         configure_engine(db.engine, app.config)
+        for engine in db.engines.values():  # the read replica's: row-level security on PostgreSQL
+            if engine.dialect.name == "postgresql":
+                configure_engine(engine, app.config)
         init_session_teardown(app, db)
         init_read_bind(app, db)
         init_query_count_header(app, db)

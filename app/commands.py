@@ -60,9 +60,17 @@ def verify_ledger_command(repair):
             f"MISMATCH warehouse={row.warehouse} part={row.part} balance={row.balance} "
             f"ledger={row.ledger_sum}"
         )
+    left = []
     if mismatches and repair:
-        repair_balances(db.session, mismatches)
-        click.echo(f"Repaired {len(mismatches)} balance(s); recorded as a security event 'ledger_repair'.")
+        from flask import current_app
+
+        left = repair_balances(db.session, mismatches, current_app.config.get("ALLOW_NEGATIVE_STOCK", False))
+        if len(left) < len(mismatches):
+            click.echo(f"Repaired {len(mismatches) - len(left)} balance(s); recorded as a security event "
+                       "'ledger_repair'.")
+        for row in left:
+            click.echo(f"NOT REPAIRED warehouse={row.warehouse} part={row.part} ledger={row.ledger_sum}: "
+                       "a ledger sum below zero (no balance goes below zero); the ledger needs a correction")
     negative, transit = verify_transit(db.session)
     _echo_transit(negative, transit)
     record_check(db.session, mismatches, negative, transit)  # what it found, for the auditors' dashboard
@@ -74,7 +82,7 @@ def verify_ledger_command(repair):
         click.echo(f"{len(negative) + len(transit)} transit problem(s).")
     if mismatches and not repair:
         click.echo(f"{len(mismatches)} mismatch(es). Run with --repair to rewrite balances from the ledger.")
-    if negative or transit or not repair:
+    if negative or transit or left or not repair:
         sys.exit(1)
 
 
@@ -201,3 +209,44 @@ def suggest_reorder_points_command(window_days, organization_name, accept):
         raise
     click.echo(f"{outcome.suggestions} of {outcome.lines} stock lines have a new suggested reorder point"
                + (f"; {accepted} accepted." if accept else "; review them on the Reorder Points screen."))
+
+
+@abparts.command("create-app-role")
+@click.option("--password", envvar="ABPARTS_APP_ROLE_PASSWORD",
+              help="The login password of abparts_app (or ABPARTS_APP_ROLE_PASSWORD); none: keep it "
+                   "(trust or peer authentication).")
+@click.option("--print-sql", is_flag=True, help="Print the SQL for a DBA instead of running it.")
+@with_appcontext
+def create_app_role_command(password, print_sql):
+    """Create the PostgreSQL roles of row-level security, once per server (issue 14).
+
+    ``abparts_app`` (the portal's login: not the tables' owner, no BYPASSRLS) and
+    ``abparts_system`` (NOLOGIN BYPASSRLS, granted to abparts_app for the system's own
+    work).  Creating a BYPASSRLS role needs a superuser: this connects with
+    ``DATABASE_OWNER_URL`` (else ``DATABASE_URL``), which must be one, or prints the SQL
+    (``--print-sql``) to run as one.  Then ``flask db upgrade`` (migration 0015) grants
+    the tables and turns the policies on.  See README, "Database roles".
+    """
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from .row_security import create_roles_sql
+
+    statements = create_roles_sql(password)
+    if print_sql:
+        click.echo(";\n".join(statements) + ";")
+        return
+    url = current_app.config.get("DATABASE_OWNER_URL") or current_app.config["SQLALCHEMY_DATABASE_URI"]
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    if engine.dialect.name != "postgresql":
+        raise click.ClickException("Row-level security is PostgreSQL's: SQLite keeps the ORM guards only.")
+    try:
+        with engine.connect() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    except sa.exc.DBAPIError as exc:
+        raise click.ClickException(f"PostgreSQL refused: {exc.orig}. Connect as a superuser "
+                                   "(DATABASE_OWNER_URL) or run the --print-sql output as one.") from None
+    finally:
+        engine.dispose()
+    click.echo("Roles abparts_app and abparts_system are in place; now run `flask db upgrade` as the owner.")

@@ -19,7 +19,8 @@ SNAPSHOT_READ = "abparts_snapshot_read"
 
 
 def configure_engine(engine: Engine, config) -> None:
-    """Make SQLite safe for concurrent requests; PostgreSQL needs nothing here.
+    """Make SQLite safe for concurrent requests; on PostgreSQL, send each transaction's
+    organization scope to the database's row-level security (:mod:`app.row_security`).
 
     SQLite ignores ``SELECT ... FOR UPDATE`` and upgrades a reading
     transaction to a writing one only if no other writer came first ("database
@@ -27,6 +28,11 @@ def configure_engine(engine: Engine, config) -> None:
     write lock up front) and waits up to ``SQLITE_BUSY_TIMEOUT`` seconds for
     it; foreign keys are enforced; file databases use write-ahead logging.
     """
+    if engine.dialect.name == "postgresql":
+        from .row_security import init_row_security
+
+        init_row_security(engine, config)
+        return
     if engine.dialect.name != "sqlite" or getattr(engine, "_abparts_configured", False):
         return
     timeout_ms = int(float(config.get("SQLITE_BUSY_TIMEOUT", 30)) * 1000)

@@ -91,6 +91,18 @@ CONSTRAINT_MESSAGES = {
     "uq_stock_transfer_lines_part": _("A transfer lists each part once."),
     "received_within_dispatched": _("A received quantity is between zero and the quantity dispatched."),
     "transfer_warehouses_differ": _("A transfer's source and destination warehouses must differ."),
+    # PostgreSQL's own walls (migration 0015): reached only when a rule in Python was missed.
+    "ck_inventory_stock_not_negative": _("Stock on hand cannot go below zero."),
+}
+
+_APPEND_ONLY = _("The stock ledger and the audit records are append-only: nothing recorded is changed or "
+                 "deleted. Record a reversal.")
+
+#: PostgreSQL's refusals of migration 0015 (row-level security, append-only tables) -> the rule.
+DATABASE_WALLS = {
+    "row-level security": (OutOfScope, _("You can only create or change records of your own organization.")),
+    "permission denied for table": (LedgerImmutable, _APPEND_ONLY),
+    "append-only": (LedgerImmutable, _APPEND_ONLY),
 }
 
 
@@ -111,6 +123,9 @@ def translate_db_error(exc: Exception) -> DomainError:
     for name, message in CONSTRAINT_MESSAGES.items():
         if name.lower() in text:
             return CONSTRAINT_ERRORS.get(name, RuleViolation)(message)
+    for marker, (error, message) in DATABASE_WALLS.items():
+        if marker in text:
+            return error(message)
     if isinstance(exc, IntegrityError):
         if "unique" in text or "duplicate" in text:
             # SQLite names the columns, not the constraint.

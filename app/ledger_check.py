@@ -175,31 +175,50 @@ def verify_transit(session) -> tuple[list[NegativeTransit], list[TransitMismatch
         return negative, mismatches
 
 
-def repair_balances(session, mismatches: list[Mismatch]) -> None:
-    """Set each mismatched balance to its ledger sum and record the change.
+def repair_balances(session, mismatches: list[Mismatch], allow_negative: bool = False) -> list[Mismatch]:
+    """Set each mismatched balance to its ledger sum and record the change; commits.
+
+    A ledger sum below zero is left alone unless ``allow_negative`` (``ALLOW_NEGATIVE_STOCK``):
+    no balance goes below zero (on PostgreSQL the database refuses it, migration 0015),
+    and such a sum means the ledger itself needs a correction.
 
     The record is a ``security_events`` row of type ``ledger_repair`` whose
-    details list every (warehouse, part, old balance, new balance).
+    details list every (warehouse, part, old balance, new balance).  On PostgreSQL
+    the database does both (``abparts_repair_balances``, migration 0015): the portal's
+    role may not rewrite a balance by itself, and the function sets balances only to
+    their ledger sums and always records them.  A missing stock record is created
+    first (at zero, as every new one).
+
+    :returns: the mismatches left alone (negative ledger sums), empty when every one was repaired.
     """
+    left = [row for row in mismatches if row.ledger_sum < 0 and not allow_negative]
+    mismatches = [row for row in mismatches if row not in left]
+    if not mismatches:
+        return left
     with system():
         inv = m.Inventory.__table__
-        now = utcnow()
+        existing = set(session.execute(sa.select(inv.c.warehouse_id, inv.c.part_id).where(sa.tuple_(
+            inv.c.warehouse_id, inv.c.part_id).in_([(r.warehouse_id, r.part_id) for r in mismatches]))).all()) \
+            if mismatches else set()
         for row in mismatches:
-            updated = session.execute(
-                sa.update(inv)
-                .where(inv.c.warehouse_id == row.warehouse_id, inv.c.part_id == row.part_id)
-                .values(current_stock=row.ledger_sum, last_updated=now)
-            ).rowcount
-            if not updated:
+            if (row.warehouse_id, row.part_id) not in existing:
                 part = session.get(m.Part, row.part_id)
                 session.add(m.Inventory(warehouse_id=row.warehouse_id, part_id=row.part_id,
                                         unit_of_measure=part.unit_of_measure))
-                session.flush()
-                session.execute(
-                    sa.update(inv)
-                    .where(inv.c.warehouse_id == row.warehouse_id, inv.c.part_id == row.part_id)
-                    .values(current_stock=row.ledger_sum, last_updated=now)
-                )
+        session.flush()
+        if session.get_bind().dialect.name == "postgresql":
+            balances = [{"warehouse_id": str(r.warehouse_id), "part_id": str(r.part_id), "warehouse": r.warehouse,
+                         "part": r.part} for r in mismatches]
+            session.execute(sa.select(sa.func.abparts_repair_balances(sa.bindparam("balances", balances, sa.JSON))))
+            session.commit()
+            return left
+        now = utcnow()
+        for row in mismatches:
+            session.execute(
+                sa.update(inv)
+                .where(inv.c.warehouse_id == row.warehouse_id, inv.c.part_id == row.part_id)
+                .values(current_stock=row.ledger_sum, last_updated=now)
+            )
         details = [
             {"warehouse": row.warehouse, "part": row.part, "old_balance": str(row.balance),
              "new_balance": str(row.ledger_sum)}
@@ -208,6 +227,7 @@ def repair_balances(session, mismatches: list[Mismatch]) -> None:
         session.add(m.SecurityEvent(event_type="ledger_repair", risk_level="high",
                                     details=json.dumps(details)))
         session.commit()
+    return left
 
 
 def record_check(session, mismatches: list, negative: list, transit: list, user_id: int | None = None,

@@ -213,6 +213,42 @@ def sees_every_organization() -> bool:
     return actor is None or actor.visible_organization_ids is None
 
 
+#: :func:`database_scope` of the system: every organization.
+SEE_ALL = (True, "")
+#: :func:`database_scope` of an anonymous request: no organization's rows.
+SEE_NOTHING = (False, "{}")
+
+
+def database_scope() -> tuple[bool, str]:
+    """The scope PostgreSQL's row-level security applies to the statement run now
+    (:mod:`app.row_security`): the same actor as the ORM criteria.
+
+    - inside :func:`system` (the rules' own queries, bulk posting): every organization;
+    - a Super Admin or an Auditor: every organization (the switcher narrows what the
+      lists show, through the ORM criteria, not what they may do);
+    - any other actor: its organization's family, the ids the ORM criteria use;
+    - no actor inside a request (the login page, a password reset): no organization's
+      rows; what such a request must read (the user signing in) it reads in :func:`system`;
+    - no actor outside a request (the ``flask`` commands, seed data, the tests' set-up):
+      the command line acts as the system and sees every organization.
+
+    :returns: ``(see_all, ids)``: ``ids`` is a PostgreSQL ``uuid[]`` literal, ``"{}"`` for none.
+    """
+    if _system.get():
+        return SEE_ALL
+    actor = current_actor()
+    if actor is None:
+        return SEE_NOTHING if has_request_context() else SEE_ALL
+    return _actor_scope(actor)
+
+
+@functools.lru_cache(maxsize=512)
+def _actor_scope(actor: Actor) -> tuple[bool, str]:
+    if actor.sees_all_organizations:
+        return SEE_ALL
+    return (False, "{" + ",".join(str(i) for i in actor.visible_organization_ids or ()) + "}")
+
+
 # --- the rule: how each model reaches its organization ----------------------
 
 Ids = tuple

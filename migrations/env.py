@@ -4,6 +4,9 @@ from logging.config import fileConfig
 from flask import current_app
 
 from alembic import context
+from sqlalchemy import pool
+
+_owner_engine = None
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -16,6 +19,15 @@ logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
+    # The tables' owner runs the migrations when the portal connects as another role
+    # (PostgreSQL row-level security, README "Database roles").
+    owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    if owner_url:
+        global _owner_engine
+        if _owner_engine is None:
+            from sqlalchemy import create_engine
+            _owner_engine = create_engine(owner_url, poolclass=pool.NullPool)
+        return _owner_engine
     try:
         # this works with Flask-SQLAlchemy<3 and Alchemical
         return current_app.extensions['migrate'].db.get_engine()

@@ -42,6 +42,40 @@ def _pg_execute(sql: str) -> None:
     engine.dispose()
 
 
+def ensure_app_roles() -> None:
+    """Create the portal's PostgreSQL roles (``abparts_app``, ``abparts_system``) once per cluster.
+
+    CI connects as the ``postgres`` superuser, which bypasses row-level security: the
+    suite's app connects as ``abparts_app`` instead, so that the whole suite runs
+    under the database's own wall (issue 14).  Other test sessions may run this at
+    the same time: a concurrent change of the same role is retried.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from app.row_security import create_roles_sql
+
+    engine = sa.create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        for attempt in range(5):
+            try:
+                with engine.connect() as conn:
+                    for statement in create_roles_sql():
+                        conn.exec_driver_sql(statement)
+                return
+            except DBAPIError:
+                if attempt == 4:
+                    raise
+    finally:
+        engine.dispose()
+
+
+def app_role_url(url: str) -> str:
+    """``url`` (a superuser's) with the portal's role as its user (trust auth: no password)."""
+    from app.row_security import APP_ROLE
+
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
 class Database:
     """One test database per engine, restored from a template before each test."""
 
@@ -55,14 +89,29 @@ class Database:
             self.url = f"sqlite:///{self.path}"
         else:
             self.name = f"abparts_test_{token}"
-            self.url = str(pg_admin_url().set(database=self.name).render_as_string(hide_password=False))
+            self.owner_url = str(pg_admin_url().set(database=self.name).render_as_string(hide_password=False))
+            ensure_app_roles()
+            self.url = app_role_url(self.owner_url)
             _pg_execute(f'CREATE DATABASE "{self.name}"')
+
+    def config_overrides(self) -> dict:
+        """The settings that connect the app as the portal's role and migrate as the owner."""
+        if self.engine_name == "sqlite":
+            return {}
+        return {"DATABASE_OWNER_URL": self.owner_url}
+
+    def owner_engine(self, engine):
+        """An engine of the tables' owner (snapshots, restores, tampering in tests)."""
+        if self.engine_name == "sqlite":
+            return engine
+        return sa.create_engine(self.owner_url, poolclass=sa.pool.NullPool)
 
     def snapshot(self, engine) -> None:
         engine.dispose()
         if self.engine_name == "sqlite":
             shutil.copyfile(self.path, self.template)
             return
+        engine = self.owner_engine(engine)
         # PostgreSQL: a copy of every table in a schema of its own; restoring is
         # DELETE + INSERT ... SELECT, far faster than a new database per test.
         with engine.begin() as conn:
@@ -83,6 +132,7 @@ class Database:
                     os.remove(self.path + suffix)
             shutil.copyfile(self.template, self.path)
             return
+        engine = self.owner_engine(engine)
         with engine.begin() as conn:
             conn.exec_driver_sql("SET LOCAL lock_timeout = '20s'")
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")  # no FK checks while copying
@@ -175,7 +225,7 @@ def app(database):
     from app.extensions import db
     from app.security.setup import sync_roles
 
-    application = create_app(make_config(database.url))
+    application = create_app(make_config(database.url, **database.config_overrides()))
     with application.app_context():
         upgrade()
         sync_roles()
@@ -312,6 +362,34 @@ def counted_queries(engine):
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def as_owner(sql: str, params: dict | None = None, autocommit: bool = False) -> None:
+    """Run ``sql`` as the tables' owner and commit (inside an app context): what the portal's
+    role may not do on PostgreSQL (migration 0015), such as editing a ledger row to test
+    ``verify-ledger``, or ``VACUUM`` (``autocommit=True``).  On SQLite, and without
+    ``DATABASE_OWNER_URL``, through the app's own session (or engine, for ``autocommit``)."""
+    from flask import current_app
+
+    from app.extensions import db
+
+    owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    if not owner_url and not autocommit:
+        # The session's own connection: on SQLite another one would wait for its write lock.
+        db.session.execute(sa.text(sql), params or {})
+        db.session.commit()
+        return
+    engine = sa.create_engine(owner_url, poolclass=sa.pool.NullPool) if owner_url else db.engine
+    try:
+        if autocommit:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text(sql), params or {})
+        else:
+            with engine.begin() as conn:
+                conn.execute(sa.text(sql), params or {})
+    finally:
+        if owner_url:
+            engine.dispose()
 
 
 def get_one(model, **where):

@@ -115,10 +115,13 @@ def shipped_to(dest, part_, qty, source, by):
     from app.scoping import acting_as
     from app.workflows import transfers
 
+    # The ids before acting: the customer's warehouse is not among the rows the Oraseas
+    # admin's transaction may read back (PostgreSQL row-level security).
+    source_id, dest_id, part_id = source.id, dest.id, part_.id
     with acting_as(by):
-        t = transfers.create_transfer(source.id, dest.id, [(part_.id, D(str(qty)))])
+        t = transfers.create_transfer(source_id, dest_id, [(part_id, D(str(qty)))])
         transfers.dispatch_transfer(t.id)
-        transfers.receive_transfer(t.id, {part_.id: D(str(qty))})
+        transfers.receive_transfer(t.id, {part_id: D(str(qty))})
     return t
 
 

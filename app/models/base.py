@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_appbuilder import Model
 from flask_appbuilder.models.decorators import renders
 from sqlalchemy import event
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from ..i18n import Message, Number, n_
@@ -142,3 +143,35 @@ def label_property(label, column, order, ranked=None):
     """
     return column_property(label(column), info={"order_by": lambda: order(column), "labelled": column,
                                                  "ranked": ranked})
+
+
+class NamesView(sa.sql.expression.TableClause):
+    """A view of names that the parties of a document read across organizations (issue 14).
+
+    PostgreSQL: a view of migration ``0015_row_security``, owned by the tables'
+    owner, so row-level security does not narrow it: it shows only ids and names,
+    and only to a transaction that has a scope (not to a request with nobody
+    signed in).  SQLite (no row-level security; no view, so that the migrations'
+    batch-mode table rebuilds do not trip over it): the view's ``select`` inline.
+    Always use an :meth:`alias` of it.
+
+    :param name: the view's name.
+    :param select: its definition, a :class:`~sqlalchemy.sql.Select` whose column names are the view's.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, name: str, select):
+        super().__init__(name, *(sa.column(c.key, c.type) for c in select.selected_columns))
+        self.select = select
+
+
+@compiles(NamesView)
+def _names_view(element, compiler, **kw):
+    return compiler.visit_table(element, **kw)
+
+
+@compiles(NamesView, "sqlite")
+def _names_view_inline(element, compiler, **kw):
+    kw.pop("asfrom", None)
+    return f"({compiler.process(element.select, **kw)})"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import uuid
 from typing import Optional
 
@@ -10,29 +11,36 @@ import sqlalchemy as sa
 from flask_appbuilder import Model
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import label_property, QuantityDisplay, Timestamps, UUIDPrimaryKey
+from .base import label_property, NamesView, QuantityDisplay, Timestamps, UUIDPrimaryKey
 from .enums import CustomerOrderStatus, SupplierOrderStatus
 from .organization import Organization
 from .types import Money, Quantity, TZDateTime, UUIDType, pg_enum
 
 
+@functools.cache
+def _organization_names() -> NamesView:
+    """The ``organization_names`` view: an organization's id and name."""
+    o = Organization.__table__
+    return NamesView("organization_names", sa.select(o.c.id, o.c.name))
+
+
 def _name_of_party(column):
     """The name of the organization ``column`` refers to, read with the order row itself.
 
-    A Core subquery of an alias of ``organizations``: the scoping rule
-    (``with_loader_criteria`` on mapped classes, :mod:`app.scoping`) does not
-    narrow it, on purpose.  Each party of a customer order sees the other's
+    A Core subquery of the ``organization_names`` view (:class:`~.base.NamesView`):
+    the scoping rule (``with_loader_criteria`` on mapped classes, :mod:`app.scoping`,
+    and PostgreSQL's row-level security) does not narrow it, on purpose.  Each party of a customer order sees the other's
     name - Oraseas EE's staff the customer of every order they receive, a
     customer the Oraseas EE organization it orders from - and only the name,
     and only on orders they may already see; the organizations stay out of scope.
     """
-    party = Organization.__table__.alias("order_party")
+    party = _organization_names().alias("order_party")
     return sa.select(party.c.name).where(party.c.id == column).scalar_subquery()
 
 
 def _party_order(column):
     """How a list sorts a party's name (:func:`_name_of_party`): by that name, read the same way."""
-    party = Organization.__table__.alias("order_party")
+    party = _organization_names().alias("order_party")
     return [(party, party.c.id == column)], [party.c.name]
 
 

@@ -1,6 +1,7 @@
 """Warehouses: where an organization keeps stock (seed 001 "warehouses")."""
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Optional
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from flask_appbuilder import Model
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Timestamps, UUIDPrimaryKey
+from .base import NamesView, Timestamps, UUIDPrimaryKey
 from .text_search import trigram_index
 from .types import UUIDType
 
@@ -66,38 +67,43 @@ class Warehouse(UUIDPrimaryKey, Timestamps, Model):
     __repr__ = __str__
 
 
+@functools.cache
+def warehouse_names() -> NamesView:
+    """The ``warehouse_names`` view: a warehouse's id, name, organization and its name."""
+    from .organization import Organization
+
+    w, o = Warehouse.__table__, Organization.__table__
+    return NamesView("warehouse_names", sa.select(w.c.id, w.c.name, w.c.organization_id,
+                                                  o.c.name.label("organization_name"))
+                     .join(o, o.c.id == w.c.organization_id))
+
+
 def warehouse_label(column):
     """``"name (organization)"`` of the warehouse in ``column``, as a scalar subquery
     for a ``column_property`` of the rows that refer to warehouses.
 
-    Over the tables, not the mapped classes, on purpose: the parties of a
-    movement see each other's warehouse names (issue 8: a customer sees the
-    Oraseas EE warehouse its stock came from), while organization scoping (ORM
-    entities only) keeps hiding the other's warehouse rows themselves.
+    Over the ``warehouse_names`` view (:class:`~app.models.base.NamesView`), not the
+    mapped classes, on purpose: the parties of a movement see each other's warehouse
+    names (issue 8: a customer sees the Oraseas EE warehouse its stock came from),
+    while organization scoping (the ORM's and PostgreSQL's row-level security) keeps
+    hiding the other's warehouse rows themselves.
     """
-    from .organization import Organization
-
-    w = Warehouse.__table__.alias()
-    o = Organization.__table__.alias()
-    return (sa.select(w.c.name + " (" + o.c.name + ")")
-            .where(w.c.id == column, o.c.id == w.c.organization_id).scalar_subquery())
+    v = warehouse_names().alias()
+    return (sa.select(v.c.name + " (" + v.c.organization_name + ")").where(v.c.id == column).scalar_subquery())
 
 
 def warehouse_label_order(column):
     """How a list sorts the :func:`warehouse_label` of ``column``: as it reads, by the
     warehouse's name, then its organization's.
 
-    Outer joins of the tables (not the mapped classes), like the label itself, so
-    every row keeps its place whoever's warehouse it names; a missing warehouse
-    sorts as empty.  A function, so that each query gets aliases of its own.
+    An outer join of the ``warehouse_names`` view, like the label itself, so every
+    row keeps its place whoever's warehouse it names; a missing warehouse sorts as
+    empty.  A function, so that each query gets aliases of its own.
 
-    :returns: ``(joins, keys)``: ``[(table alias, on clause)]`` and the columns to order by.
+    :returns: ``(joins, keys)``: ``[(view alias, on clause)]`` and the columns to order by.
     """
-    from .organization import Organization
-
-    w = Warehouse.__table__.alias()
-    o = Organization.__table__.alias()
-    return [(w, w.c.id == column), (o, o.c.id == w.c.organization_id)], [w.c.name, o.c.name]
+    v = warehouse_names().alias()
+    return [(v, v.c.id == column)], [v.c.name, v.c.organization_name]
 
 
 def warehouse_label_ranks(direction=sa.asc):
@@ -109,10 +115,6 @@ def warehouse_label_ranks(direction=sa.asc):
     1,350 at 10x the seed) once and keeps that order through a nested loop over
     each warehouse's rows, which then need sorting only among themselves.
     """
-    from .organization import Organization
-
-    w = Warehouse.__table__.alias()
-    o = Organization.__table__.alias()
-    return (sa.select(w.c.id, w.c.name.label("k0"), o.c.name.label("k1"))
-            .join_from(w, o, o.c.id == w.c.organization_id)
-            .order_by(direction(w.c.name), direction(o.c.name), direction(w.c.id)).offset(0).subquery())
+    v = warehouse_names().alias()
+    return (sa.select(v.c.id, v.c.name.label("k0"), v.c.organization_name.label("k1"))
+            .order_by(direction(v.c.name), direction(v.c.organization_name), direction(v.c.id)).offset(0).subquery())

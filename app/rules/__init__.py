@@ -48,12 +48,33 @@ def before_flush(session, _flush_context, _instances) -> None:
         new_transactions = ledger.process(session, actor)
         limits.check_caps(session)
         limits.check_yearly_transactions(session, new_transactions)
+    _check_changed_rows_in_scope(session, actor)
     # A workflow command decided itself who may post its movements (a receipt
     # posts out of the sender's transit location, which the receiver does not see).
     session.info["abparts_written"] = [
         o for o in (*session.new, *session.dirty)
         if type(o) in _SCOPED_WRITES and not (isinstance(o, m.Transaction) and ledger.is_workflow_posting(o))
     ]
+
+
+def _check_changed_rows_in_scope(session, actor) -> None:
+    """A restricted actor changes or deletes only rows it sees (as they are before the flush).
+
+    Checked here, before the flush, because on PostgreSQL the row-level security
+    policies would hide such a row from the ``UPDATE`` itself (0 rows matched, an
+    error that names no rule); the new values are checked after the flush.
+
+    :raises OutOfScope: a changed or deleted row of another organization.
+    """
+    if actor is None or not actor.is_restricted:
+        return
+    by_model: dict[type, set] = {}
+    for obj in (*session.dirty, *session.deleted):
+        if type(obj) in _SCOPED_WRITES and (obj in session.deleted or session.is_modified(obj)):
+            by_model.setdefault(_scope_model(type(obj)), set()).add(obj.id)
+    for model, ids in by_model.items():
+        if visible(model, ids, session) != ids:
+            raise OutOfScope("You can only create or change records of your own organization.")
 
 
 @event.listens_for(Session, "after_flush")

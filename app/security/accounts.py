@@ -182,6 +182,7 @@ def _by_token(column, expires_column, token) -> PortalUser | None:
     ).scalar_one_or_none()
 
 
+@system()  # the link is the authority: no one is signed in yet
 def invited_user(token: str) -> PortalUser | None:
     """The user a live invitation link was sent to, or ``None``."""
     user = _by_token(PortalUser.invitation_token, PortalUser.invitation_expires_at, token)
@@ -201,6 +202,7 @@ def _set_password(user: PortalUser | None, password: str) -> PortalUser:
     return user
 
 
+@system()  # the link is the authority: no one is signed in yet
 def accept(token: str, password: str) -> PortalUser:
     """Accept an invitation by setting a password: the user becomes active; commits.
 
@@ -216,9 +218,11 @@ def accept(token: str, password: str) -> PortalUser:
     _log_invitation(user.id, "accepted", user.id)
     events.record(events.INVITATION_ACCEPTED, user.id, "low")
     db.session.commit()
+    db.session.refresh(user)  # for the caller, who has no actor yet
     return user
 
 
+@system()  # the link is the authority: no one is signed in yet
 def request_reset(email: str) -> str:
     """Send a password-reset link to the active user with this e-mail, if there is one; commits.
 
@@ -246,12 +250,14 @@ def request_reset(email: str) -> str:
     return answer
 
 
+@system()  # the link is the authority: no one is signed in yet
 def reset_user(token: str) -> PortalUser | None:
     """The active user a live reset link was sent to, or ``None``."""
     user = _by_token(PortalUser.password_reset_token, PortalUser.password_reset_expires_at, token)
     return user if user is not None and user.active else None
 
 
+@system()  # the link is the authority: no one is signed in yet
 def confirm_reset(token: str, password: str) -> PortalUser:
     """Set a new password through a reset link; clears a lockout, ends every session; commits.
 
@@ -265,4 +271,5 @@ def confirm_reset(token: str, password: str) -> PortalUser:
     lockout.unlock(user.id)
     events.record(events.PASSWORD_RESET, user.id, "medium")
     db.session.commit()
+    db.session.refresh(user)  # for the caller, who has no actor yet
     return user

@@ -70,6 +70,11 @@ class ABPartsSecurityManager(SecurityManager):
     def create_limiter(self, app):
         return limits.init_limiter(app, limiter)
 
+    # Before anyone is established, a request sees no organization's rows in PostgreSQL
+    # (app.scoping.database_scope): what the sign-in itself must read and write (the user,
+    # its session, lockout and events) it does as the system.
+
+    @scoping.system()
     def load_user(self, pk):
         user = super().load_user(pk)
         scoping.establish(user)
@@ -82,6 +87,7 @@ class ABPartsSecurityManager(SecurityManager):
         if current_user.is_authenticated:
             scoping.ensure_established(current_user._get_current_object())
 
+    @scoping.system()
     def load_user_jwt(self, _jwt_header, jwt_data):
         user = super().load_user_jwt(_jwt_header, jwt_data)
         scoping.establish(user)
@@ -89,6 +95,7 @@ class ABPartsSecurityManager(SecurityManager):
 
     # --- login, lockout and its events ---------------------------------------------------
 
+    @scoping.system()
     def auth_user_db(self, username, password):
         """FAB's password login, refused while the account is locked.
 
@@ -128,6 +135,10 @@ class ABPartsSecurityManager(SecurityManager):
             events.check_suspicious_address()
         if authenticated is not None and refusal():
             return None  # locked by a parallel attempt between the check and the password
+        if authenticated is not None:
+            # Loaded again now, as the system: after this the request still has no actor,
+            # and FAB reads the user (expired by the commits above) to sign it in.
+            db.session.refresh(authenticated)
         return authenticated
 
     def _refuse_locked(self, user_id: int, until) -> None:
@@ -179,6 +190,7 @@ class ABPartsSecurityManager(SecurityManager):
         login_manager.user_loader(self.load_session_user)
         return login_manager
 
+    @scoping.system()
     def load_session_user(self, pk):
         """Flask-Login's user loader: the user of a live session cookie, else nobody."""
         if not sessions.is_live(cookie_session.get(sessions.COOKIE_KEY)):
@@ -198,6 +210,7 @@ class ABPartsSecurityManager(SecurityManager):
         return {"sid": secret} if secret else {}
 
     @staticmethod
+    @scoping.system()
     def _token_revoked(_jwt_header, jwt_payload) -> bool:
         return not sessions.is_live(jwt_payload.get("sid"))
 

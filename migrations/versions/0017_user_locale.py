@@ -3,7 +3,7 @@
 ``NULL``: the browser's language.  Runs on SQLite (batch mode) and PostgreSQL.
 
 Revision ID: 0017_user_locale
-Revises: 0014_ledger_warehouse_sort
+Revises: 0015_row_security
 Create Date: 2026-12-04 19:20:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017_user_locale'
-down_revision = '0014_ledger_warehouse_sort'
+down_revision = '0015_row_security'
 branch_labels = None
 depends_on = None
 

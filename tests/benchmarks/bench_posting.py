@@ -57,10 +57,11 @@ D = decimal.Decimal
 SEED_TRANSACTIONS_PER_YEAR = 7_500
 
 
-def bench_config(url: str) -> type[Config]:
-    """The development configuration on ``url`` with every business cap lifted."""
+def bench_config(url: str, owner_url: str | None = None) -> type[Config]:
+    """The development configuration on ``url`` with every business cap lifted (``owner_url``:
+    the migrations' role, when ``url`` is the portal's ``abparts_app``)."""
     return type("BenchConfig", (Config,), {
-        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_DATABASE_URI": url, "DATABASE_OWNER_URL": owner_url,
         "SECRET_KEY": "benchmark",
         "LIMIT_CUSTOMER_ORGANIZATIONS": None, "LIMIT_USERS": None, "LIMIT_PARTS": None,
         "LIMIT_MACHINES": None, "LIMIT_WAREHOUSES": None, "LIMIT_TRANSACTIONS_PER_YEAR": None,
@@ -97,9 +98,13 @@ class Database:
 
 
 @contextlib.contextmanager
-def seeded_demo(engine: str, pg_url: str | None):
+def seeded_demo(engine: str, pg_url: str | None, app_role: bool = False):
     """The portal on a fresh database of ``engine`` holding the demo (scale 1, a year), every cap
     lifted, inside its application context; the database is dropped afterwards.
+
+    :param app_role: PostgreSQL: the portal connects as ``abparts_app``, under row-level
+        security (README "Database roles"); the migrations, and the roles' creation, as the
+        server's user.
 
     :yields: the app.
     """
@@ -111,7 +116,13 @@ def seeded_demo(engine: str, pg_url: str | None):
 
     database = Database(engine, pg_url)
     try:
-        app = create_app(bench_config(database.url))
+        if engine == "postgresql" and app_role:
+            from app.row_security import APP_ROLE
+
+            app_url = make_url(database.url).set(username=APP_ROLE, password=None)
+            app = create_app(bench_config(app_url.render_as_string(hide_password=False), database.url))
+        else:
+            app = create_app(bench_config(database.url))
         with app.app_context():
             print(f"[{engine}] migrating and seeding the demo data ...", flush=True)
             upgrade()
@@ -202,26 +213,38 @@ def grow_ledger(db, target: int, rng: random.Random) -> float:
                 "id": uuid.uuid4(), "warehouse_id": w, "part_id": p, "current_stock": D(0),
                 "minimum_stock_recommendation": D(0), "unit_of_measure": units[p], "last_updated": now,
                 "created_at": now} for w, p in missing])
+        # A creation tops up what the random moves would overdraw, before the balance moves:
+        # no balance goes below zero, not even for a moment (PostgreSQL refuses it, migration 0015).
+        stock = dict(((w, p), q) for w, p, q in conn.execute(
+            sa.select(inv.c.warehouse_id, inv.c.part_id, inv.c.current_stock)))
+        top_ups = []
+        for (warehouse_id, part_id), change in delta.items():
+            short = -(stock.get((warehouse_id, part_id), D(0)) + change)
+            if short > 0:
+                top_ups.append({
+                    "id": uuid.uuid4(), "transaction_type": m.TransactionType.creation, "part_id": part_id,
+                    "to_warehouse_id": warehouse_id, "to_organization_id": owner[warehouse_id],
+                    "quantity": short, "unit_of_measure": units[part_id],
+                    "performed_by_user_id": user_id, "transaction_date": now, "requires_approval": False,
+                    "created_at": now})
+                delta[(warehouse_id, part_id)] = change + short
+        if top_ups:
+            conn.execute(sa.insert(t), top_ups)
         for (warehouse_id, part_id), change in delta.items():
             stmt = sa.update(inv).where(inv.c.warehouse_id == warehouse_id, inv.c.part_id == part_id)
             if conn.execute(stmt.values(current_stock=inv.c.current_stock + change)).rowcount != 1:
                 raise RuntimeError("no inventory row for a bulk-inserted movement")
-        overdrawn = conn.execute(sa.select(inv.c.warehouse_id, inv.c.part_id, inv.c.current_stock, inv.c.unit_of_measure)
-                                 .where(inv.c.current_stock < 0)).all()
-        if overdrawn:
-            conn.execute(sa.insert(t), [{
-                "id": uuid.uuid4(), "transaction_type": m.TransactionType.creation, "part_id": r.part_id,
-                "to_warehouse_id": r.warehouse_id, "to_organization_id": owner[r.warehouse_id],
-                "quantity": -r.current_stock, "unit_of_measure": r.unit_of_measure,
-                "performed_by_user_id": user_id, "transaction_date": now, "requires_approval": False,
-                "created_at": now} for r in overdrawn])
-            for r in overdrawn:
-                conn.execute(sa.update(inv).where(inv.c.warehouse_id == r.warehouse_id, inv.c.part_id == r.part_id)
-                             .values(current_stock=0))
     if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        from flask import current_app
+
+        # VACUUM is the owner's (with --app-role the portal's role may not).
+        owner_url = current_app.config.get("DATABASE_OWNER_URL")
+        engine = sa.create_engine(owner_url) if owner_url else db.engine
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE transactions")
             conn.exec_driver_sql("VACUUM ANALYZE inventory")
+        if owner_url:
+            engine.dispose()
     else:
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -398,7 +421,7 @@ def bench_engine(engine: str, pg_url: str | None, args) -> list[dict]:
     from app.ledger_check import verify_balances
 
     results = []
-    with seeded_demo(engine, pg_url) as app:
+    with seeded_demo(engine, pg_url, getattr(args, "app_role", False)) as app:
         rng = random.Random(7)
         admins = db.session.execute(
             sa.select(m.PortalUser).where(m.PortalUser.username.in_(
@@ -484,6 +507,8 @@ def main(argv=None) -> int:
     parser.add_argument("--bulk", type=int, default=10000,
                         help="lines posted at once through the bulk posting path at each size (default 10000; 0: none)")
     parser.add_argument("--explain", action="store_true", help="print the query plans of two postings at the largest size")
+    parser.add_argument("--app-role", action="store_true",
+                        help="PostgreSQL: connect as abparts_app, under row-level security (as in production)")
     args = parser.parse_args(argv)
     print_table(run_engines(parser, args, bench_engine))
     return 0

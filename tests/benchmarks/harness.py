@@ -112,6 +112,10 @@ class BenchDatabase:
         base, _, _old = server_url.rpartition("/")
         self.admin_url = server_url
         self.url = f"{base}/{name}"
+        # The portal's role (migration 0015, README "Database roles"), with no password:
+        # the benchmark server trusts local connections.
+        self.app_url = re.sub(r"//[^@/]*@", "//abparts_app@", self.url) if "@" in self.url else \
+            self.url.replace("//", "//abparts_app@", 1)
 
     def connect(self, **kwargs) -> psycopg.Connection:
         """A psycopg connection to the benchmark's database (autocommit)."""
@@ -231,13 +235,18 @@ class Gunicorn:
     every business cap lifted.  A context manager: stopped on exit.
 
     :param query_count: answer with ``X-Query-Count`` (``ABPARTS_QUERY_COUNT_HEADER``).
+    :param app_role: connect as the portal's PostgreSQL role (``abparts_app``, under row-level
+        security, as in production; ``DATABASE_OWNER_URL`` the server's user) instead of the
+        server's user (the tables' owner, which row-level security does not confine).
     """
 
     def __init__(self, database: BenchDatabase, workers: int = 2, redis_url: str = DEFAULT_REDIS,
-                 query_count: bool = True):
+                 query_count: bool = True, app_role: bool = False):
         self.env = {
             **os.environ, **UNCAPPED,
-            "ABPARTS_ENV": "production", "DATABASE_URL": database.url, "SECRET_KEY": secrets.token_hex(32),
+            "ABPARTS_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
+            "DATABASE_URL": database.app_url if app_role else database.url,
+            **({"DATABASE_OWNER_URL": database.url} if app_role else {}),
             "SESSION_COOKIE_SECURE": "0",
             "RATELIMIT_STORAGE_URI": redis_url, "RATELIMIT_KEY_PREFIX": f"abparts-bench-{secrets.token_hex(4)}",
             "AUTH_RATE_LIMIT_ADDRESS": "100000 per minute", "AUTH_RATE_LIMIT_USERNAME": "100000 per minute",
