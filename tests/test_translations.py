@@ -423,3 +423,18 @@ def test_limit_labels_and_the_stocktake_scope_in_greek(app):
         assert "(ανταλλακτικά)" in str(error)
         assert [localize(s) for s in scopes] == ["τύπος ανταλλακτικού: χύδην υλικό",
                                                  "κάτω από το σημείο αναπαραγγελίας", "όλα"]
+
+
+def test_the_413_page_and_the_search_box_in_greek(client_as):
+    import io
+
+    admin = in_greek(client_as("acme.admin"))
+    ledger = admin.get("/transactionmodelview/list/").get_data(as_text=True)
+    assert 'placeholder="Αναζήτηση: κωδικός ανταλλακτικού, όνομα ανταλλακτικού, σημειώσεις, αριθμός αναφοράς"' in ledger
+    token = csrf_token(admin.get("/import/stock/").get_data(as_text=True))
+    big = io.BytesIO(b"organization,warehouse,part_number,quantity\n" + b"x" * (50 * 1024 * 1024))
+    resp = admin.post("/import/stock/check", data={"csrf_token": token, "file": (big, "big.csv")},
+                      content_type="multipart/form-data")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 413 and "Πολύ μεγάλο αρχείο" in page
+    assert "Ένα αρχείο μπορεί να είναι το πολύ 16 MB" in page
