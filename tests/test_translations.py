@@ -425,12 +425,15 @@ def test_limit_labels_and_the_stocktake_scope_in_greek(app):
                                                  "κάτω από το σημείο αναπαραγγελίας", "όλα"]
 
 
-def test_the_413_page_and_the_search_box_in_greek(client_as):
+def test_the_413_page_search_box_and_dropdowns_in_greek(client_as):
     import io
 
     admin = in_greek(client_as("acme.admin"))
     ledger = admin.get("/transactionmodelview/list/").get_data(as_text=True)
     assert 'placeholder="Αναζήτηση: κωδικός ανταλλακτικού, όνομα ανταλλακτικού, σημειώσεις, αριθμός αναφοράς"' in ledger
+    # The dropdowns' placeholders: ours (on-demand choices) and FAB's select2 (an enum field).
+    form = admin.get("/transactionmodelview/add").get_data(as_text=True)
+    assert 'data-placeholder="Πληκτρολογήστε για αναζήτηση"' in form and 'data-placeholder="Επιλέξτε τιμή"' in form
     token = csrf_token(admin.get("/import/stock/").get_data(as_text=True))
     big = io.BytesIO(b"organization,warehouse,part_number,quantity\n" + b"x" * (50 * 1024 * 1024))
     resp = admin.post("/import/stock/check", data={"csrf_token": token, "file": (big, "big.csv")},

@@ -160,4 +160,4 @@ def default_titles(model_name: str) -> dict:
 
 #: Words of FAB's own templates that FAB's Greek catalog leaves untranslated or gets wrong
 #: (ours win where both have a msgid).
-FAB_WORDS = [lazy_gettext("Detail"), lazy_gettext("Enter your login and password below")]
+FAB_WORDS = [lazy_gettext("Detail"), lazy_gettext("Enter your login and password below"), lazy_gettext("Select Value")]
