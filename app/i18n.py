@@ -98,6 +98,46 @@ class Number(str):
         return format_decimal(self.value, format="#,##0.###")
 
 
+class Joined(str):
+    """Message parts joined by ``separator`` (``"missing column: x; unknown column: y"``), each
+    shown in the request's language.
+
+    :param separator: what goes between the parts: a text, or a :class:`Message` (``_(" or ")``).
+    :param parts: :class:`Message` s or plain texts.
+    """
+
+    def __new__(cls, separator: str, parts):
+        parts = list(parts)
+        obj = super().__new__(cls, english(separator).join(english(p) for p in parts))
+        obj.separator, obj.parts = separator, parts
+        return obj
+
+    def __reduce__(self):
+        return (Joined, (self.separator, self.parts))
+
+    def localized(self) -> str:
+        return str(localize(self.separator)).join(str(localize(p)) for p in self.parts)
+
+
+class Lower(str):
+    """A label in lower case inside a sentence ("it is received with discrepancy"), in the
+    request's language ("μερικώς παραλήφθηκε").
+
+    :param label: a :class:`Message` (an enum's label, a step's name).
+    """
+
+    def __new__(cls, label):
+        obj = super().__new__(cls, english(label).lower())
+        obj.label = label
+        return obj
+
+    def __reduce__(self):
+        return (Lower, (self.label,))
+
+    def localized(self) -> str:
+        return str(localize(self.label)).lower()
+
+
 def english(value) -> str:
     """A message parameter as the English text shows it (as ``str`` always did)."""
     if hasattr(value, "english"):

@@ -100,28 +100,35 @@ def visible_texts(html: str) -> list[str]:
 
 #: Texts that read the same in both languages or are FAB's own words that its Greek catalog
 #: leaves in English: allowed on a Greek page.
-#: FAB's role names are data ("User" in a user's Roles column), not words of ours.  "OK" is
-#: the literal button of FAB's alert and confirm dialogs (not a msgid in FAB's templates); ours,
-#: the stock status, is translated.
-SAME_IN_GREEK = {"Oraseas EE", "BossAqua", "CSV", "XLSX", "User", "OK"}
+#: FAB's role names are data ("User" in a user's Roles column), not words of ours.  "OK" and
+#: "Cancel" are the literal buttons of FAB's alert and confirm dialogs (not msgids in FAB's
+#: templates); ours, the stock status and the import's button, are translated.
+SAME_IN_GREEK = {"Oraseas EE", "BossAqua", "CSV", "XLSX", "User", "OK", "Cancel"}
 
-#: Screens whose strings are wrapped after other branches merge (the dashboard and the
-#: inventory screens, issue 13): add them to PAGES then.
+#: The pages of each role: the dashboards ("/": staff, customer and auditor boards), the stock
+#: screens, the reorder points and the imports included.
 PAGES = {
-    "superadmin": ["/organizationmodelview/list/", "/warehousemodelview/list/", "/partmodelview/list/",
+    "superadmin": ["/", "/inventorymodelview/list/", "/intransitview/list/", "/inventorynegativeview/list/",
+                   "/transactionmodelview/list/", "/transactionmodelview/add", "/stockadjustmentmodelview/list/",
+                   "/stockadjustmentmodelview/add", "/transactionapprovalmodelview/list/",
+                   "/reordersuggestionmodelview/list/", "/import/parts/", "/import/stock/",
+                   "/organizationmodelview/list/", "/warehousemodelview/list/", "/partmodelview/list/",
                    "/machinemodelview/list/", "/stocktransfermodelview/list/", "/stocktakemodelview/list/",
                    "/customerordermodelview/list/", "/supplierordermodelview/list/",
                    "/partusagemodelview/list/", "/securityeventmodelview/list/", "/usersessionmodelview/list/",
                    "/exportlogmodelview/list/", "/users/list/", "/organization-switcher/",
                    "/warehousemodelview/add", "/machinemodelview/add", "/stocktransfermodelview/add",
                    "/stocktakemodelview/plan", "/my-sessions/", "/nosuchpage/"],
-    "oraseas.admin": ["/organizationmodelview/list/", "/warehousemodelview/list/", "/stocktransfermodelview/list/",
-                      "/customerordermodelview/list/", "/users/list/"],
-    "acme.admin": ["/warehousemodelview/list/", "/customerordermodelview/list/", "/customerordermodelview/add",
-                   "/supplierordermodelview/add", "/partusagemodelview/add", "/users/invite"],
-    "acme.user": ["/partmodelview/list/", "/machinemodelview/list/", "/stocktakemodelview/list/",
-                  "/securityeventmodelview/list/"],
-    "auditor": ["/organizationmodelview/list/", "/exportlogmodelview/list/"],
+    "oraseas.admin": ["/", "/organizationmodelview/list/", "/warehousemodelview/list/",
+                      "/stocktransfermodelview/list/", "/customerordermodelview/list/", "/users/list/"],
+    "acme.admin": ["/", "/inventorymodelview/list/", "/transactionmodelview/list/",
+                   "/reordersuggestionmodelview/list/", "/import/stock/", "/warehousemodelview/list/",
+                   "/customerordermodelview/list/", "/customerordermodelview/add", "/supplierordermodelview/add",
+                   "/partusagemodelview/add", "/users/invite"],
+    "acme.user": ["/", "/inventorymodelview/list/", "/partmodelview/list/", "/machinemodelview/list/",
+                  "/stocktakemodelview/list/", "/securityeventmodelview/list/"],
+    "auditor": ["/", "/transactionmodelview/list/", "/reordersuggestionmodelview/list/",
+                "/organizationmodelview/list/", "/exportlogmodelview/list/"],
 }
 
 
@@ -319,3 +326,118 @@ def test_dates_in_greek(app):
         assert format_datetime(moment) == "2026-11-23 14:05 UTC"
     with app.test_request_context("/", headers={"Accept-Language": "el"}):
         assert format_datetime(moment) == "23 Νοε 2026, 14:05 UTC"
+
+
+# --- the dashboards, stock, reorder and import screens (issue 13, second pass) ------------------
+
+def test_an_import_report_in_greek(client_as, greek):
+    """The dry run's report: the problems of each row and the file's refusals in the user's language."""
+    from .test_import import STOCK_HEADER, problems, upload
+
+    client = in_greek(client_as("acme.admin"))
+    page = upload(client, "stock", STOCK_HEADER + "Acme Aqua,Acme Site,CON-1,2.5\nAcme Aqua,Nowhere,CON-1,1\n"
+                  ",Acme Site,NOPE-1,1\n").get_data(as_text=True)
+    assert english_leftovers(page, greek) == []
+    assert "4 προβλήματα: δεν μπορεί να εισαχθεί τίποτα" in page
+    rows = problems(page)
+    assert [row for row, _column, _text in rows] == ["2", "3", "4", "4"]
+    assert rows[1][2].startswith("Δεν υπάρχει αποθήκη 'Nowhere' του 'Acme Aqua' στις αποθήκες του οργανισμού σας")
+    assert rows[2][2] == "Απαιτούνται και ο οργανισμός και η αποθήκη."
+    assert rows[3][2] == "Δεν υπάρχει ανταλλακτικό 'NOPE-1' στον κατάλογο."
+    refused = upload(client, "stock", "warehouse,colour\nAcme Main,red\n").get_data(as_text=True)
+    assert ("Η πρώτη γραμμή πρέπει να ονομάζει τις στήλες ενός αρχείου αρχικού αποθέματος" in refused
+            and "λείπουν οι στήλες: organization, part_number, quantity; άγνωστη στήλη: colour" in refused)
+    good = upload(client, "stock", STOCK_HEADER + "Acme Aqua,Acme Site,CON-1,1234\n").get_data(as_text=True)
+    assert english_leftovers(good, greek) == []
+    assert "η εισαγωγή καταχωρίζει 1 εγγραφή καθολικού" in good and "1.234 τεμάχια" in good
+
+
+def test_an_import_report_stays_english_in_english(client_as):
+    from .test_import import STOCK_HEADER, problems, upload
+
+    page = upload(client_as("acme.admin"), "stock", STOCK_HEADER + ",Acme Site,NOPE-1,1\n").get_data(as_text=True)
+    assert "2 problems: nothing can be imported until the file is corrected." in " ".join(page.split())
+    assert problems(page)[1][2] == "There is no part 'NOPE-1' in the catalog."
+
+
+def test_the_ledger_check_and_reorder_flashes_in_greek(client_as):
+    auditor = in_greek(client_as("auditor"))
+    token = csrf_token(auditor.get("/").get_data(as_text=True))
+    page = auditor.post("/ledger-check/verify", data={"csrf_token": token},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Έλεγχος καθολικού: κάθε υπόλοιπο ισούται με τις εγγραφές του καθολικού του" in page
+    assert "Τα βιβλία συμφωνούν" in page and "τελευταίος έλεγχος" in page
+    admin = in_greek(client_as("acme.admin"))
+    token = csrf_token(admin.get("/reordersuggestionmodelview/list/").get_data(as_text=True))
+    page = admin.post("/reordersuggestionmodelview/compute/", data={"csrf_token": token, "window_days": "x"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Το διάστημα πρέπει να είναι ακέραιος αριθμός ημερών, όχι &#39;x&#39;." in page
+    page = admin.post("/reordersuggestionmodelview/compute/", data={"csrf_token": token, "window_days": "0"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Το διάστημα πρέπει να είναι ακέραιος αριθμός ημερών από 1 έως 3650." in page
+
+
+def test_months_in_greek(app):
+    import datetime as dt
+
+    from app.views.base import format_month
+
+    month = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert (format_month(month), format_month(month, long=True)) == ("Nov 26", "November 2026")
+    with app.test_request_context("/", headers={"Accept-Language": "el"}):
+        # The month's own name (nominative), not the genitive of a date ("Νοεμβρίου"), as a month heads a column.
+        assert (format_month(month), format_month(month, long=True)) == ("Νοέ 26", "Νοέμβριος 2026")
+
+
+def test_steps_states_and_documents_inside_a_rule_message(app):
+    """'Cannot ship ...': the step, the document and its states in the user's language; English for logs."""
+    from app.errors import IllegalTransition
+    from app.models import CustomerOrderStatus as C
+    from app.workflows.orders import CUSTOMER_ORDER
+
+    with pytest.raises(IllegalTransition) as caught:
+        CUSTOMER_ORDER.check("ship", C.draft, "CO-1")
+    english = "Cannot ship customer order CO-1: it is draft; ship needs a customer order that is approved or shipped."
+    assert caught.value.message == english
+    with app.test_request_context("/", headers={"Accept-Language": "el"}):
+        assert str(caught.value) == ("Δεν είναι δυνατό το βήμα «αποστολή» για παραγγελία πελάτη CO-1: η τρέχουσα "
+                                     "κατάσταση είναι «πρόχειρο»· το βήμα «αποστολή» απαιτεί παραγγελία πελάτη σε "
+                                     "κατάσταση εγκρίθηκε ή απεστάλη.")
+
+
+def test_limit_labels_and_the_stocktake_scope_in_greek(app):
+    from app.errors import LimitReached
+    from app.i18n import _, localize
+    from app.models import Stocktake
+    from app.rules.limits import CAPS
+
+    label = CAPS["LIMIT_PARTS"][3]
+    error = LimitReached(_("The limit of %(cap)s %(label)s is reached (%(existing)s exist); raise or lift "
+                           "%(name)s in the configuration.", cap=10, label=label, existing=10, name="LIMIT_PARTS"))
+    assert error.message == ("The limit of 10 parts is reached (10 exist); raise or lift LIMIT_PARTS in the "
+                             "configuration.")
+    scopes = [Stocktake(scope=s).scope_label for s in ("part_type:bulk_material", "below_reorder_point", "all")]
+    assert scopes == ["part type: bulk material", "below reorder point", "all"]
+    with app.test_request_context("/", headers={"Accept-Language": "el"}):
+        assert "(ανταλλακτικά)" in str(error)
+        assert [localize(s) for s in scopes] == ["τύπος ανταλλακτικού: χύδην υλικό",
+                                                 "κάτω από το σημείο αναπαραγγελίας", "όλα"]
+
+
+def test_the_413_page_search_box_and_dropdowns_in_greek(client_as):
+    import io
+
+    admin = in_greek(client_as("acme.admin"))
+    ledger = admin.get("/transactionmodelview/list/").get_data(as_text=True)
+    assert 'placeholder="Αναζήτηση: κωδικός ανταλλακτικού, όνομα ανταλλακτικού, σημειώσεις, αριθμός αναφοράς"' in ledger
+    # The dropdowns' placeholders: ours (on-demand choices) and FAB's select2 (an enum field).
+    form = admin.get("/transactionmodelview/add").get_data(as_text=True)
+    assert 'data-placeholder="Πληκτρολογήστε για αναζήτηση"' in form and 'data-placeholder="Επιλέξτε τιμή"' in form
+    token = csrf_token(admin.get("/import/stock/").get_data(as_text=True))
+    big = io.BytesIO(b"organization,warehouse,part_number,quantity\n" + b"x" * (50 * 1024 * 1024))
+    resp = admin.post("/import/stock/check", data={"csrf_token": token, "file": (big, "big.csv")},
+                      content_type="multipart/form-data")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 413 and "Πολύ μεγάλο αρχείο" in page
+    assert "Ένα αρχείο μπορεί να είναι το πολύ 16 MB" in page

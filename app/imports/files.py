@@ -34,6 +34,7 @@ from typing import Iterator
 from flask import current_app
 
 from ..errors import DomainError
+from ..i18n import Joined, Number, _, n_
 
 #: File extensions read, and the media types of their templates.
 EXTENSIONS = ("csv", "xlsx")
@@ -57,7 +58,7 @@ class Column:
 
     :ivar key: the header as written in the templates (``part_number``).
     :ivar required: whether the column must be in the file (a value may still be optional).
-    :ivar help: what goes in it, for the import screen.
+    :ivar help: what goes in it, for the import screen (a :class:`~app.i18n.Message`).
     """
 
     key: str
@@ -70,7 +71,10 @@ class Layout:
     """The columns of one kind of import file (:data:`PARTS`, :data:`STOCK`)."""
 
     kind: str
+    #: "Parts catalog": the screen's and the messages' name of the file (a :class:`~app.i18n.Message`).
     title: str
+    #: "a parts catalog file", as a refusal names it.
+    file_name: str
     columns: tuple[Column, ...]
 
     @property
@@ -86,29 +90,29 @@ class Row:
     values: dict[str, str] = field(default_factory=dict)
 
 
-PARTS = Layout("parts", "Parts catalog", (
-    Column("part_number", True, "Unique; stored trimmed and in upper case."),
-    Column("name", True, "The part's name."),
-    Column("part_type", False, "Consumable (counted in whole units; the default) or Bulk material."),
-    Column("unit_of_measure", False, "pieces (the default), litres, kg ... in the plural."),
-    Column("description", False, "Free text."),
-    Column("is_proprietary", False, "yes if manufactured by BossAqua; no (the default)."),
-    Column("unit_price", False, "In the price currency, e.g. 12.50; not negative."),
-    Column("manufacturer_part_number", False, "The manufacturer's own number."),
-    Column("manufacturer_delivery_time_days", False, "Whole days."),
-    Column("local_supplier_delivery_time_days", False, "Whole days."),
+PARTS = Layout("parts", _("Parts catalog"), _("a parts catalog file"), (
+    Column("part_number", True, _("Unique; stored trimmed and in upper case.")),
+    Column("name", True, _("The part's name.")),
+    Column("part_type", False, _("Consumable (counted in whole units; the default) or Bulk material.")),
+    Column("unit_of_measure", False, _("pieces (the default), litres, kg ... in the plural.")),
+    Column("description", False, _("Free text.")),
+    Column("is_proprietary", False, _("yes if manufactured by BossAqua; no (the default).")),
+    Column("unit_price", False, _("In the price currency, e.g. 12.50; not negative.")),
+    Column("manufacturer_part_number", False, _("The manufacturer's own number.")),
+    Column("manufacturer_delivery_time_days", False, _("Whole days.")),
+    Column("local_supplier_delivery_time_days", False, _("Whole days.")),
 ))
 
-STOCK = Layout("stock", "Opening stock", (
-    Column("organization", True, "The organization owning the warehouse, by name."),
-    Column("warehouse", True, "The warehouse's name in that organization."),
-    Column("part_number", True, "A part of the catalog."),
-    Column("quantity", True, "On hand, in the part's unit of measure: whole units for consumables, "
-                             "up to 3 decimals for bulk materials."),
-    Column("unit_of_measure", False, "If given, it must be the part's unit (a check that the file "
-                                     "counts what the catalog counts)."),
-    Column("reference_number", False, "Kept on the ledger row, e.g. the count sheet's number."),
-    Column("notes", False, "Kept on the ledger row."),
+STOCK = Layout("stock", _("Opening stock"), _("an opening stock file"), (
+    Column("organization", True, _("The organization owning the warehouse, by name.")),
+    Column("warehouse", True, _("The warehouse's name in that organization.")),
+    Column("part_number", True, _("A part of the catalog.")),
+    Column("quantity", True, _("On hand, in the part's unit of measure: whole units for consumables, "
+                               "up to 3 decimals for bulk materials.")),
+    Column("unit_of_measure", False, _("If given, it must be the part's unit (a check that the file "
+                                       "counts what the catalog counts).")),
+    Column("reference_number", False, _("Kept on the ledger row, e.g. the count sheet's number.")),
+    Column("notes", False, _("Kept on the ledger row.")),
 ))
 
 LAYOUTS = {layout.kind: layout for layout in (PARTS, STOCK)}
@@ -140,14 +144,17 @@ def read_rows(filename: str, data: bytes, layout: Layout) -> list[Row]:
     """
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in EXTENSIONS:
-        hint = " Save it as .xlsx (Excel Workbook) or as CSV UTF-8." if extension in ("xls", "ods", "txt") else ""
-        raise FileRefused(f"{filename or 'The file'} is neither a CSV (.csv) nor an Excel workbook (.xlsx) file."
-                          + hint)
+        name = filename or _("The file")
+        if extension in ("xls", "ods", "txt"):
+            raise FileRefused(_("%(filename)s is neither a CSV (.csv) nor an Excel workbook (.xlsx) file. "
+                                "Save it as .xlsx (Excel Workbook) or as CSV UTF-8.", filename=name))
+        raise FileRefused(_("%(filename)s is neither a CSV (.csv) nor an Excel workbook (.xlsx) file.",
+                            filename=name))
     if not data:
-        raise FileRefused(f"{filename} is empty.")
+        raise FileRefused(_("%(filename)s is empty.", filename=filename))
     if len(data) > max_bytes():
-        raise FileRefused(f"{filename} is larger than an import takes ({human_size(max_bytes())}): "
-                          "split it into smaller files.")
+        raise FileRefused(_("%(filename)s is larger than an import takes (%(size)s): split it into smaller files.",
+                            filename=filename, size=human_size(max_bytes())))
     cells = _xlsx_cells(filename, data) if extension == "xlsx" else _csv_cells(filename, data)
     return _rows(filename, cells, layout)
 
@@ -155,8 +162,8 @@ def read_rows(filename: str, data: bytes, layout: Layout) -> list[Row]:
 def _rows(filename: str, cells: Iterator[tuple[int, list[str]]], layout: Layout) -> list[Row]:
     header = next(cells, None)
     if header is None or not any(header[1]):
-        raise FileRefused(f"{filename} has no header: its first row must name the columns "
-                          f"({', '.join(layout.keys)}).")
+        raise FileRefused(_("%(filename)s has no header: its first row must name the columns (%(columns)s).",
+                            filename=filename, columns=", ".join(layout.keys)))
     keys = [header_key(text) for text in header[1]]
     _check_header(keys, layout)
     limit = int(current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
@@ -165,18 +172,19 @@ def _rows(filename: str, cells: Iterator[tuple[int, list[str]]], layout: Layout)
         if not any(values):
             continue
         if len(rows) == limit:
-            raise FileRefused(f"{filename} has more than {limit:,} rows: split it into smaller files.")
+            raise FileRefused(_("%(filename)s has more than %(limit)s rows: split it into smaller files.",
+                                filename=filename, limit=Number(limit, f"{limit:,}")))
         row = Row(number, {key: "" for key in layout.keys})
         for key, value in zip(keys, values):
             if key:
                 row.values[key] = value
         extra = [v for v in values[len(keys):] if v]
         if extra:
-            raise FileRefused(f"Row {number} has values beyond the last named column ({extra[0]!r}): "
-                              "every column needs its name in the first row.")
+            raise FileRefused(_("Row %(row)s has values beyond the last named column (%(value)r): "
+                                "every column needs its name in the first row.", row=number, value=extra[0]))
         rows.append(row)
     if not rows:
-        raise FileRefused(f"{filename} has a header but no rows under it.")
+        raise FileRefused(_("%(filename)s has a header but no rows under it.", filename=filename))
     return rows
 
 
@@ -188,30 +196,34 @@ def _check_header(keys: list[str], layout: Layout) -> None:
     twice = sorted({k for k in named if named.count(k) > 1})
     problems = []
     if missing:
-        problems.append(f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+        problems.append(n_("missing column: %(columns)s", "missing columns: %(columns)s", len(missing),
+                           columns=", ".join(missing)))
     if unknown:
-        problems.append(f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        problems.append(n_("unknown column: %(columns)s", "unknown columns: %(columns)s", len(unknown),
+                           columns=", ".join(unknown)))
     if twice:
-        problems.append(f"column{'s' if len(twice) > 1 else ''} named twice: {', '.join(twice)}")
+        problems.append(n_("column named twice: %(columns)s", "columns named twice: %(columns)s", len(twice),
+                           columns=", ".join(twice)))
     if problems:
-        raise FileRefused(f"The first row must name the columns of a {layout.title.lower()} file "
-                          f"({', '.join(layout.keys)}; required: "
-                          f"{', '.join(c.key for c in layout.columns if c.required)}): "
-                          + "; ".join(problems) + ".")
+        raise FileRefused(_("The first row must name the columns of %(file)s (%(columns)s; required: "
+                            "%(required)s): %(problems)s.", file=layout.file_name, columns=", ".join(layout.keys),
+                            required=", ".join(c.key for c in layout.columns if c.required),
+                            problems=Joined("; ", problems)))
 
 
 # --- CSV ---------------------------------------------------------------------------
 
 def _csv_cells(filename: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
     if b"\x00" in data[:4096]:
-        raise FileRefused(f"{filename} is not a text file: a CSV file is text (save it as CSV UTF-8), "
-                          "or name an Excel workbook .xlsx.")
+        raise FileRefused(_("%(filename)s is not a text file: a CSV file is text (save it as CSV UTF-8), "
+                            "or name an Excel workbook .xlsx.", filename=filename))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise FileRefused(f"{filename} is not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line}): "
-                          "save it as \"CSV UTF-8\", or as an Excel workbook (.xlsx).") from None
+        raise FileRefused(_("%(filename)s is not UTF-8 text (byte %(byte)s on line %(line)s): "
+                            "save it as \"CSV UTF-8\", or as an Excel workbook (.xlsx).",
+                            filename=filename, byte=f"0x{data[exc.start]:02X}", line=line)) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -226,11 +238,12 @@ def _csv_records(filename: str, reader) -> Iterator[tuple[int, list[str]]]:
             values = [value.strip() for value in record]
             for index, value in enumerate(values):
                 if value.startswith("="):
-                    raise FileRefused(f"Cell {_column_letter(index)}{number} holds a formula ({value[:40]}): "
-                                      "an import takes values, not formulas.")
+                    raise FileRefused(_("Cell %(cell)s holds a formula (%(formula)s): an import takes values, "
+                                        "not formulas.", cell=f"{_column_letter(index)}{number}", formula=value[:40]))
             yield number, values
     except csv.Error as exc:
-        raise FileRefused(f"{filename} is not well-formed CSV near row {number + 1} ({exc}).") from None
+        raise FileRefused(_("%(filename)s is not well-formed CSV near row %(row)s (%(error)s).",
+                            filename=filename, row=number + 1, error=str(exc))) from None
 
 
 def _column_letter(index: int) -> str:
@@ -249,13 +262,14 @@ def _xlsx_cells(filename: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
     import openpyxl
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise FileRefused(f"{filename} is not an Excel workbook (.xlsx): save it as .xlsx, or as CSV UTF-8.")
+        raise FileRefused(_("%(filename)s is not an Excel workbook (.xlsx): save it as .xlsx, or as CSV UTF-8.",
+                            filename=filename))
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
     except Exception:  # openpyxl raises many kinds for a damaged or foreign workbook
-        raise FileRefused(f"{filename} cannot be read as an Excel workbook (.xlsx): it is damaged or "
-                          "of another kind; save it again as .xlsx, or as CSV UTF-8.") from None
+        raise FileRefused(_("%(filename)s cannot be read as an Excel workbook (.xlsx): it is damaged or "
+                            "of another kind; save it again as .xlsx, or as CSV UTF-8.", filename=filename)) from None
     return _xlsx_records(workbook, sheet)
 
 
@@ -270,8 +284,9 @@ def _xlsx_records(workbook, sheet) -> Iterator[tuple[int, list[str]]]:
             values = []
             for cell in cells:
                 if cell.data_type == "f":
-                    raise FileRefused(f"Cell {cell.coordinate} holds a formula ({str(cell.value)[:40]}): "
-                                      "an import takes values, not formulas; paste the values instead.")
+                    raise FileRefused(_("Cell %(cell)s holds a formula (%(formula)s): an import takes values, "
+                                        "not formulas; paste the values instead.",
+                                        cell=cell.coordinate, formula=str(cell.value)[:40]))
                 values.append(_xlsx_text(cell.value))
             yield number, values
             expected = number + 1

@@ -28,9 +28,14 @@ from flask_appbuilder import Model
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import CreatedAt, label_property, Timestamps, UUIDPrimaryKey
-from .enums import StocktakeStatus
+from ..i18n import Lower, _
+from .enums import PartType, StocktakeStatus
 from .types import Money, Quantity, TZDateTime, UUIDType, pg_enum
 from .warehouse import warehouse_label, warehouse_label_order
+
+
+#: The words of a stocktake's ``scope`` (``part_type:<type>`` is :attr:`Stocktake.scope_label`'s).
+SCOPE_LABELS = {"all": _("all"), "parts": _("parts"), "below_reorder_point": _("below reorder point")}
 
 
 class Stocktake(UUIDPrimaryKey, Timestamps, Model):
@@ -78,6 +83,15 @@ class Stocktake(UUIDPrimaryKey, Timestamps, Model):
     lines: Mapped[list["StocktakeLine"]] = relationship(
         "StocktakeLine", back_populates="stocktake", order_by="StocktakeLine.line_number")
     counters: Mapped[list["StocktakeCounter"]] = relationship("StocktakeCounter", back_populates="stocktake")
+
+    @property
+    def scope_label(self) -> str:
+        """How the lines were chosen, in words ("part type: bulk material"), in the request's language."""
+        if self.scope.startswith("part_type:"):
+            kind = self.scope.split(":", 1)[1]
+            known = kind in PartType.__members__
+            return _("part type: %(part_type)s", part_type=Lower(PartType(kind).label) if known else kind)
+        return SCOPE_LABELS.get(self.scope) or self.scope.replace("_", " ")
 
     def __str__(self) -> str:
         return self.reference_number

@@ -20,13 +20,13 @@ CAPS = {
         m.Organization,
         m.Organization.organization_type == m.OrganizationType.customer,
         _is_customer,
-        "customer organizations",
+        _("customer organizations"),
     ),
-    "LIMIT_USERS": (m.PortalUser, None, None, "users"),
-    "LIMIT_PARTS": (m.Part, None, None, "parts"),
-    "LIMIT_MACHINES": (m.Machine, None, None, "machines"),
+    "LIMIT_USERS": (m.PortalUser, None, None, _("users")),
+    "LIMIT_PARTS": (m.Part, None, None, _("parts")),
+    "LIMIT_MACHINES": (m.Machine, None, None, _("machines")),
     # A transit location is no warehouse of the seed's count (app.models.Warehouse.is_transit).
-    "LIMIT_WAREHOUSES": (m.Warehouse, m.Warehouse.is_transit.is_(False), lambda w: not w.is_transit, "warehouses"),
+    "LIMIT_WAREHOUSES": (m.Warehouse, m.Warehouse.is_transit.is_(False), lambda w: not w.is_transit, _("warehouses")),
 }
 
 

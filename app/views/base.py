@@ -43,6 +43,16 @@ def format_day(value) -> str:
     return babel_date(value, "medium") if translating() else value.strftime("%Y-%m-%d")
 
 
+def format_month(value, long: bool = False) -> str:
+    """A month (the first instant of it): ``Nov 26`` (``long``: ``November 2026``); in Greek
+    the month's own name, not its genitive ("Νοέ 26", "Νοέμβριος 2026", Flask-Babel)."""
+    if value is None:
+        return ""
+    if translating():
+        return babel_date(value, "LLLL y" if long else "LLL yy")
+    return value.strftime("%B %Y" if long else "%b %y")
+
+
 def format_value(value):
     """A cell as a person reads it: an em dash for an empty value, an enum as its label,
     related rows as their names separated by commas.

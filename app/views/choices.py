@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from flask import abort, jsonify, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.widgets import SearchWidget
+from flask_babel import lazy_gettext
 from markupsafe import Markup, escape
 from wtforms import validators as wtf_validators
 from wtforms.fields import Field
@@ -230,7 +231,7 @@ class RelationChoiceField(Field):
     """
 
     widget = OnDemandSelectWidget()
-    placeholder = "Type to search"
+    placeholder = lazy_gettext("Type to search")
 
     def __init__(self, label=None, validators=None, source: ChoiceSource | None = None,
                  url: Callable[[], str] | None = None, allow_blank: bool = True, **kwargs):

@@ -35,11 +35,13 @@ from flask_appbuilder.models.sqla.filters import (
     FilterRelationOneToManyEqual,
     FilterSmaller,
 )
+from flask_babel import format_decimal, gettext, lazy_gettext
 from flask_login import current_user
 
 from .. import models as m
 from ..database import read_session
 from ..extensions import db
+from ..i18n import translating
 from ..ledger_check import check_and_record
 from ..models.base import format_quantity
 from ..reports import dashboard as figures
@@ -122,7 +124,8 @@ def _between(column: str, start: dt.datetime, end: dt.datetime | None = None) ->
 
 
 def _money(value) -> str:
-    return f"{value:,.2f}"
+    """Money (price currency) with two decimals: ``1,234.50``; in Greek ``1.234,50``."""
+    return format_decimal(value, format="#,##0.00") if translating() else f"{value:,.2f}"
 
 
 class DashboardView(IndexView):
@@ -159,20 +162,24 @@ class DashboardView(IndexView):
         """Oraseas EE's staff: alerts, value, approvals waiting, stock in transit, top consumption."""
         stock = figures.stock_figures(session, list_criteria(STOCK)) if _view(STOCK) else None
         boards = {"alerts": self.stock_alerts(stock), "value": self.stock_value(stock)}
-        waiting = [("Ledger rows awaiting approval", LEDGER, None),
-                   ("Customer orders awaiting approval", "CustomerOrderModelView", m.CustomerOrderStatus.requested),
-                   ("Stocktakes awaiting approval", "StocktakeModelView", m.StocktakeStatus.awaiting_approval),
-                   ("Transfers drafted, not dispatched", "StockTransferModelView", m.TransferStatus.draft)]
+        waiting = [(lazy_gettext("Ledger rows awaiting approval"), LEDGER, None),
+                   (lazy_gettext("Customer orders awaiting approval"), "CustomerOrderModelView",
+                    m.CustomerOrderStatus.requested),
+                   (lazy_gettext("Stocktakes awaiting approval"), "StocktakeModelView",
+                    m.StocktakeStatus.awaiting_approval),
+                   (lazy_gettext("Transfers drafted, not dispatched"), "StockTransferModelView",
+                    m.TransferStatus.draft)]
         boards["waiting"] = [row for row in (self._waiting(session, statuses, *spec) for spec in waiting) if row]
         transit = []
         if m.StockTransfer in statuses:
-            transit.append(("Transfers dispatched, not received",
+            transit.append((lazy_gettext("Transfers dispatched, not received"),
                             statuses[m.StockTransfer][m.TransferStatus.dispatched],
                             filtered_list("StockTransferModelView", ("status", FilterEqual, "dispatched"))))
         if _view("InTransitView"):
             lines = session.execute(list_criteria("InTransitView")(
                 sa.select(sa.func.count()).select_from(m.Inventory))).scalar_one()
-            transit.append(("Stock lines in transit (part, sender)", lines, filtered_list("InTransitView")))
+            transit.append((lazy_gettext("Stock lines in transit (part, sender)"), lines,
+                            filtered_list("InTransitView")))
         boards["transit"] = transit
         if _view(LEDGER):
             since = dt.datetime.combine(dt.date.today() - dt.timedelta(days=CONSUMPTION_DAYS), dt.time(),
@@ -194,12 +201,12 @@ class DashboardView(IndexView):
         own = actor.organization_id if actor else None
         if m.StockTransfer in statuses and own is not None:
             t = m.StockTransfer
-            incoming.append(("Transfers on their way to you", figures.count_where(
+            incoming.append((lazy_gettext("Transfers on their way to you"), figures.count_where(
                 session, t, t.status == m.TransferStatus.dispatched, t.destination_organization_id == own),
                 filtered_list("StockTransferModelView", ("status", FilterEqual, "dispatched"),
                               ("destination_organization", FilterRelationOneToManyEqual, str(own)))))
         if m.CustomerOrder in statuses:
-            incoming.append(("Orders shipped, awaiting your receipt",
+            incoming.append((lazy_gettext("Orders shipped, awaiting your receipt"),
                              statuses[m.CustomerOrder][m.CustomerOrderStatus.shipped],
                              filtered_list("CustomerOrderModelView", ("status", FilterEqual, "shipped"))))
         boards["incoming"] = incoming
@@ -330,14 +337,15 @@ class LedgerCheckView(BaseView):
         result = check_and_record(db.session, g.user.id)
         db.session.commit()
         if result["agree"]:
-            flash("Ledger check: every balance equals its ledger rows, and transit agrees with its transfers.",
-                  "success")
+            flash(gettext("Ledger check: every balance equals its ledger rows, and transit agrees with its "
+                          "transfers."), "success")
         else:
-            flash(f"Ledger check: {result['balance_mismatches']} balance(s) differ from the ledger, "
-                  f"{result['transit_problems']} transit problem(s). Run 'flask abparts verify-ledger' "
-                  "for the lines.", "danger")
+            flash(gettext("Ledger check: %(balances)s balance(s) differ from the ledger, %(transit)s transit "
+                          "problem(s). Run 'flask abparts verify-ledger' for the lines.",
+                          balances=result["balance_mismatches"], transit=result["transit_problems"]), "danger")
         return redirect(self.appbuilder.get_url_for_index)
 
 
-TITLES = {"CustomerOrderModelView": "Customer orders", "SupplierOrderModelView": "Supplier orders",
-          "StockTransferModelView": "Stock transfers", "StocktakeModelView": "Stocktakes"}
+TITLES = {"CustomerOrderModelView": lazy_gettext("Customer orders"),
+          "SupplierOrderModelView": lazy_gettext("Supplier orders"),
+          "StockTransferModelView": lazy_gettext("Stock transfers"), "StocktakeModelView": lazy_gettext("Stocktakes")}

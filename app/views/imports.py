@@ -27,10 +27,12 @@ from pathlib import Path
 
 from flask import Response, abort, current_app, flash, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext, lazy_gettext, ngettext
 
 from ..errors import DomainError
 from ..exports import formats
 from ..extensions import csrf
+from ..i18n import error_text
 from ..imports.files import LAYOUTS, EXTENSIONS, FileRefused, human_size, max_bytes
 from ..security.roles import METHOD_PERMISSIONS
 from ..workflows import imports
@@ -40,6 +42,8 @@ from .catalog import part_form
 KEEP_SECONDS = 24 * 3600
 #: Problems a report page lists (the rest are counted).
 SHOWN_ERRORS = 500
+#: The screens' titles.
+TITLES = {"parts": lazy_gettext("Import parts catalog"), "stock": lazy_gettext("Import opening stock")}
 
 
 def upload_dir() -> Path:
@@ -67,7 +71,7 @@ class ImportView(BaseView):
         layout = LAYOUTS[self.kind]
         errors = report.errors[:SHOWN_ERRORS] if report else []
         return self.render_template(
-            "abparts/import.html", title=f"Import {layout.title.lower()}", layout=layout, report=report,
+            "abparts/import.html", title=TITLES[self.kind], layout=layout, report=report,
             errors=errors, hidden_errors=len(report.errors) - len(errors) if report else 0, error=error,
             token=token, max_size=human_size(max_bytes()), extensions=EXTENSIONS,
         ), status
@@ -89,14 +93,14 @@ class ImportView(BaseView):
         csrf.protect()
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            return self._page(error="Choose a CSV or XLSX file to check.", status=400)
+            return self._page(error=gettext("Choose a CSV or XLSX file to check."), status=400)
         data = upload.read()
         try:
             report = imports.dry_run(self.kind, upload.filename, data, part_form())
         except FileRefused as exc:
-            return self._page(error=exc.message, status=400)
+            return self._page(error=error_text(exc), status=400)
         except DomainError as exc:
-            return self._page(error=exc.message, status=exc.status)
+            return self._page(error=error_text(exc), status=exc.status)
         token = self._keep(upload.filename, data) if report.ok else None
         return self._page(report, token=token)
 
@@ -112,8 +116,8 @@ class ImportView(BaseView):
         kept = session.get(self._session_key) or {}
         path = upload_dir() / f"{kept.get('token', '')}.{kept.get('extension', '')}"
         if not kept or request.form.get("token") != kept.get("token") or not path.is_file():
-            return self._page(error="There is no checked file waiting to be imported (it was imported "
-                                    "already, or another file was checked since): check the file again.",
+            return self._page(error=gettext("There is no checked file waiting to be imported (it was imported "
+                                            "already, or another file was checked since): check the file again."),
                               status=400)
         # Claim the file (a rename is atomic): a second click of Import, sent before the first
         # is done, finds it gone.  Whatever the outcome the file is not imported twice: a refused
@@ -122,20 +126,25 @@ class ImportView(BaseView):
         try:
             path.rename(claimed)
         except FileNotFoundError:
-            return self._page(error="This file is being imported already.", status=409)
+            return self._page(error=gettext("This file is being imported already."), status=409)
         data = claimed.read_bytes()
         claimed.unlink()
         self._forget()
         try:
             report = imports.run_import(self.kind, kept["filename"], data, part_form())
         except imports.ImportRefused as exc:
-            return self._page(exc.report, error=exc.message, status=422)
+            return self._page(exc.report, error=error_text(exc), status=422)
         except DomainError as exc:
-            return self._page(error=f"Nothing was imported: {exc.message}", status=exc.status)
-        count = report.written
-        what = (f"{count} part{'s' if count != 1 else ''}" if self.kind == "parts"
-                else f"{count} line{'s' if count != 1 else ''} of opening stock")
-        flash(f"Imported {what} from {report.filename}.", "success")
+            return self._page(error=gettext("Nothing was imported: %(reason)s", reason=error_text(exc)),
+                              status=exc.status)
+        if self.kind == "parts":
+            done = ngettext("Imported %(num)s part from %(filename)s.", "Imported %(num)s parts from %(filename)s.",
+                            report.written, filename=report.filename)
+        else:
+            done = ngettext("Imported %(num)s line of opening stock from %(filename)s.",
+                            "Imported %(num)s lines of opening stock from %(filename)s.",
+                            report.written, filename=report.filename)
+        flash(done, "success")
         endpoint, args = self.done_list
         return redirect(url_for(endpoint, **args))
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
+from flask_babel import gettext, lazy_gettext
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, FilterSmaller
@@ -18,7 +19,7 @@ class FilterStockOrganization(BaseFilter):
     """Stock lines of the warehouses of one organization, by its (unique) name, e.g.
     ``_flt_2_warehouse=Aegean Aquafarms``: the dashboard's per-organization figures link here."""
 
-    name = "Organization is"
+    name = lazy_gettext("Organization is")
     arg_name = "stock_organization"
 
     def checked_value(self, value):
@@ -43,7 +44,7 @@ class InventoryColumns(ABPartsModelView):
 
     datamodel = STOCK_DATAMODEL
     class_permission_name = "Inventory"
-    list_title = "Stock levels"
+    list_title = lazy_gettext("Stock levels")
     base_filters = [["warehouse_id", FilterWarehouseKind, False], ["warehouse_id", FilterHiddenFromBlindCounters, True]]
     list_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "status", "last_updated"]
     show_columns = ["warehouse", "part", "stock_on_hand", "reorder_point", "status", "unit_of_measure",
@@ -54,14 +55,15 @@ class InventoryColumns(ABPartsModelView):
     #: lines, ``_flt_1_status`` is "not equal"; sorted by severity (out, low, ok, excess).
     search_columns = ["warehouse", "part", "status", "current_stock", "minimum_stock_recommendation", "last_updated"]
     base_order = ("last_updated", "desc")
-    label_columns = {"stock_on_hand": "Stock on hand", "reorder_point": "Reorder point",
-                     "minimum_stock_recommendation": "Reorder point", "status": "Status",
-                     "current_stock": "Stock on hand (number)", "last_updated": "Last posting"}
+    label_columns = {"stock_on_hand": lazy_gettext("Stock on hand"), "reorder_point": lazy_gettext("Reorder point"),
+                     "minimum_stock_recommendation": lazy_gettext("Reorder point"), "status": lazy_gettext("Status"),
+                     "current_stock": lazy_gettext("Stock on hand (number)"),
+                     "last_updated": lazy_gettext("Last posting")}
     description_columns = {
-        "minimum_stock_recommendation": "Reorder point, in the part's unit of measure.",
-        "status": "Out: nothing on hand; low: at or below the reorder point; excess: over "
-                  f"{m.Inventory.EXCESS_FACTOR} times the reorder point; a line without a reorder point is "
-                  "never low or in excess.",
+        "minimum_stock_recommendation": lazy_gettext("Reorder point, in the part's unit of measure."),
+        "status": lazy_gettext("Out: nothing on hand; low: at or below the reorder point; excess: over "
+                               "%(factor)s times the reorder point; a line without a reorder point is "
+                               "never low or in excess.", factor=m.Inventory.EXCESS_FACTOR),
     }
 
 
@@ -74,20 +76,20 @@ class InTransitView(InventoryColumns):
     """Stock in transit per organization and part: dispatched by stock transfers and not yet
     received, returned or written off.  The balances of the transit locations, read only."""
 
-    list_title = "Stock in transit"
+    list_title = lazy_gettext("Stock in transit")
     base_permissions = ["can_read"]
     base_filters = [["warehouse_id", FilterWarehouseKind, True], ["current_stock", FilterNotEqual, 0]]
     list_columns = ["warehouse.organization", "part", "stock_on_hand", "last_updated"]
     show_columns = ["warehouse", "part", "stock_on_hand", "unit_of_measure", "last_updated"]
     search_columns = ["part", "last_updated"]
-    label_columns = {**InventoryColumns.label_columns, "stock_on_hand": "In transit",
-                     "warehouse.organization": "Sending organization"}
+    label_columns = {**InventoryColumns.label_columns, "stock_on_hand": lazy_gettext("In transit"),
+                     "warehouse.organization": lazy_gettext("Sending organization")}
 
 
 class InventoryNegativeView(InventoryColumns):
     """Negative balances (possible only with ALLOW_NEGATIVE_STOCK): the warning list."""
 
-    list_title = "Negative stock (warning)"
+    list_title = lazy_gettext("Negative stock (warning)")
     base_filters = [["current_stock", FilterSmaller, 0]]
 
 
@@ -98,7 +100,7 @@ class TransactionModelView(ABPartsModelView):
     class_permission_name = "Transaction"
     base_permissions = ["can_read", "can_add", "can_reverse"]
     exclude_route_methods = {"edit", "delete"}
-    list_title = "Stock ledger"
+    list_title = lazy_gettext("Stock ledger")
     text_search_columns = ["part.part_number", "part.name", "notes", "reference_number"]
     # The warehouses by name, for both parties of a movement (a receipt's source is the
     # sender's transit location, its destination the receiver's warehouse).
@@ -119,17 +121,19 @@ class TransactionModelView(ABPartsModelView):
     search_columns = ["transaction_type", "part", "from_warehouse", "to_warehouse", "machine",
                       "performed_by_user", "transaction_date", "approval_status", "reference_number"]
     base_order = ("transaction_date", "desc")
-    label_columns = {"quantity_with_unit": "Quantity", "from_warehouse": "From", "to_warehouse": "To",
-                     "from_warehouse_name": "From", "to_warehouse_name": "To", "performed_by_user": "Performed by",
-                     "transaction_type": "Type",
-                     "transaction_date": "Date", "reversal_of": "Reverses"}
+    label_columns = {"quantity_with_unit": lazy_gettext("Quantity"), "from_warehouse": lazy_gettext("From"),
+                     "to_warehouse": lazy_gettext("To"), "from_warehouse_name": lazy_gettext("From"),
+                     "to_warehouse_name": lazy_gettext("To"), "performed_by_user": lazy_gettext("Performed by"),
+                     "transaction_type": lazy_gettext("Type"), "transaction_date": lazy_gettext("Date"),
+                     "reversal_of": lazy_gettext("Reverses")}
     description_columns = {
-        "transaction_type": "creation: into To; transfer: From -> To; consumption: out of From; "
-                            "adjustment: into To or out of From.",
-        "quantity": "In the part's unit of measure; whole units for consumables, up to 3 decimals for bulk.",
-        "requires_approval": "Posts nothing until an approval is recorded.",
-        "to_warehouse": "Destination: one of your organization's active warehouses. "
-                        "To send stock to another organization, use Stock Transfers.",
+        "transaction_type": lazy_gettext("creation: into To; transfer: From -> To; consumption: out of From; "
+                                         "adjustment: into To or out of From."),
+        "quantity": lazy_gettext("In the part's unit of measure; whole units for consumables, up to 3 decimals "
+                                 "for bulk."),
+        "requires_approval": lazy_gettext("Posts nothing until an approval is recorded."),
+        "to_warehouse": lazy_gettext("Destination: one of your organization's active warehouses. "
+                                     "To send stock to another organization, use Stock Transfers."),
     }
 
     #: The ledger is append-only: an export holds the rows written at or before its "as of" time
@@ -147,7 +151,8 @@ class TransactionModelView(ABPartsModelView):
         pending = m.ApprovalStatus.pending.value
         return {"approval_status": lambda txn: pending if txn.id in decided_later else txn.approval_status}
 
-    @action("reverse", "Reverse", "Post the opposite movement of this transaction?", "fa-undo", multiple=False)
+    @action("reverse", lazy_gettext("Reverse"), lazy_gettext("Post the opposite movement of this transaction?"),
+            "fa-undo", multiple=False)
     def reverse(self, item):
         """Post the reversal of one transaction (at most once).
 
@@ -162,7 +167,7 @@ class TransactionModelView(ABPartsModelView):
         except DomainError as exc:
             flash(str(exc), "danger")
         else:
-            flash("Reversed: the opposite movement is posted.", "success")
+            flash(gettext("Reversed: the opposite movement is posted."), "success")
             self.update_redirect()
         return redirect(request.referrer or self.get_redirect())
 
@@ -174,18 +179,18 @@ class StockAdjustmentModelView(ABPartsModelView):
     class_permission_name = "StockAdjustment"
     base_permissions = ["can_read", "can_add"]
     exclude_route_methods = {"edit", "delete"}
-    list_title = "Stock adjustments"
+    list_title = lazy_gettext("Stock adjustments")
     list_columns = ["adjustment_date", "inventory", "quantity_with_unit", "reason_code", "user"]
     show_columns = ["adjustment_date", "inventory", "quantity_with_unit", "reason_code", "notes", "user",
                     "transaction", "created_at"]
     add_columns = ["inventory", "quantity_adjusted", "reason_code", "notes"]
     search_columns = ["inventory", "reason_code", "user", "adjustment_date"]
     base_order = ("adjustment_date", "desc")
-    label_columns = {"quantity_with_unit": "Quantity", "inventory": "Stock record", "user": "Adjusted by",
-                     "quantity_adjusted": "Quantity adjusted"}
+    label_columns = {"quantity_with_unit": lazy_gettext("Quantity"), "inventory": lazy_gettext("Stock record"),
+                     "user": lazy_gettext("Adjusted by"), "quantity_adjusted": lazy_gettext("Quantity adjusted")}
     description_columns = {
-        "quantity_adjusted": "Positive adds stock, negative takes it away (part's unit of measure).",
-        "reason_code": "Why: count difference, damage, expiry, found, ...",
+        "quantity_adjusted": lazy_gettext("Positive adds stock, negative takes it away (part's unit of measure)."),
+        "reason_code": lazy_gettext("Why: count difference, damage, expiry, found, ..."),
     }
 
 
@@ -196,12 +201,12 @@ class TransactionApprovalModelView(ABPartsModelView):
     class_permission_name = "TransactionApproval"
     base_permissions = ["can_read", "can_add"]
     exclude_route_methods = {"edit", "delete"}
-    list_title = "Approvals"
+    list_title = lazy_gettext("Approvals")
     list_columns = ["created_at", "transaction", "status", "approver", "notes"]
     show_columns = ["created_at", "transaction", "status", "approver", "notes"]
     add_columns = ["transaction", "status", "notes"]
     search_columns = ["status", "approver", "created_at"]
     base_order = ("created_at", "desc")
     add_form_query_rel_fields = {"transaction": [["approval_status", FilterEqual, "pending"]]}
-    label_columns = {"created_at": "Decided at", "approver": "Decided by"}
-    description_columns = {"transaction": "Only transactions pending approval are listed."}
+    label_columns = {"created_at": lazy_gettext("Decided at"), "approver": lazy_gettext("Decided by")}
+    description_columns = {"transaction": lazy_gettext("Only transactions pending approval are listed.")}

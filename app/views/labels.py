@@ -24,6 +24,7 @@ COLUMN_LABELS = {
     "changed_on": lazy_gettext("Changed On"),
     "child_organizations": lazy_gettext("Child Organizations"),
     "completed_at": lazy_gettext("Completed At"),
+    "computed_by": lazy_gettext("Computed By"),
     "contact_info": lazy_gettext("Contact Info"),
     "counters": lazy_gettext("Counters"),
     "created": lazy_gettext("Created"),
@@ -159,4 +160,4 @@ def default_titles(model_name: str) -> dict:
 
 #: Words of FAB's own templates that FAB's Greek catalog leaves untranslated or gets wrong
 #: (ours win where both have a msgid).
-FAB_WORDS = [lazy_gettext("Detail"), lazy_gettext("Enter your login and password below")]
+FAB_WORDS = [lazy_gettext("Detail"), lazy_gettext("Enter your login and password below"), lazy_gettext("Select Value")]

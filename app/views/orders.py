@@ -168,7 +168,7 @@ class CustomerOrderItemModelView(BackToTheOrder, ABPartsModelView):
     description_columns = _ITEM_DESCRIPTIONS
 
 
-_CUSTOMER_HELP = "Orders are placed by customers and supplied by Oraseas EE."
+_CUSTOMER_HELP = lazy_gettext("Orders are placed by customers and supplied by Oraseas EE.")
 
 
 class CustomerOrderModelView(OrderSteps, ABPartsModelView):

@@ -1,5 +1,6 @@
 """Portal pages outside FAB's model screens: the error pages (400, 403, 404, 413), the favicon,
-and the template filters of the portal's own templates: ``quantity``, ``timestamp``, ``day``
+and the template filters of the portal's own templates: ``quantity``, ``timestamp``, ``day``,
+``month``, ``localized``, ``money``, ``state``
 (in the user's language, issue 13)."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from flask import g, render_template, request, send_from_directory
 from flask_babel import lazy_gettext
 
+from ..i18n import localize
 from .rows import list_rows
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -64,7 +66,6 @@ def favicon():
 
 def quantity(value, unit: str | None = None) -> str:
     """``{{ line.quantity|quantity(unit) }}``: a quantity as every page prints it ("1 piece", "2.5 litres")."""
-    from ..i18n import localize
     from ..models.base import format_quantity
 
     return localize(format_quantity(value, unit))
@@ -73,7 +74,6 @@ def quantity(value, unit: str | None = None) -> str:
 def state(value) -> str:
     """``{{ e.to_status|state }}``: a stored state ("partially_received") as its label, lower case,
     in the user's language ("partially received"; Greek "μερικώς παραλήφθηκε")."""
-    from ..i18n import localize
     from ..models.enums import _LABELS
 
     label = _LABELS.get(value)
@@ -99,9 +99,12 @@ def register_pages(app) -> None:
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.add_template_filter(quantity, "quantity")
     app.add_template_global(list_rows, "abparts_list_rows")
-    from .base import format_datetime, format_day
+    from .base import format_datetime, format_day, format_month
 
     app.add_template_filter(format_datetime, "timestamp")
     app.add_template_filter(state, "state")
     app.add_template_filter(money, "money")
+    # A count the locale's way ("1234"; Greek "1.234"), a rule's message in the user's language.
+    app.add_template_filter(localize, "localized")
+    app.add_template_filter(format_month, "month")
     app.add_template_filter(format_day, "day")

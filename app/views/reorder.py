@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqual
@@ -24,7 +25,7 @@ class ReorderSuggestionModelView(ABPartsModelView):
     class_permission_name = "ReorderSuggestion"
     base_permissions = ["can_read", "can_edit"]
     exclude_route_methods = {"add", "edit", "delete"}
-    list_title = "Reorder point suggestions"
+    list_title = lazy_gettext("Reorder point suggestions")
     list_template = "abparts/reorder_list.html"
     base_filters = [["accepted_at", FilterEqual, None]]
     list_columns = ["warehouse", "part", "stock_on_hand", "current_reorder_point", "suggested_reorder_point", "used",
@@ -32,17 +33,20 @@ class ReorderSuggestionModelView(ABPartsModelView):
     show_columns = [*list_columns, "computed_by"]
     search_columns = ["warehouse", "part", "suggested_point", "current_point", "computed_at"]
     base_order = ("suggested_point", "desc")
-    label_columns = {"stock_on_hand": "Stock on hand", "current_reorder_point": "Reorder point now",
-                     "suggested_reorder_point": "Suggested", "used": "Used in window", "window_days": "Window (days)",
-                     "lead_time_days": "Lead time (days)", "safety_stock_days": "Safety stock (days)",
-                     "computed_at": "Computed", "suggested_point": "Suggested (number)",
-                     "current_point": "Reorder point now (number)"}
+    label_columns = {"stock_on_hand": lazy_gettext("Stock on hand"),
+                     "current_reorder_point": lazy_gettext("Reorder point now"),
+                     "suggested_reorder_point": lazy_gettext("Suggested"), "used": lazy_gettext("Used in window"),
+                     "window_days": lazy_gettext("Window (days)"), "lead_time_days": lazy_gettext("Lead time (days)"),
+                     "safety_stock_days": lazy_gettext("Safety stock (days)"), "computed_at": lazy_gettext("Computed"),
+                     "suggested_point": lazy_gettext("Suggested (number)"),
+                     "current_point": lazy_gettext("Reorder point now (number)")}
     description_columns = {
-        "suggested_reorder_point": "Used in window / window days x (lead time + safety stock days), rounded up.",
+        "suggested_reorder_point": lazy_gettext("Used in window / window days x (lead time + safety stock days), "
+                                                "rounded up."),
     }
 
-    @action("accept", "Accept", "Write the suggested reorder points of the ticked lines?", "fa-check",
-            single=False)
+    @action("accept", lazy_gettext("Accept"), lazy_gettext("Write the suggested reorder points of the ticked lines?"),
+            "fa-check", single=False)
     def accept(self, items):
         """Accept the ticked suggestions (all or nothing)."""
         items = items if isinstance(items, list) else [items]
@@ -62,7 +66,7 @@ class ReorderSuggestionModelView(ABPartsModelView):
         try:
             window = int(text) if text else None
         except ValueError:
-            flash(f"The window must be a whole number of days, not {text!r}.", "danger")
+            flash(gettext("The window must be a whole number of days, not %(text)r.", text=text), "danger")
             return redirect(url_for(".list"))
         try:
             outcome = reorder.suggest_reorder_points(db.session, g.user.username, window)
@@ -71,13 +75,13 @@ class ReorderSuggestionModelView(ABPartsModelView):
             db.session.rollback()
             flash(str(exc), "danger")
         else:
-            flash(f"{outcome.suggestions} of {outcome.lines} stock lines have a new suggested reorder point.",
-                  "success")
+            flash(gettext("%(suggestions)s of %(lines)s stock lines have a new suggested reorder point.",
+                          suggestions=outcome.suggestions, lines=outcome.lines), "success")
         return redirect(url_for(".list"))
 
     def _accept(self, ids):
         if not ids:
-            flash("There is no suggestion to accept.", "warning")
+            flash(gettext("There is no suggestion to accept."), "warning")
             return redirect(url_for(".list"))
         try:
             count = reorder.accept_suggestions(db.session, ids, g.user.username)
@@ -86,5 +90,5 @@ class ReorderSuggestionModelView(ABPartsModelView):
             db.session.rollback()
             flash(str(exc), "danger")
         else:
-            flash(f"{count} reorder point(s) set.", "success")
+            flash(gettext("%(count)s reorder point(s) set.", count=count), "success")
         return redirect(url_for(".list"))

@@ -18,6 +18,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_appbuilder.models.filters import BaseFilter
+from flask_babel import LazyString, gettext, lazy_gettext
 from sqlalchemy.orm import RelationshipDirection
 
 #: The list's query-string argument holding the search text.
@@ -157,13 +158,24 @@ class TextSearch:
         if self.text_search_columns:
             self.extra_args = {**(self.extra_args or {}), "text_search": {
                 "arg": SEARCH_ARG,
-                "placeholder": "Search " + ", ".join(self._search_labels()),
+                "placeholder": LazyString(lambda: gettext("Search %(columns)s",
+                                                          columns=", ".join(map(str, self._search_labels())))),
             }}
 
-    def _search_labels(self) -> list[str]:
+    def _search_labels(self) -> list:
+        """The searched columns as words ("part number"), translatable (:data:`SEARCH_LABELS`)."""
         labels = []
         for name in self.text_search_columns:
             root, _, leaf = name.partition(".")
             text = (f"{root} {leaf}" if leaf and not leaf.startswith(root) else (leaf or root)).replace("_", " ")
-            labels.append(text)
+            labels.append(SEARCH_LABELS.get(text, text))
         return labels
+
+
+#: The words of the searched columns in a search box's placeholder ("Search part number, name").
+SEARCH_LABELS = {
+    "name": lazy_gettext("name"), "location": lazy_gettext("location"), "part number": lazy_gettext("part number"),
+    "part name": lazy_gettext("part name"), "notes": lazy_gettext("notes"),
+    "reference number": lazy_gettext("reference number"), "description": lazy_gettext("description"),
+    "serial number": lazy_gettext("serial number"), "model type": lazy_gettext("model type"),
+}

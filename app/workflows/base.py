@@ -28,7 +28,7 @@ from ..errors import DomainError, Forbidden, IllegalTransition, OutOfScope, flus
 from ..extensions import db
 from ..models.types import utcnow
 from ..scoping import ADMIN, SUPER_ADMIN, Actor, current_actor, system
-from ..i18n import _
+from ..i18n import Joined, Lower, _
 
 _UNIT_OF_WORK = "abparts_unit_of_work"
 _clock: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("abparts_workflow_clock", default=None)
@@ -53,14 +53,31 @@ def recorded_at(when: dt.datetime) -> Iterator[None]:
 
 
 def state_name(state: enum.Enum | str) -> str:
-    """A state (member or stored value) as words: ``received with discrepancy``."""
+    """A state (member or stored value) as words: ``received with discrepancy``; a member's
+    words are its label, shown in the request's language ("παραλήφθηκε με απόκλιση")."""
+    if hasattr(state, "label"):
+        return Lower(state.label)
     return str(getattr(state, "value", state)).replace("_", " ")
+
+
+#: Every workflow step as a message names it ("Cannot ship ...", "Over-receive refused"), one
+#: msgid each (the order page's history shows the same words).
+STEP_LABELS = {
+    "submit": _("submit"), "approve": _("approve"), "ship": _("ship"), "receive": _("receive"),
+    "cancel": _("cancel"), "dispatch": _("dispatch"), "resolve": _("resolve"), "start": _("start"),
+    "count": _("count"), "complete": _("complete"),
+}
+
+
+def step_name(step: str) -> str:
+    """A step (``ship``) as messages name it, in the request's language; an unknown one as it is."""
+    return STEP_LABELS.get(step, step)
 
 
 class StateMachine:
     """The allowed transitions of one kind of document, as one table.
 
-    :param document: what the documents are called in messages ("transfer").
+    :param document: what the documents are called in messages (``_("transfer")``, a :class:`~app.i18n.Message`).
     :param steps: step name -> (states it starts from, states it may end in).
     """
 
@@ -75,12 +92,13 @@ class StateMachine:
         """
         starts, _ends = self.steps[step]
         if current not in starts:
-            allowed = " or ".join(sorted(state_name(s) for s in starts))
-            name = f"{self.document} {reference}".strip()
+            allowed = Joined(_(" or "), sorted((state_name(s) for s in starts), key=str.__str__))
+            name = Joined(" ", [self.document, reference]) if reference else self.document
             raise IllegalTransition(
                 _("Cannot %(step)s %(name)s: it is %(value)s; %(step)s needs a %(document)s that is "
                   "%(allowed)s.",
-                  step=step, name=name, value=state_name(current), document=self.document, allowed=allowed)
+                  step=step_name(step), name=name, value=state_name(current), document=self.document,
+                  allowed=allowed)
             )
 
     def move(self, document, step: str, new_state: enum.Enum) -> None:

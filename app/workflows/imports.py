@@ -51,6 +51,7 @@ from werkzeug.datastructures import MultiDict
 from .. import models as m
 from ..errors import CONSTRAINT_MESSAGES, DomainError, InvalidQuantity, OutOfScope, RuleViolation, flush_checked
 from ..extensions import db
+from ..i18n import _, n_
 from ..imports.files import LAYOUTS, Row, header_key, read_rows
 from ..models.base import format_quantity
 from ..models.part import normalise_code
@@ -65,8 +66,11 @@ PREVIEW_ROWS = 50
 LOOKUP_CHUNK = 1000
 #: PostgreSQL advisory-lock key that serialises the real runs of opening-stock imports ("AB" "IM").
 STOCK_IMPORT_LOCK = 0xAB9A_494D
-#: The permission (domain, action) each kind of import needs.
+#: The permission (domain, action) each kind of import needs, and the refusal of a role without it.
 PERMISSION = {"parts": ("Part", ADD), "stock": ("Transaction", ADD)}
+IMPORT_REFUSED = {"parts": _("Your role may not import parts catalog: it takes the add permission on parts."),
+                  "stock": _("Your role may not import opening stock: it takes the add permission on "
+                             "transactions.")}
 
 
 @dataclass(frozen=True)
@@ -117,8 +121,9 @@ class ImportRefused(DomainError):
     """A real run refused: the file has problems (:attr:`report` lists them); nothing was written."""
 
     def __init__(self, report: ImportReport):
-        count = len(report.errors)
-        super().__init__(f"Nothing was imported: {count} problem{'s' if count != 1 else ''} in {report.filename}.")
+        super().__init__(n_("Nothing was imported: %(n)s problem in %(filename)s.",
+                            "Nothing was imported: %(n)s problems in %(filename)s.", len(report.errors),
+                            filename=report.filename))
         self.report = report
 
 
@@ -174,8 +179,7 @@ def _check(session, who: Who, kind: str, filename: str, data: bytes, part_form, 
         raise ValueError(f"unknown import kind {kind!r}")
     domain, action = PERMISSION[kind]
     require(any(may(role, domain, action) for role in who.actor.roles),
-            f"Your role may not import {LAYOUTS[kind].title.lower()}: it takes the {action} permission on "
-            f"{domain.lower()}s.")
+            IMPORT_REFUSED[kind])
     rows = read_rows(filename, data, LAYOUTS[kind])
     report = ImportReport(kind, filename, dry, rows=len(rows))
     if kind == "stock" and not dry and session.get_bind().dialect.name == "postgresql":
@@ -204,7 +208,8 @@ def _check_parts(session, rows: list[Row], part_form, report: ImportReport) -> l
         if not form.validate() or flag_error:
             for column, messages in form.errors.items():
                 label = form[column].label.text if column in form else column
-                report.errors.extend(RowError(row.number, column, f"{label}: {msg}") for msg in messages)
+                report.errors.extend(RowError(row.number, column, _("%(label)s: %(message)s", label=label,
+                                                                     message=msg)) for msg in messages)
             continue
         part = m.Part()
         form.populate_obj(part)
@@ -215,7 +220,7 @@ def _check_parts(session, rows: list[Row], part_form, report: ImportReport) -> l
     except DomainError as exc:
         report.errors.append(RowError(None, "", exc.message))
     report.errors.sort(key=lambda e: (e.row or 0))
-    report.preview_header = ("Row", "Part number", "Name", "Type", "Unit", "Unit price")
+    report.preview_header = (_("Row"), _("Part number"), _("Name"), _("Type"), _("Unit"), _("Unit price"))
     report.preview = [(row.number, p.part_number, p.name, str(p.part_type), p.unit_of_measure,
                        "" if p.unit_price is None else str(p.unit_price)) for row, p in parts[:PREVIEW_ROWS]]
     report.totals = dict(Counter(str(p.part_type) for _row, p in parts))
@@ -238,7 +243,7 @@ def _form_data(row: Row, defaults: dict) -> tuple[MultiDict, str | None]:
             if value.lower() in YES:
                 data.add(key, "y")
             elif value.lower() not in NO:
-                flag_error = f"Proprietary (BossAqua) is yes or no, not {value!r}."
+                flag_error = _("Proprietary (BossAqua) is yes or no, not %(value)r.", value=value)
             continue
         if key == "part_type" and value:
             value = header_key(value)
@@ -255,8 +260,9 @@ def _check_unique_numbers(session, parts: list[tuple[Row, m.Part]], report: Impo
     kept = []
     for row, part in parts:
         if part.part_number in first:
-            report.errors.append(RowError(row.number, "part_number",
-                                          f"{rule} {part.part_number} is also on row {first[part.part_number]}."))
+            report.errors.append(RowError(row.number, "part_number", _(
+                "%(rule)s %(part_number)s is also on row %(row)s.", rule=rule, part_number=part.part_number,
+                row=first[part.part_number])))
         else:
             first[part.part_number] = row.number
             kept.append((row, part))
@@ -267,8 +273,8 @@ def _check_unique_numbers(session, parts: list[tuple[Row, m.Part]], report: Impo
             m.Part.part_number.in_(numbers[start:start + LOOKUP_CHUNK]))).scalars())
     for row, part in kept:
         if part.part_number in taken:
-            report.errors.append(RowError(row.number, "part_number",
-                                          f"{rule} {part.part_number} is already in the catalog."))
+            report.errors.append(RowError(row.number, "part_number", _(
+                "%(rule)s %(part_number)s is already in the catalog.", rule=rule, part_number=part.part_number)))
     parts[:] = [(row, part) for row, part in kept if part.part_number not in taken]
 
 
@@ -296,7 +302,7 @@ def _check_stock(session, who: Who, rows: list[Row], report: ImportReport) -> li
             limits.check_yearly_transactions(session, [t for _r, t, _w, _p in txns])
         except DomainError as exc:
             report.errors.append(RowError(None, "", exc.message))
-    report.preview_header = ("Row", "Organization", "Warehouse", "Part number", "Quantity")
+    report.preview_header = (_("Row"), _("Organization"), _("Warehouse"), _("Part number"), _("Quantity"))
     report.preview = [(row.number, w.organization.name, w.name, p.part_number,
                        format_quantity(t.quantity, p.unit_of_measure)) for row, t, w, p in txns[:PREVIEW_ROWS]]
     totals: dict[str, int] = defaultdict(int)
@@ -316,21 +322,24 @@ def _stock_line(session, who: Who, row: Row, warehouses: dict, parts: dict, held
     if warehouse is None:
         report.errors.append(RowError(row.number, "warehouse", _no_warehouse(v, who)))
     if part is None:
-        report.errors.append(RowError(row.number, "part_number", f"There is no part {v['part_number']!r} "
-                                      "in the catalog." if v["part_number"] else "A part number is required."))
+        report.errors.append(RowError(row.number, "part_number", _(
+            "There is no part %(part_number)r in the catalog.", part_number=v["part_number"])
+            if v["part_number"] else _("A part number is required.")))
     if warehouse is None or part is None:
         return None
     key = (warehouse.id, part.id)
     if key in seen:
-        report.errors.append(RowError(row.number, "part_number", f"{part.part_number} in {warehouse} is also "
-                                      f"on row {seen[key]}: opening stock is one line per warehouse and part."))
+        report.errors.append(RowError(row.number, "part_number", _(
+            "%(part_number)s in %(warehouse)s is also on row %(row)s: opening stock is one line per warehouse "
+            "and part.", part_number=part.part_number, warehouse=str(warehouse), row=seen[key])))
         return None
     seen[key] = row.number
     if held.get(key):
-        report.errors.append(RowError(row.number, "part_number", (
-            f"{warehouse} already holds {format_quantity(held[key], part.unit_of_measure)} of "
-            f"{part.part_number}: opening stock is entered once, for a part the warehouse does not hold; "
-            "correct a stock level with a stock adjustment or a stocktake.")))
+        report.errors.append(RowError(row.number, "part_number", _(
+            "%(warehouse)s already holds %(quantity)s of %(part_number)s: opening stock is entered once, for a "
+            "part the warehouse does not hold; correct a stock level with a stock adjustment or a stocktake.",
+            warehouse=str(warehouse), quantity=format_quantity(held[key], part.unit_of_measure),
+            part_number=part.part_number)))
         return None
     txn = m.Transaction(transaction_type=m.TransactionType.creation, part_id=part.id,
                         to_warehouse_id=warehouse.id, quantity=v["quantity"] or None,
@@ -366,10 +375,11 @@ def _warehouses(session, names: set[tuple[str, str]]) -> dict[tuple[str, str], m
 
 def _no_warehouse(values: dict, who: Who) -> str:
     if not values["organization"] or not values["warehouse"]:
-        return "The organization and the warehouse are both required."
-    whose = "any organization" if who.actor.sees_all_organizations else "your organization"
-    return (f"There is no warehouse {values['warehouse']!r} of {values['organization']!r} among the "
-            f"warehouses of {whose}: opening stock goes only into warehouses you may stock.")
+        return _("The organization and the warehouse are both required.")
+    whose = _("any organization") if who.actor.sees_all_organizations else _("your organization")
+    return _("There is no warehouse %(warehouse)r of %(organization)r among the warehouses of %(whose)s: "
+             "opening stock goes only into warehouses you may stock.", warehouse=values["warehouse"],
+             organization=values["organization"], whose=whose)
 
 
 def _parts(session, numbers: set[str | None]) -> dict[str, m.Part]:
@@ -400,7 +410,7 @@ def _check_lengths(txn: m.Transaction) -> None:
     for column in ("reference_number",):
         value, length = getattr(txn, column), table.c[column].type.length
         if value is not None and len(value) > length:
-            raise RuleViolation(f"A reference number has at most {length} characters.")
+            raise RuleViolation(_("A reference number has at most %(length)s characters.", length=length))
 
 
 def _column_of(exc: DomainError) -> str:

@@ -46,7 +46,7 @@ from ..rules.ledger import check_quantity, mark_workflow_posting
 from ..rules.orders import mark_workflow_status
 from ..scoping import system
 from . import transfers as tw
-from .base import StateMachine, Who, command, load_visible, now, require
+from .base import StateMachine, Who, command, load_visible, now, require, step_name
 from ..i18n import _
 
 C = m.CustomerOrderStatus
@@ -55,7 +55,7 @@ D = decimal.Decimal
 ZERO = D(0)
 
 #: The customer order's state machine: step -> (from states, to states).
-CUSTOMER_ORDER = StateMachine("customer order", {
+CUSTOMER_ORDER = StateMachine(_("customer order"), {
     "submit": (frozenset({C.draft}), frozenset({C.requested, C.approved})),
     "approve": (frozenset({C.requested}), frozenset({C.approved})),
     # A partial shipment leaves the order shipped and shippable until every line has gone.
@@ -65,7 +65,7 @@ CUSTOMER_ORDER = StateMachine("customer order", {
 })
 
 #: The supplier order's state machine: step -> (from states, to states).
-SUPPLIER_ORDER = StateMachine("supplier order", {
+SUPPLIER_ORDER = StateMachine(_("supplier order"), {
     "receive": (frozenset({S.ordered, S.partially_received}), frozenset({S.partially_received, S.received})),
     "cancel": (frozenset({S.ordered}), frozenset({S.cancelled})),
 })
@@ -225,7 +225,7 @@ def _quantities(order, lines: dict, figures: dict, limit, verb: str) -> list[tup
     for key, quantity in (lines or {}).items():
         part = parts.get(m.parse_uuid(key))
         if part is None:
-            raise RuleViolation(_("The %(verb)s names a part that is not on this order.", verb=verb))
+            raise RuleViolation(_("The %(verb)s names a part that is not on this order.", verb=step_name(verb)))
         if tw.is_zero(quantity):
             continue
         quantity = check_quantity(quantity, part, _("Quantity of %(part_number)s",
@@ -234,11 +234,12 @@ def _quantities(order, lines: dict, figures: dict, limit, verb: str) -> list[tup
         if quantity > left:
             raise InvalidQuantity(
                 _("Over-%(verb)s refused: %(quantity)s of %(part_number)s; only %(left)s left to %(verb)s.",
-                  verb=verb, quantity=format_quantity(quantity, part.unit_of_measure, whole=part.is_whole_units),
+                  verb=step_name(verb),
+                  quantity=format_quantity(quantity, part.unit_of_measure, whole=part.is_whole_units),
                   part_number=part.part_number, left=format_quantity(left)))
         out.append((part, quantity))
     if not out:
-        raise RuleViolation(_("Nothing to %(verb)s: give a quantity for at least one line.", verb=verb))
+        raise RuleViolation(_("Nothing to %(verb)s: give a quantity for at least one line.", verb=step_name(verb)))
     return out
 
 

@@ -41,6 +41,7 @@ from flask import current_app
 
 from .. import models as m
 from ..errors import OutOfScope, RuleViolation
+from ..i18n import _
 from ..models.types import utcnow
 
 D = decimal.Decimal
@@ -94,7 +95,8 @@ def suggested_point(used: D, window_days: int, cover_days: int, whole_units: boo
 
 def _days(name: str, value, low: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 3650:
-        raise InvalidReorderSetting(f"{name} must be a whole number of days from {low} to 3650.")
+        raise InvalidReorderSetting(_("%(name)s must be a whole number of days from %(low)s to 3650.",
+                                      name=name, low=low))
     return value
 
 
@@ -113,7 +115,7 @@ def suggest_reorder_points(session, by: str, window_days: int | None = None, now
     :raises InvalidReorderSetting: a window that is not 1 to 3650 days.
     """
     cfg = current_app.config
-    window = _days("The window", cfg["REORDER_WINDOW_DAYS"] if window_days is None else window_days, low=1)
+    window = _days(_("The window"), cfg["REORDER_WINDOW_DAYS"] if window_days is None else window_days, low=1)
     now = now or utcnow()
     used = used_in_window(now - dt.timedelta(days=window), now)
     inv, w, o, p = m.Inventory, m.Warehouse, m.Organization, m.Part
@@ -167,16 +169,16 @@ def accept_suggestions(session, ids, by: str, now: dt.datetime | None = None) ->
     now = now or utcnow()
     keys = {m.parse_uuid(i) for i in ids}
     if not keys or None in keys:
-        raise OutOfScope("There is no reorder suggestion with this id.")
+        raise OutOfScope(_("There is no reorder suggestion with this id."))
     s = m.ReorderSuggestion
     found = []
     for chunk in _chunks(sorted(keys, key=str)):
         found += session.execute(sa.select(s.id, s.inventory_id, s.suggested_point)
                                  .where(s.id.in_(chunk), s.accepted_at.is_(None))).all()
     if len(found) != len(keys):
-        raise OutOfScope(f"{len(keys) - len(found)} of the {len(keys)} reorder suggestions are not pending "
-                         "suggestions you can see (accepted already, replaced by a newer computation, or "
-                         "another organization's): nothing was accepted.")
+        raise OutOfScope(_("%(missing)s of the %(total)s reorder suggestions are not pending suggestions you "
+                           "can see (accepted already, replaced by a newer computation, or another "
+                           "organization's): nothing was accepted.", missing=len(keys) - len(found), total=len(keys)))
     # Set-based, on the tables, for the rows the scoped query found: each line takes its own
     # suggestion's point (a correlated subquery), a chunk of lines a statement.
     inventory, suggestions = m.Inventory.__table__, s.__table__

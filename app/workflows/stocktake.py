@@ -57,7 +57,7 @@ REASON = "stocktake"
 SCOPES = ("all", "parts", "part_type", "below_reorder_point")
 
 #: The stocktake's state machine: step -> (from states, to states).
-TRANSITIONS = StateMachine("stocktake", {
+TRANSITIONS = StateMachine(_("stocktake"), {
     "start": (frozenset({S.planned}), frozenset({S.counting})),
     "count": (frozenset({S.counting}), frozenset({S.counting})),
     "resolve": (frozenset({S.counting}), frozenset({S.counting})),

@@ -44,7 +44,7 @@ TRANSIT_NAME = "In transit"
 WRITE_OFF_REASON = "transit loss"
 
 #: The transfer's state machine: step -> (from states, to states).
-TRANSITIONS = StateMachine("transfer", {
+TRANSITIONS = StateMachine(_("transfer"), {
     "dispatch": (frozenset({S.draft}), frozenset({S.dispatched})),
     "receive": (frozenset({S.dispatched}), frozenset({S.received, S.received_with_discrepancy})),
     "cancel": (frozenset({S.draft}), frozenset({S.cancelled})),

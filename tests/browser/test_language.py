@@ -40,3 +40,27 @@ def test_switch_to_greek_in_the_navbar(browse):
     finally:
         switch_language(admin, "en")
     assert "Organizations" in admin.locator(".navbar-nav").first.inner_text()
+
+
+def test_the_auditors_dashboard_in_greek(browse):
+    """The dashboard's boards, the chart's months and the ledger check's result and flash in Greek."""
+    import datetime as dt
+
+    auditor = browse("auditor")
+    switch_language(auditor, "el")
+    try:
+        board = auditor.locator(".abparts-dashboard").inner_text()
+        for words in ("Πίνακας ελέγχου", "Ακεραιότητα καθολικού", "Διορθώσεις αποθέματος ανά αιτιολογία",
+                      "Κινήσεις καθολικού ανά μήνα"):
+            assert words in board
+        months = auditor.locator("#movements-chart text").all_text_contents()
+        greek_months = ["Ιαν", "Φεβ", "Μάρ", "Απρ", "Μάι", "Ιούν", "Ιούλ", "Αύγ", "Σεπ", "Οκτ", "Νοέ", "Δεκ"]
+        this_month = f"{greek_months[dt.date.today().month - 1]} {dt.date.today():%y}"
+        assert this_month in months, months
+        with auditor.expect_navigation():
+            auditor.locator("#run-ledger-check").click()
+        alerts = " ".join(auditor.locator(".alert").all_inner_texts())
+        assert "Έλεγχος καθολικού:" in alerts and "Ledger check" not in alerts, alerts
+        assert auditor.locator("#ledger-check-result").inner_text() in ("Τα βιβλία συμφωνούν", "Τα βιβλία διαφωνούν")
+    finally:
+        switch_language(auditor, "en")
