@@ -22,7 +22,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..models.base import parse_uuid
 from ..models.types import UUIDType
-from ..scoping import SCOPE_RULES, sees_every_organization, system
+from ..scoping import sees_every_organization, system
 
 
 def load_with_str(attr, depth: int = 3):
@@ -386,10 +386,12 @@ class ABPartsInterface(SQLAInterface):
           warehouse's name), joined through the mapped class, so organization
           scoping applies as on the page (a row naming what the user may not see
           keeps its place, sorted as empty).  An inner join where the foreign key is
-          required and nothing is hidden (a shared table such as parts, or a user who
-          sees every organization): the database may then walk the related table's
-          index in order instead of sorting the whole list (the ledger by part at
-          750,000 rows: 1 ms instead of 400).
+          required and the user sees every organization: the database may then walk
+          the related table's index in order instead of sorting the whole list (the
+          ledger by part at 750,000 rows: 1 ms instead of 400).  A scoped user's rows
+          are few and come through the organization indexes: an outer join keeps the
+          planner from walking every part in order to find them (a customer's ledger
+          by part at 10x: 12.9 ms that way, 1 ms read first and sorted).
         - A label: the joins and keys its ``info["order_by"]`` gives.
 
         :returns: ``(query, keys)``, or ``None`` for a column FAB orders by itself.
@@ -399,7 +401,7 @@ class ABPartsInterface(SQLAInterface):
             model = self.get_related_model(col_name)
             target = aliased(model)
             required = all(not column.nullable for column in relation.property.local_columns)
-            inner = required and (model not in SCOPE_RULES or sees_every_organization())
+            inner = required and sees_every_organization()
             query = query.join(relation.of_type(target), isouter=not inner)
             return query, [getattr(target, name) for name in model.sort_columns]
         order = self._label_order(col_name)

@@ -120,7 +120,9 @@ class Page:
 
 
 #: How a customer admin's page joins a user: only the users of its organizations show (and sort) by name.
-SCOPED_USERS = {"users": "LEFT JOIN", "users_scope": " AND u.organization_id = ANY(%(orgs)s)"}
+#: A scoped user's rows are few: the part is joined outer, so the planner reads them first and
+#: sorts them (as the list does, ``ABPartsInterface.order_by_names``).
+SCOPED_USERS = {"users": "LEFT JOIN", "users_scope": " AND u.organization_id = ANY(%(orgs)s)", "parts": "LEFT JOIN"}
 #: The warehouses of the customer admin's organizations, as a list of keys (as ``app.views.search`` does).
 _IN_ORG_WAREHOUSES = "ARRAY(SELECT id FROM warehouses WHERE organization_id = ANY(%(orgs)s))"
 
@@ -130,7 +132,7 @@ PAGES = [
         columns="t.id, t.transaction_date, t.transaction_type, p.part_number, p.name, t.quantity, "
                 "t.unit_of_measure, fw.name || ' (' || fo.name || ')', tw.name || ' (' || tor.name || ')', "
                 "u.first_name, u.last_name, u.username, t.approval_status, t.reference_number",
-        joins="JOIN parts p ON p.id = t.part_id "
+        joins="{parts} parts p ON p.id = t.part_id "
               "LEFT JOIN warehouses fw ON fw.id = t.from_warehouse_id "
               "LEFT JOIN organizations fo ON fo.id = fw.organization_id "
               "LEFT JOIN warehouses tw ON tw.id = t.to_warehouse_id "
@@ -157,7 +159,7 @@ PAGES = [
         columns="t.id, w.name, o.name, p.part_number, p.name, t.current_stock, t.minimum_stock_recommendation, "
                 "t.unit_of_measure, t.last_updated",
         joins="JOIN warehouses w ON w.id = t.warehouse_id JOIN organizations o ON o.id = w.organization_id "
-              "JOIN parts p ON p.id = t.part_id",
+              "{parts} parts p ON p.id = t.part_id",
         default_order="t.last_updated DESC",
         order={"stock_on_hand": "t.current_stock", "reorder_point": "t.minimum_stock_recommendation",
                "status": "CASE WHEN (t.current_stock <= 0) THEN 0 WHEN (t.minimum_stock_recommendation > 0 AND "
@@ -355,7 +357,7 @@ def floor_statements(variant: Variant, scoped: bool) -> tuple[str, str, str] | N
         return None
     page = variant.page
     where = " AND ".join(f"({w})" for w in [page.where, *([page.scope] if scoped else []), *variant.where])
-    joins = page.joins.format(**(SCOPED_USERS if scoped else {"users": "JOIN", "users_scope": ""}))
+    joins = page.joins.format(**(SCOPED_USERS if scoped else {"users": "JOIN", "users_scope": "", "parts": "JOIN"}))
     counted = f"FROM {page.table} t WHERE {where}"
     window = f"ORDER BY {variant.order} LIMIT {PAGE_SIZE} OFFSET {variant.offset}"
     if variant.ranked and not scoped:
